@@ -1,0 +1,32 @@
+/* Draws every chart on the page with the vendored Vega bundle (vega-bundle.js), never a CDN.
+   Each chart's spec sits in a <script type="application/json"> beside its container. */
+(function () {
+  "use strict";
+  function draw() {
+    var boxes = document.querySelectorAll("div.lx-vega[data-spec-id]");
+    Array.prototype.forEach.call(boxes, function (box) {
+      if (box.getAttribute("data-rendered")) { return; }
+      var holder = document.getElementById(box.getAttribute("data-spec-id"));
+      if (!holder || typeof window.vegaEmbed !== "function") {
+        box.textContent = "This chart could not be drawn here; its data is in the table below.";
+        return;
+      }
+      var spec = JSON.parse(holder.textContent);
+      window.vegaEmbed(box, spec, { actions: false, renderer: "svg" })
+        .then(function (result) {
+          box.setAttribute("data-rendered", "1");
+          var svg = box.querySelector("svg");
+          if (svg) { svg.setAttribute("aria-hidden", "true"); svg.setAttribute("focusable", "false"); }
+        })
+        .catch(function (err) {
+          box.textContent = "This chart could not be drawn; its data is in the table below.";
+          if (window.console) { console.warn("chart not drawn", err); }
+        });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", draw);
+  } else {
+    draw();
+  }
+})();

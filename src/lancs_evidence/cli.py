@@ -1,0 +1,179 @@
+"""`lancs-evidence`: the one entry point. Each subcommand is a thin shell over a module in this package.
+
+A user's mistake (bad data, a wrong option) is reported as plain lines and a non-zero exit, never a
+traceback. Exit codes: 0 success, 1 the input is invalid or a step failed, 2 wrong usage.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .project import Project, UserError
+
+
+def _project(args) -> Project:
+    return Project.here(Path(args.root) if getattr(args, "root", None) else None)
+
+
+def cmd_validate(args) -> int:
+    from .validate import validate
+
+    project = _project(args)
+    data_dir = Path(args.data_dir) if args.data_dir else project.data
+    problems = validate(data_dir)
+    if problems:
+        for p in problems:
+            print(p)
+        print(f"{len(problems)} problem(s) found in {data_dir}; nothing was changed.", file=sys.stderr)
+        return 1
+    print(f"{data_dir}: all tables valid")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .runner import run_pages
+
+    project = _project(args)
+    report = run_pages(project, areas=args.area or None, jobs=args.jobs, force=args.force, progress=not args.quiet)
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def cmd_build(args) -> int:
+    from .build import build
+
+    project = _project(args)
+    return build(project, jobs=args.jobs, force=args.force, progress=not args.quiet)
+
+
+def cmd_audit(args) -> int:
+    from .audit import run_audit_command
+
+    project = _project(args)
+    return run_audit_command(project, out=Path(args.output) if args.output else None, strict=args.strict)
+
+
+def cmd_pdf(args) -> int:
+    from .pdf import build_pdf
+
+    project = _project(args)
+    return build_pdf(project, Path(args.output) if args.output else None)
+
+
+def cmd_reference_import(args) -> int:
+    from .reference import import_reference
+
+    project = _project(args)
+    for path in import_reference(project, Path(args.shared)):
+        print(f"wrote {path.relative_to(project.root)}")
+    return 0
+
+
+def cmd_new_year(args) -> int:
+    from .years import new_year
+
+    project = _project(args)
+    return new_year(project, args.year)
+
+
+def cmd_export_template(args) -> int:
+    from .excel import export_template
+
+    project = _project(args)
+    path = export_template(project, Path(args.output) if args.output else None, area=args.area, year=args.year)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from .excel import import_workbook
+
+    project = _project(args)
+    return import_workbook(project, Path(args.workbook), year=args.year, dry_run=args.dry_run)
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+
+    project = _project(args)
+    return run_bench(project, runs=args.runs, scale_areas=args.scale_areas, quick=args.quick)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="lancs-evidence",
+        description="Build, check and update the Lancashire evidence book.",
+    )
+    p.add_argument("--root", help="project folder (default: the one containing the current folder)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("validate", help="check every data table against data/datapackage.json")
+    s.add_argument("data_dir", nargs="?", help="data folder (default: data/)")
+    s.set_defaults(func=cmd_validate)
+
+    def add_run_opts(s):
+        s.add_argument("-j", "--jobs", type=int, default=None, help="notebooks run at once (default: number of cores)")
+        s.add_argument("--force", action="store_true", help="re-run every notebook even if its inputs are unchanged")
+        s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("run", help="execute the page notebooks with papermill (only those whose inputs changed)")
+    s.add_argument("--area", action="append", help="run only this partnership's page (repeatable)")
+    add_run_opts(s)
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("build", help="validate, run the notebooks, then build the site into _build/html")
+    add_run_opts(s)
+    s.set_defaults(func=cmd_build)
+
+    s = sub.add_parser("audit", help="recompute derived figures the sources state and report any that do not add up")
+    s.add_argument("-o", "--output", help="CSV file for the findings (default: _build/audit.csv)")
+    s.add_argument("--strict", action="store_true", help="exit non-zero when any claim is inconsistent or contradicted")
+    s.set_defaults(func=cmd_audit)
+
+    s = sub.add_parser("pdf", help="build the whole book as one PDF (single HTML page printed by Chromium)")
+    s.add_argument("-o", "--output", help="PDF path (default: _build/pdf/lancashire-evidence-book.pdf)")
+    s.set_defaults(func=cmd_pdf)
+
+    s = sub.add_parser("reference-import", help="copy official context data into data/reference with metadata")
+    s.add_argument("shared", nargs="?", default="../shared/reference-data", help="folder of the shared reference data")
+    s.set_defaults(func=cmd_reference_import)
+
+    s = sub.add_parser("new-year", help="start a new review year, e.g. 2025-26")
+    s.add_argument("year", help="year id, YYYY-YY")
+    s.set_defaults(func=cmd_new_year)
+
+    s = sub.add_parser("export-template", help="write an Excel workbook for district leads to fill in")
+    s.add_argument("--area", help="one partnership only")
+    s.add_argument("--year", help="year to collect (default: the current year)")
+    s.add_argument("-o", "--output", help="xlsx path")
+    s.set_defaults(func=cmd_export_template)
+
+    s = sub.add_parser("import", help="read a filled-in workbook into the year's ledger")
+    s.add_argument("workbook")
+    s.add_argument("--year", help="year to import into (default: the current year)")
+    s.add_argument("--dry-run", action="store_true", help="check the workbook, change nothing")
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("bench", help="measure build times and memory, and print them")
+    s.add_argument("--runs", type=int, default=3, help="runs per case (the median is printed)")
+    s.add_argument("--scale-areas", type=int, default=300, help="synthetic areas for the scale case")
+    s.add_argument("--quick", action="store_true", help="one run per case and a smaller scale case")
+    s.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the published site was left as it was", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
