@@ -81,10 +81,12 @@ def accessible_figure(
     source: str,
     csv_name: str,
     table_columns: dict[str, str] | None = None,
+    responsive: bool = True,
 ) -> str:
     """Return the HTML for one accessible chart. `data` is exactly what the chart plots."""
     table_columns = table_columns or {c: c for c in data.columns}
-    chart = chart.properties(width="container", description=description).configure(**theme_config())
+    chart = (chart.properties(width="container", description=description) if responsive
+             else chart.properties(description=description)).configure(**theme_config())
     spec = chart.to_dict()
     spec_json = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     # a script element's text must not close the element early

@@ -84,13 +84,6 @@ def row_figure(row) -> str:
     return figure(get("value"), get("unit", ""), get("qualifier", "") or "", get("value_high"))
 
 
-class Text(str):
-    """A string whose repr is itself, so myst-nb's glue shows it without quotes."""
-
-    def __repr__(self) -> str:  # noqa: D401
-        return str(self)
-
-
 def plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
 

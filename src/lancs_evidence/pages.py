@@ -179,12 +179,13 @@ class DataIndex:
             changed = bool(new)
         return out
 
-    def area_hash(self, area: str) -> str:
-        h = hashlib.sha256()
+    def area_inputs(self, area: str) -> dict[str, str]:
+        """For each data file, the sha256 of the part of it a page about `area` reads."""
+        out: dict[str, str] = {}
         for name in VOCAB_FILES:
             p = self.data / name
             if p.exists():
-                h.update(name.encode() + b"\0" + p.read_bytes())
+                out[name] = hashlib.sha256(p.read_bytes()).hexdigest()
         areas = self.subtree(area)
         codes = {self.ons[a] for a in areas if self.ons.get(a)}
         claim_ids: set[str] = set()
@@ -195,11 +196,11 @@ class DataIndex:
                 mine = [r for r in rows if len(r) > i and r[i].strip() in areas]
                 if path.name == "outcomes.csv":
                     claim_ids |= {r[0].strip() for r in mine if r}
-                h.update(rel.encode() + b"\0" + json.dumps(mine).encode())
+                out[rel] = _rows_hash(header, mine)
             elif rel.startswith("reference/") and "ons_code" in header:
                 i = header.index("ons_code")
-                h.update(rel.encode() + b"\0" + json.dumps([r for r in rows if len(r) > i and r[i] in codes]).encode())
-        # audit relations touching this area's claims, and the rows they link to elsewhere
+                out[rel] = _rows_hash(header, [r for r in rows if len(r) > i and r[i] in codes])
+        # audit relations touching this area's claims, and the rows of other areas they link to
         rel_path = self.data / "relations.csv"
         if rel_path in self._rows:
             header, rows = self._rows[rel_path]
@@ -211,11 +212,20 @@ class DataIndex:
                 if ids & claim_ids:
                     touching.append(r)
                     linked |= ids
-            h.update(json.dumps(touching).encode())
+            out["relations.csv"] = _rows_hash(header, touching)
+            linked_rows = []
             for path, (header, rows) in self._rows.items():
                 if path.name == "outcomes.csv":
-                    h.update(json.dumps([r for r in rows if r and r[0].strip() in linked]).encode())
-        return h.hexdigest()
+                    linked_rows += [r for r in rows if r and r[0].strip() in linked]
+            out["outcomes linked by the audit"] = _rows_hash([], linked_rows)
+        return out
+
+    def area_hash(self, area: str) -> str:
+        return hashlib.sha256(json.dumps(self.area_inputs(area), sort_keys=True).encode()).hexdigest()
+
+
+def _rows_hash(header: list[str], rows: list[list[str]]) -> str:
+    return hashlib.sha256(json.dumps([header, rows]).encode()).hexdigest()
 
 
 def page_key(page: Page, project: Project, index: DataIndex, lock_hash: str) -> str:

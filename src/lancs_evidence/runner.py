@@ -119,6 +119,13 @@ def _prepare(page: Page):
     return nb
 
 
+def _quiet_worker(log_path: str) -> None:
+    """Send a worker's (and its kernels') console noise to a log file instead of the user's terminal."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+
+
 def execute_page(page: Page, root: str, failed_dir: str) -> Outcome:
     """Run one page (in a worker process). Never raises: failures come back as an Outcome."""
     import papermill as pm
@@ -186,7 +193,9 @@ def run_pages(project: Project, areas: list[str] | None = None, jobs: int | None
     if todo:
         bar = tqdm(total=len(todo), desc="notebooks", unit="nb", disable=not progress, leave=True)
         ctx = get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        project.work.mkdir(parents=True, exist_ok=True)
+        log = str(project.work / "kernels.log")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_quiet_worker, initargs=(log,)) as pool:
             futures = {pool.submit(execute_page, page, str(project.root), failed_dir): (page, key) for page, key in todo}
             for fut in as_completed(futures):
                 page, key = futures[fut]

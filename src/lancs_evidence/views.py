@@ -1,0 +1,420 @@
+"""What page notebooks call. Each method displays one section of a page and records its figures.
+
+Notebooks stay thin: a parameters cell, then calls like `page.context()`. Every figure a method shows is
+also recorded in `page.figures`, from which the provenance receipt is computed, and every number used
+in prose is glued (so prose never carries a typed number).
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from . import charts, fmt, provenance
+from .audit import audit, notes_by_claim
+from .html import esc, frame_table, show, table, tag
+from .ledger import Data
+from .pages import DataIndex
+from .project import Project, UserError
+from .summaries import change_of, evidence_profile, target_of, theme_counts
+
+LEVELS = ["activity", "output", "outcome", "impact"]
+LEVEL_WORDS = {
+    "activity": "Activity: what partners put in or did",
+    "output": "Output: how much was delivered, to whom",
+    "outcome": "Outcome: a measured change for people or services",
+    "impact": "Impact: population-level or lasting effect, or value",
+}
+LEVEL_COLOURS = {"activity": "#cfe1f2", "output": "#7fb2d9", "outcome": "#2f75b5", "impact": "#0b2e59"}
+COMPARE_WORDS = {"Better": "better than England", "Worse": "worse than England", "Similar": "similar to England"}
+
+
+def _py(value):
+    """Plain Python values for glue (numpy scalars display badly)."""
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)  # myst-nb shows a glued str without quotes (a bare "1,234" would parse as a tuple)
+    return value
+
+
+class Page:
+    """Shared by every page: data, glue, figure recording, provenance."""
+
+    template = ""
+
+    def __init__(self, year: str | None = None):
+        self.project = Project.here()
+        self.year = year or self.project.current_year()
+        self.data = Data.load(self.project, self.year)
+        self.figures: dict = {}
+        self.review_source = next(r["source"] for r in self.project.years() if r["id"] == self.year)
+        self.year_label = self.project.year_label(self.year)
+
+    # glue --------------------------------------------------------------------------------
+    def glue(self, name: str, value) -> None:
+        from myst_nb import glue
+
+        value = _py(value)
+        self.figures[f"glue:{name}"] = value
+        glue(name, value, display=False)
+
+    def record(self, name: str, frame: pd.DataFrame | dict | list) -> None:
+        if isinstance(frame, pd.DataFrame):
+            frame = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        self.figures[name] = frame
+
+    @property
+    def receipt(self) -> str:
+        return provenance.receipt(self.figures)
+
+    def source_title(self, source_id: str) -> str:
+        return self.data.sources.loc[source_id, "title"]
+
+    def cite(self, source_id: str, section: str) -> str:
+        return f"{self.source_title(source_id)}, {section}"
+
+    # shared sections ---------------------------------------------------------------------------
+    def findings(self) -> pd.DataFrame:
+        if not hasattr(self, "_findings"):
+            self._findings = audit(self.data.outcomes, self.data.relations)
+        return self._findings
+
+    def audit_note(self, claim_id: str) -> str:
+        notes = notes_by_claim(self.findings()).get(claim_id, [])
+        words = {"consistent": "Checked: adds up", "inconsistent": "Checked: does not add up",
+                 "contradicted": "Checked: stated differently elsewhere", "not_checked": "Linked to another statement"}
+        out = []
+        for f in notes:
+            out.append(tag("span", esc(words.get(f["status"], f["status"])), class_=f"lx-audit lx-audit-{f['status']}",
+                           title=f["explanation"]) + " " + esc(f["explanation"]))
+        return "<br>".join(out)
+
+    def outcomes_table(self, rows: pd.DataFrame, caption: str, with_area: bool = False) -> str:
+        body = []
+        for r in rows.to_dict("records"):
+            compared = []
+            ch = change_of(r)
+            if ch:
+                compared.append(f"Since {r['baseline_period'] or 'the baseline'}: {ch.describe()}")
+            tg = target_of(r)
+            if tg:
+                compared.append(tg.describe().capitalize())
+            if r.get("comparator"):
+                compared.append(f"Compared with: {r['comparator']}")
+            cells = [esc(r["statement"])]
+            if with_area:
+                cells.append(esc(self.data.areas.loc[r["area"], "name"] if r["area"] in self.data.areas.index else r["area"]))
+            cells += [
+                tag("strong", esc(fmt.row_figure(r))),
+                esc(r.get("period", "")),
+                esc(r["evidence_level"].capitalize()),
+                esc("; ".join(compared)),
+                self.audit_note(r["id"]),
+                esc(r["section"].split(" > ")[-1]),
+            ]
+            body.append(cells)
+        headers = ["What was measured"] + (["Area"] if with_area else []) + ["Figure", "Period", "Evidence level",
+                                                                              "Change or target", "Audit", "Source section"]
+        return table(body, headers, caption, safe_cells=True, classes="lx-table lx-outcomes")
+
+    def evidence_chart(self, rows: pd.DataFrame, who: str, source_note: str) -> str:
+        prof = evidence_profile(rows)
+        df = pd.DataFrame({"level": LEVELS, "claims": [prof[lv] for lv in LEVELS]})
+        df["label"] = df["level"].map(lambda lv: lv.capitalize())
+        top = df.loc[df["claims"].idxmax(), "label"] if prof["claims"] else "none"
+        title = (f"Most of {who}'s reported figures are {top.lower()} measures" if prof["claims"] else f"{who} reported no figures")
+        desc = charts.describe_extremes(df, "label", "claims", what=f"Reported figures by evidence level for {who}")
+        chart = charts.bar(df, "label", "claims", x_title="Number of reported figures", sort=[lv.capitalize() for lv in LEVELS])
+        self.record(f"evidence_profile:{who}", prof)
+        return charts.accessible_figure(chart, df[["label", "claims"]], title=title, description=desc, source=source_note,
+                                        csv_name=f"evidence-profile-{charts.esc(who).lower().replace(' ', '-')}.csv",
+                                        table_columns={"label": "Evidence level", "claims": "Reported figures"})
+
+    def before_after_charts(self, rows: pd.DataFrame) -> list[str]:
+        out = []
+        for r in rows[rows["baseline"].notna()].to_dict("records"):
+            ch = change_of(r)
+            tg = target_of(r)
+            df = pd.DataFrame({"when": [f"Before ({r['baseline_period'] or 'baseline'})", f"After ({r['period'] or 'latest'})"],
+                               "value": [r["baseline"], r["value"]]})
+            unit_label = self.data.units.loc[r["unit"], "label"] if r["unit"] in self.data.units.index else r["unit"]
+            bars = charts.bar(df, "when", "value", x_title=f"{r['measure_label']} ({unit_label})", sort=list(df["when"]))
+            layers = [bars]
+            if tg:
+                layers.append(alt.Chart(pd.DataFrame({"target": [tg.target]})).mark_rule(color="#c0392b", strokeDash=[6, 3], size=2)
+                              .encode(x="target:Q"))
+            chart = alt.layer(*layers)
+            title = f"{r['measure_label']} {ch.describe()}" + (f"; it {tg.describe()}" if tg else "")
+            desc = (f"Two bars: {df['when'][0]} at {fmt.with_unit(r['baseline'], r['unit'])} and {df['when'][1]} at "
+                    f"{fmt.row_figure(r)}." + (f" A dashed line marks the target of {fmt.with_unit(tg.target, r['unit'])}." if tg else ""))
+            data = df.copy()
+            if tg:
+                data["target"] = tg.target
+            out.append(charts.accessible_figure(chart, data, title=title, description=desc,
+                                                source=self.cite(r["source"], r["section"]), csv_name=f"{r['id']}.csv",
+                                                table_columns={c: c.capitalize() for c in data.columns}))
+            self.record(f"change:{r['id']}", {"before": r["baseline"], "after": r["value"], "abs": ch.absolute, "pct": ch.percent})
+        return out
+
+    def target_only_charts(self, rows: pd.DataFrame) -> list[str]:
+        out = []
+        for r in rows[rows["target"].notna() & rows["baseline"].isna()].to_dict("records"):
+            tg = target_of(r)
+            df = pd.DataFrame({"what": ["Reported"], "value": [r["value"]], "target": [tg.target]})
+            bars = charts.bar(df, "what", "value", x_title=f"{r['measure_label']}")
+            rule = alt.Chart(df).mark_rule(color="#c0392b", strokeDash=[6, 3], size=2).encode(x="target:Q")
+            title = f"{r['measure_label']}: {fmt.row_figure(r)}, which {tg.describe()}"
+            desc = f"One bar at {fmt.row_figure(r)} with a dashed line at the target of {fmt.with_unit(tg.target, r['unit'])}."
+            out.append(charts.accessible_figure(alt.layer(bars, rule), df, title=title, description=desc,
+                                                source=self.cite(r["source"], r["section"]), csv_name=f"{r['id']}-target.csv",
+                                                table_columns={"what": "Figure", "value": "Value", "target": "Target"}))
+            self.record(f"target:{r['id']}", {"value": r["value"], "target": tg.target, "met": tg.met, "margin": tg.margin})
+        return out
+
+    def provenance_box(self, params: dict, area: str | None, template: str) -> None:
+        index = DataIndex(self.project)
+        inputs = index.area_inputs(area) if area else {"all data files": index.all_hash}
+        root = self.project.root
+        args = " ".join(f"-p {k} {v}" for k, v in params.items())
+        name = "-".join(str(v) for v in params.values())
+        rerun = [
+            f"jupytext --to ipynb -o /tmp/{name}.ipynb {template}",
+            f"papermill --cwd . /tmp/{name}.ipynb /tmp/{name}-out.ipynb {args}",
+            "# or, through the pipeline:",
+            f"lancs-evidence run --area {area} --force" if area else "lancs-evidence run --force",
+        ]
+        print(f"receipt: {self.receipt}")
+        show(provenance.box(params=params, inputs=inputs, root=root, template=template, rerun=rerun, receipt_value=self.receipt))
+
+
+class DistrictView(Page):
+    template = "templates/district.md"
+
+    def __init__(self, area: str, year: str | None = None):
+        super().__init__(year)
+        areas = self.data.areas
+        if area not in areas.index or areas.loc[area, "kind"] != "partnership":
+            known = ", ".join(self.data.partnerships()["id"])
+            raise UserError(f"area {area!r} is not a district partnership in data/areas.csv (known: {known})")
+        self.area = area
+        self.row = areas.loc[area]
+        self.name = self.row["name"]
+        self.locality = self.data.locality_of(area)
+        self.councils = self.data.councils(area)
+        rows = self.data.rows_for(area)
+        self.outcomes = rows[rows["source"] == self.review_source]
+        self.other_evidence = rows[rows["source"] != self.review_source]
+        init = self.data.rows_for(area, "initiatives")
+        self.initiatives = init[init["source"] == self.review_source] if not init.empty else init
+        lp = self.data.rows_for(area, "learning_points")
+        self.learning = lp[lp["source"] == self.review_source] if not lp.empty else lp
+        self.record("outcomes", self.outcomes[["id", "value", "value_high", "unit", "qualifier", "baseline", "target"]])
+
+    # numbers for the prose -----------------------------------------------------------------------
+    def glue_all(self) -> None:
+        pop = self.population()
+        self.glue("name", self.name)
+        self.glue("locality", self.data.areas.loc[self.locality, "name"] if self.locality else "")
+        self.glue("councils", fmt.join_words(list(self.councils["name"])))
+        self.glue("n_councils", fmt.plural(len(self.councils), "district council"))
+        self.glue("year_label", self.year_label)
+        self.glue("population", fmt.number(pop["population_mid2020"].sum()))
+        self.glue("n_claims", fmt.plural(len(self.outcomes), "figure"))
+        self.glue("n_initiatives", fmt.plural(len(self.initiatives), "initiative"))
+        self.glue("n_learning", fmt.plural(len(self.learning), "learning point"))
+        self.glue("review_title", self.source_title(self.review_source))
+
+    def population(self) -> pd.DataFrame:
+        pop = self.data.reference("population")
+        return pop[pop["ons_code"].isin(self.councils["ons_code"])]
+
+    # sections ------------------------------------------------------------------------------------
+    def members(self) -> None:
+        pop = self.population().set_index("ons_code")
+        meta = self.data.reference_meta("population")
+        rows = []
+        for c in self.councils.to_dict("records"):
+            p = pop.loc[c["ons_code"]]
+            rows.append([c["name"], c["ons_code"], fmt.number(p["population_mid2020"]), fmt.number(p["census2021_usual_residents"]),
+                         fmt.number(p["age_65_plus_mid2020"] / p["population_mid2020"] * 100, 1) + "%"])
+        self.record("members", rows)
+        show(table(rows, ["Council", "ONS code", "Population, mid-2020 estimate", "Usual residents, Census 2021", "Aged 65 and over (mid-2020)"],
+                   f"Councils in the {self.name} partnership and their residents", numeric=[2, 3, 4]),
+             tag("p", "Source: " + esc(meta["publisher"]) + ", " + esc(meta["title"]) + " (" + esc(meta["period"]) + "; "
+                 + esc(meta["licence"]) + ").", class_="lx-source"))
+
+    def deprivation(self) -> None:
+        imd25 = self.data.reference("imd2025").set_index("ons_code")
+        imd19 = self.data.reference("imd2019").set_index("ons_code")
+        rows, figs = [], []
+        for c in self.councils.to_dict("records"):
+            a, b = imd25.loc[c["ons_code"]], imd19.loc[c["ons_code"]]
+            r25, n25 = int(a["imd_rank_of_average_score"]), int(a["districts_ranked"])
+            r19, n19 = int(b["imd_rank_of_average_score"]), int(b["districts_ranked"])
+            share25 = a["share_lsoas_most_deprived_decile"] * 100
+            share19 = b["share_lsoas_most_deprived_decile"] * 100
+            rows.append([c["name"], f"{r25} of {n25}", f"{r19} of {n19}", f"{fmt.number(share25, 1)}%", f"{fmt.number(share19, 1)}%",
+                         _share_change_words(share19, share25)])
+            figs.append({"council": c["name"], "rank2025": r25, "rank2019": r19, "share2025": share25, "share2019": share19})
+        self.record("deprivation", figs)
+        meta = self.data.reference_meta("imd2025")
+        show(table(rows, ["Council", "IoD 2025 rank (1 = most deprived)", "IoD 2019 rank", "Small areas in England's most deprived tenth, 2025",
+                          "Same, 2019", "Change in that share"],
+                   f"Deprivation in the {self.name} partnership, 2019 and 2025", numeric=[1, 2, 3, 4]),
+             tag("p", "Ranks are of the average score across each district's small areas. The 2019 ranking covered 317 districts and the "
+                 "2025 ranking 296, after council mergers, so compare ranks with care; the share of small areas in the most deprived "
+                 "tenth is comparable. Source: " + esc(meta["publisher"]) + ", Indices of Deprivation 2025 and 2019 (" + esc(meta["licence"]) + ").",
+                 class_="lx-source"))
+
+    def health_profile(self) -> None:
+        ft = self.data.reference("fingertips")
+        ft = ft[ft["ons_code"].isin(self.councils["ons_code"])].copy()
+        ft["council"] = ft["ons_code"].map(self.councils.set_index("ons_code")["name"])
+        ft["comparison"] = ft["compared_to_england"].fillna("Not compared")
+        ft["unit_label"] = ft["unit"].map({"pct": "%", "years": "years", "per 1,000": "per 1,000", "per 100,000": "per 100,000"}).fillna(ft["unit"])
+        meta = self.data.reference_meta("fingertips")
+        rows = []
+        for r in ft.to_dict("records"):
+            swatch = tag("span", "", class_=f"lx-swatch lx-cmp-{r['comparison'].lower().replace(' ', '-')}", aria_hidden="true")
+            words = COMPARE_WORDS.get(r["comparison"], "not compared with England")
+            period_note = "" if r["england_period_matches"] else " (England figure is for a later period)"
+            rows.append([esc(r["label"]), esc(r["council"]) if len(self.councils) > 1 else esc(r["period"]),
+                         tag("strong", esc(f"{fmt.number(r['value'])} {r['unit_label']}".replace(" %", "%"))),
+                         esc(f"{fmt.number(r['ci95_lower'])} to {fmt.number(r['ci95_upper'])}"),
+                         esc(f"{fmt.number(r['england_value'])}{period_note}"),
+                         swatch + esc(words[0].upper() + words[1:])])
+        second = "Council" if len(self.councils) > 1 else "Period"
+        counts = ft["comparison"].value_counts()
+        self.record("health_profile", ft[["ons_code", "indicator", "value", "ci95_lower", "ci95_upper", "england_value", "comparison"]])
+        self.glue("n_worse", fmt.plural(int(counts.get("Worse", 0)), "indicator"))
+        self.glue("n_better", fmt.plural(int(counts.get("Better", 0)), "indicator"))
+        self.glue("n_similar", fmt.plural(int(counts.get("Similar", 0)), "indicator"))
+        self.glue("n_indicators", fmt.plural(len(ft), "indicator value"))
+        show(table(rows, ["Indicator", second, "Value", "95% confidence interval", "England", "Compared with England"],
+                   f"Public health indicators for the {self.name} partnership's councils against England", safe_cells=True,
+                   classes="lx-table lx-profile"))
+        show(self._profile_chart(ft, meta))
+
+    def _profile_chart(self, ft: pd.DataFrame, meta: dict) -> str:
+        d = ft[["label", "council", "value", "ci95_lower", "ci95_upper", "england_value", "comparison", "unit_label", "period"]].copy()
+        d["relative"] = (d["value"] / d["england_value"] - 1) * 100
+        scale = alt.Scale(domain=list(charts.COMPARISON_COLOURS), range=list(charts.COMPARISON_COLOURS.values()))
+        y_axis = alt.Axis(ticks=False, domain=False, title=None) if len(self.councils) > 1 else None
+        base = alt.Chart().encode(y=alt.Y("council:N", title=None, axis=y_axis))
+        ci = base.mark_rule(size=2, color="#555").encode(x=alt.X("ci95_lower:Q", title=None, scale=alt.Scale(zero=False)), x2="ci95_upper:Q")
+        dot = base.mark_point(filled=True, size=110, opacity=1, stroke="#1a1a1a", strokeWidth=0.8).encode(
+            x="value:Q", color=alt.Color("comparison:N", scale=scale, title="Compared with England"),
+            shape=alt.Shape("comparison:N", title="Compared with England",
+                            scale=alt.Scale(domain=list(charts.COMPARISON_COLOURS), range=["triangle-up", "circle", "triangle-down", "square"])),
+            tooltip=["label:N", "council:N", "value:Q", "ci95_lower:Q", "ci95_upper:Q", "england_value:Q", "comparison:N"])
+        eng = base.mark_tick(color="#000", thickness=3, size=22).encode(x="england_value:Q")
+        chart = (alt.layer(ci, eng, dot, data=d)
+                 .properties(width=280, height=alt.Step(22) if len(self.councils) > 1 else 28)
+                 .facet(row=alt.Row("label:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left", labelAnchor="start",
+                                                                               labelOrient="top", labelFontSize=12, labelFontWeight="bold")),
+                        spacing=6)
+                 .resolve_scale(x="independent"))
+        worse = d[d["comparison"] == "Worse"]
+        above = d.loc[d["relative"].idxmax()]
+        below = d.loc[d["relative"].idxmin()]
+        desc = (f"One row per indicator: each council's value (a dot, shaped and coloured by how it compares with England), its 95% "
+                f"confidence interval (a grey line) and England's value (a black tick). "
+                f"{fmt.plural(len(worse), 'value')} of {len(d)} {'is' if len(worse) == 1 else 'are'} significantly worse than England. "
+                f"Furthest above England: {above['label']} in {above['council']} ({fmt.number(above['value'])} against "
+                f"{fmt.number(above['england_value'])}). Furthest below: {below['label']} in {below['council']} "
+                f"({fmt.number(below['value'])} against {fmt.number(below['england_value'])}).")
+        n_worse = len(worse)
+        title = (f"{self.name}: {n_worse} of {len(d)} indicator values are worse than England" if n_worse
+                 else f"{self.name}: no indicator is significantly worse than England")
+        return charts.accessible_figure(chart, d.drop(columns=["relative"]), title=title, description=desc,
+                                        source=f"{meta['publisher']}, {meta['title']} ({meta['period']})", csv_name=f"health-profile-{self.area}.csv",
+                                        table_columns={"label": "Indicator", "council": "Council", "value": "Value", "ci95_lower": "Lower 95% limit",
+                                                       "ci95_upper": "Upper 95% limit", "england_value": "England", "comparison": "Compared with England",
+                                                       "unit_label": "Unit", "period": "Period"}, responsive=False)
+
+    def initiatives_by_theme(self) -> None:
+        if self.initiatives.empty:
+            show(tag("p", esc(f"The review names no initiatives for {self.name}.")))
+            return
+        themes = self.data.themes
+        rows = []
+        for r in self.initiatives.to_dict("records"):
+            labels = [themes.loc[t.strip(), "label"] for t in r["themes"].split(";") if t.strip() in themes.index]
+            rows.append([r["name"], "; ".join(labels), r["partners"].replace(";", ", "), r["summary"]])
+        counts = theme_counts(self.initiatives, themes)
+        self.record("initiatives", rows)
+        self.glue("top_theme", counts.iloc[0]["label"].lower() if not counts.empty else "")
+        show(table(rows, ["Initiative", "Themes", "Partners named", "What it does (our summary)"],
+                   f"Initiatives of the {self.name} partnership, {self.year_label}"))
+        if len(counts) > 1:
+            c = counts.rename(columns={"label": "Theme", "initiatives": "Initiatives"})
+            chart = charts.bar(c, "Theme", "Initiatives", x_title="Number of initiatives")
+            top = counts.iloc[0]
+            show(charts.accessible_figure(
+                chart, c[["Theme", "Initiatives"]],
+                title=f"{top['label']} is the most common theme of {self.name}'s initiatives",
+                description=charts.describe_extremes(c, "Theme", "Initiatives", what="Initiatives by theme (an initiative can have several themes)"),
+                source=self.cite(self.review_source, "3. District Health and Wellbeing Partnerships"), csv_name=f"initiatives-by-theme-{self.area}.csv"))
+
+    def reported_outcomes(self) -> None:
+        if self.outcomes.empty:
+            show(tag("p", esc(f"The review reports no figures for {self.name}.")))
+            return
+        show(self.outcomes_table(self.outcomes, f"Figures the review reports for {self.name}, {self.year_label}"))
+        figures = self.before_after_charts(self.outcomes) + self.target_only_charts(self.outcomes)
+        counts = self.outcomes[(self.outcomes["unit"] == "count") & (self.outcomes["kind"] != "change")]
+        if len(counts) >= 2:
+            d = counts.assign(label=counts["statement"].str.slice(0, 60), shown=counts.apply(fmt.row_figure, axis=1))
+            chart = charts.bar(d, "label", "value", x_title="Number (as reported)")
+            figures.append(charts.accessible_figure(
+                chart, d[["label", "value", "qualifier", "shown"]],
+                title=f"The counts {self.name} reported, largest first",
+                description=charts.describe_extremes(d, "label", "value", what="Counts reported") +
+                " Qualifiers such as 'over' are kept in the table.",
+                source=self.cite(self.review_source, "3. District Health and Wellbeing Partnerships"),
+                csv_name=f"counts-{self.area}.csv",
+                table_columns={"label": "What was counted", "value": "Value", "qualifier": "Qualifier", "shown": "As stated"}))
+        if figures:
+            show(*figures)
+
+    def learning_points(self) -> None:
+        if self.learning.empty:
+            show(tag("p", esc(f"The review records no learning points for {self.name}.")))
+            return
+        items = "".join(tag("li", (tag("strong", esc(r["title"])) + ": " if r.get("title") else "") + esc(r["summary"]))
+                        for r in self.learning.to_dict("records"))
+        self.record("learning", list(self.learning["id"]))
+        show(tag("ul", items, class_="lx-learning"))
+
+    def evidence(self) -> None:
+        prof = evidence_profile(self.outcomes)
+        self.glue("n_with_baseline", fmt.plural(prof["with_baseline"], "figure"))
+        self.glue("n_with_target", fmt.plural(prof["with_target"], "figure"))
+        self.glue("n_with_comparator", fmt.plural(prof["with_comparator"], "figure"))
+        self.glue("n_outcome_impact", fmt.plural(prof["outcome"] + prof["impact"], "figure"))
+        show(self.evidence_chart(self.outcomes, self.name, self.cite(self.review_source, "3. District Health and Wellbeing Partnerships")))
+
+    def related_evidence(self) -> None:
+        other = self.other_evidence
+        if other.empty:
+            show(tag("p", esc(f"No case study in the book is about {self.name}.")))
+            return
+        titles = [self.source_title(s) for s in other["source"].unique()]
+        show(tag("p", esc(f"Other sources in this book also report on places in {self.name}: {fmt.join_words(titles)}.")),
+             self.outcomes_table(other, f"Figures about {self.name} from other sources", with_area=True))
+
+    def provenance(self) -> None:
+        self.provenance_box({"area": self.area, "year": self.year}, self.area, self.template)
+
+
+def _share_change_words(before: float, after: float) -> str:
+    diff = after - before
+    if abs(diff) < 0.05:
+        return "about the same"
+    return f"{'up' if diff > 0 else 'down'} {fmt.number(abs(diff), 1)} percentage points"

@@ -1,0 +1,178 @@
+"""Views for the pages that look across areas: the home page, Lancashire Place and the localities."""
+from __future__ import annotations
+
+import json
+
+import altair as alt
+import pandas as pd
+
+from . import charts, fmt
+from .html import esc, show, table, tag
+from .project import UserError
+from .summaries import evidence_profile, rollup
+from .views import Page
+
+
+class AreaTables(Page):
+    """Per-partnership context figures (population, deprivation, health) used by several pages."""
+
+    def partnership_context(self) -> pd.DataFrame:
+        data = self.data
+        pop = data.reference("population").set_index("ons_code")
+        imd25 = data.reference("imd2025").set_index("ons_code")
+        imd19 = data.reference("imd2019").set_index("ons_code")
+        ft = data.reference("fingertips")
+        recs = []
+        for p in data.partnerships().to_dict("records"):
+            councils = data.councils(p["id"])
+            codes = list(councils["ons_code"])
+            population = int(pop.loc[codes, "population_mid2020"].sum())
+            # a partnership of two councils: population-weighted share of small areas in the most deprived tenth
+            w = pop.loc[codes, "population_mid2020"]
+            share25 = float((imd25.loc[codes, "share_lsoas_most_deprived_decile"] * w).sum() / w.sum() * 100)
+            share19 = float((imd19.loc[codes, "share_lsoas_most_deprived_decile"] * w).sum() / w.sum() * 100)
+            ranks = ", ".join(f"{int(imd25.loc[c, 'imd_rank_of_average_score'])}" for c in codes)
+            worse = int((ft[ft["ons_code"].isin(codes)]["compared_to_england"] == "Worse").sum())
+            n_ft = int(ft["ons_code"].isin(codes).sum())
+            rows = data.rows_for(p["id"])
+            rows = rows[rows["source"] == self.review_source]
+            recs.append({
+                "area": p["id"], "name": p["name"], "locality": data.locality_of(p["id"]),
+                "councils": ", ".join(councils["name"]), "population": population,
+                "imd_ranks_2025": ranks, "most_deprived_share_2025": share25, "most_deprived_share_2019": share19,
+                "indicators_worse": worse, "indicators": n_ft, "figures": len(rows),
+                "outcome_or_impact": int(rows["evidence_level"].isin(["outcome", "impact"]).sum()),
+            })
+        return pd.DataFrame(recs)
+
+
+class LocalityView(AreaTables):
+    template = "templates/locality.md"
+
+    def __init__(self, area: str, year: str | None = None):
+        super().__init__(year)
+        areas = self.data.areas
+        if area not in areas.index or areas.loc[area, "kind"] != "locality":
+            known = ", ".join(self.data.localities()["id"])
+            raise UserError(f"area {area!r} is not a locality in data/areas.csv (known: {known})")
+        self.area = area
+        self.name = areas.loc[area, "name"]
+        ctx = self.partnership_context()
+        self.ctx = ctx[ctx["locality"] == area].reset_index(drop=True)
+        self.record("context", self.ctx)
+
+    def glue_all(self) -> None:
+        self.glue("name", self.name)
+        self.glue("n_partnerships", fmt.plural(len(self.ctx), "district partnership"))
+        self.glue("partnerships", fmt.join_words(list(self.ctx["name"])))
+        self.glue("population", fmt.number(self.ctx["population"].sum()))
+        self.glue("year_label", self.year_label)
+
+    def comparison(self) -> None:
+        c = self.ctx
+        rows = [[r["name"], r["councils"], fmt.number(r["population"]), r["imd_ranks_2025"],
+                 f"{fmt.number(r['most_deprived_share_2025'], 1)}%", f"{r['indicators_worse']} of {r['indicators']}",
+                 fmt.number(r["figures"]), fmt.number(r["outcome_or_impact"])] for r in c.to_dict("records")]
+        show(table(rows, ["Partnership", "Councils", "Population (mid-2020)", "IoD 2025 rank of each council",
+                          "Small areas in England's most deprived tenth (2025)", "Health indicators worse than England",
+                          "Figures in the review", "Of which outcomes or impact"],
+                   f"The partnerships of {self.name} compared", numeric=[2, 4, 6, 7]))
+        d = c[["name", "most_deprived_share_2025", "most_deprived_share_2019"]].melt(
+            id_vars="name", var_name="year", value_name="share")
+        d["year"] = d["year"].map({"most_deprived_share_2025": "2025", "most_deprived_share_2019": "2019"})
+        d["share"] = d["share"].round(1)
+        chart = alt.Chart(d).mark_bar().encode(
+            y=alt.Y("name:N", title=None), yOffset=alt.YOffset("year:N", sort=["2019", "2025"]),
+            x=alt.X("share:Q", title="Share of small areas in England's most deprived tenth (%)"),
+            color=alt.Color("year:N", scale=alt.Scale(domain=["2019", "2025"], range=["#9ecae1", "#0b4f8a"]), title="Index"),
+            tooltip=["name:N", "year:N", "share:Q"]).properties(height=alt.Step(16))
+        latest = d[d["year"] == "2025"]
+        top = latest.loc[latest["share"].idxmax()]
+        meta = self.data.reference_meta("imd2025")
+        show(charts.accessible_figure(
+            chart, d.rename(columns={"name": "Partnership", "year": "Index", "share": "Share (%)"}),
+            title=f"{top['name']} has the largest share of neighbourhoods in England's most deprived tenth in {self.name}",
+            description=charts.describe_extremes(latest, "name", "share", unit="percent",
+                                                 what="Share of small areas in the most deprived tenth, 2025 (population-weighted for two-council partnerships)"),
+            source=f"{meta['publisher']}, Indices of Deprivation 2025 and 2019", csv_name=f"deprivation-{self.area}.csv"))
+
+    def reported(self) -> None:
+        data = self.data
+        rows = data.outcomes[data.outcomes["source"] == self.review_source].copy()
+        rows["area_kind"] = rows["area"].map(data.areas["kind"])
+        group_of = {p: p for p in self.ctx["area"]}
+        sums = rollup(rows, data.relations, group_of)
+        d = self.ctx[["name", "figures", "outcome_or_impact"]].copy()
+        d["activity_or_output"] = d["figures"] - d["outcome_or_impact"]
+        long = d.melt(id_vars="name", value_vars=["activity_or_output", "outcome_or_impact"], var_name="kind", value_name="count")
+        long["kind"] = long["kind"].map({"activity_or_output": "Activity or output", "outcome_or_impact": "Outcome or impact"})
+        chart = alt.Chart(long).mark_bar().encode(
+            y=alt.Y("name:N", title=None, sort="-x"), x=alt.X("count:Q", title="Figures reported in the review", stack=True),
+            color=alt.Color("kind:N", scale=alt.Scale(domain=["Activity or output", "Outcome or impact"], range=["#9ecae1", "#0b4f8a"]), title=None),
+            tooltip=["name:N", "kind:N", "count:Q"]).properties(height=alt.Step(26))
+        most = d.loc[d["figures"].idxmax()]
+        show(charts.accessible_figure(
+            chart, long.rename(columns={"name": "Partnership", "kind": "Kind of figure", "count": "Figures"}),
+            title=f"{most['name']} reported the most figures in {self.name}",
+            description=charts.describe_extremes(d, "name", "figures", what="Figures reported per partnership"),
+            source=self.cite(self.review_source, "3. District Health and Wellbeing Partnerships"), csv_name=f"figures-{self.area}.csv"))
+        self.record("rollup", sums)
+        if not sums.empty:
+            names = data.areas["name"]
+            labels = data.measures["label"]
+            rows_t = [[names.get(r["group"], r["group"]), labels.get(r["measure"], r["measure"]),
+                       ("about " if r["approximate"] else "") + fmt.with_unit(r["total"], r["unit"]), r["statements"]]
+                      for r in sums.to_dict("records")]
+            show(table(rows_t, ["Partnership", "Measure", "Total", "Statements added"],
+                       f"Counts and money reported by the partnerships of {self.name} (each figure counted once)", numeric=[2, 3]))
+
+    def provenance(self) -> None:
+        self.provenance_box({"area": self.area, "year": self.year}, None, self.template)
+
+
+class PlaceView(AreaTables):
+    """The Lancashire Place chapter: footprint map, population and deprivation."""
+
+    def glue_all(self) -> None:
+        data = self.data
+        self.glue("n_councils", fmt.plural(int((data.areas["kind"] == "district").sum()), "district council"))
+        self.glue("n_partnerships", fmt.plural(len(data.partnerships()), "district partnership"))
+        self.glue("n_localities", fmt.plural(len(data.localities()), "locality", "localities"))
+        pop = data.reference("population")
+        districts = pop[pop["ons_code"].isin(data.areas[data.areas["kind"] == "district"]["ons_code"])]
+        self.glue("population", fmt.number(districts["population_mid2020"].sum()))
+        self.glue("census_population", fmt.number(districts["census2021_usual_residents"].sum()))
+        self.glue("year_label", self.year_label)
+
+    def footprint_map(self) -> None:
+        data = self.data
+        geo = json.loads((self.project.data / "reference" / "boundaries.geojson").read_text(encoding="utf-8"))
+        councils = data.areas[data.areas["kind"] == "district"].set_index("ons_code")
+        loc_names = data.areas["name"]
+        for f in geo["features"]:
+            code = f["properties"]["LAD24CD"]
+            c = councils.loc[code]
+            loc = data.locality_of(c["id"])
+            f["properties"].update({"council": c["name"], "partnership": loc_names[c["parent"]], "locality": loc_names[loc],
+                                    "locality_id": loc})
+        colours = {loc_names[k]: v for k, v in charts.LOCALITY_COLOURS.items() if k in loc_names}
+        shapes = alt.Data(values=geo["features"])
+        base = alt.Chart(shapes).mark_geoshape(stroke="#ffffff", strokeWidth=1.2).encode(
+            color=alt.Color("properties.locality:N", title="Locality", scale=alt.Scale(domain=list(colours), range=list(colours.values()))),
+            tooltip=[alt.Tooltip("properties.council:N", title="Council"), alt.Tooltip("properties.partnership:N", title="Partnership"),
+                     alt.Tooltip("properties.locality:N", title="Locality")])
+        chart = base.project(type="mercator").properties(height=360)
+        table_df = pd.DataFrame([{"Council": f["properties"]["council"], "ONS code": f["properties"]["LAD24CD"],
+                                  "Partnership": f["properties"]["partnership"], "Locality": f["properties"]["locality"]} for f in geo["features"]])
+        table_df = table_df.sort_values(["Locality", "Partnership", "Council"]).reset_index(drop=True)
+        counts = table_df.groupby("Locality")["Council"].count()
+        self.record("footprint", table_df)
+        meta = data.reference_meta("boundaries")
+        desc = (f"Map of the {len(table_df)} district councils of Lancashire, coloured by locality: "
+                + "; ".join(f"{loc} ({n} councils: {', '.join(table_df[table_df['Locality'] == loc]['Council'])})" for loc, n in counts.items()) + ".")
+        show(charts.accessible_figure(chart, table_df, title=f"{len(table_df)} councils, {table_df['Partnership'].nunique()} partnerships, {len(counts)} localities",
+                                      description=desc, source=f"{meta['publisher']}, {meta['title']} ({meta['licence']})",
+                                      csv_name="lancashire-footprint.csv"))
+
+    def provenance(self) -> None:
+        self.provenance_box({"year": self.year}, None, "chapters/place.md")
