@@ -19,6 +19,7 @@ from pathlib import Path
 import nbformat
 
 from .pages import discover
+from .postprocess import repair_site
 from .project import Project
 from .runner import RunReport, load_cache, run_pages
 from .toc import write_toc
@@ -95,6 +96,7 @@ def publish(project: Project, built: Path) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
     dest = sites / stamp
     shutil.copytree(built, dest)
+    repair_site(dest)
     link = project.site
     if link.exists() and not link.is_symlink():  # a site built by hand: keep it beside the others
         os.replace(link, sites / f"manual-{stamp}")

@@ -129,10 +129,10 @@ def _imports_of(code: str) -> set[str]:
     return out
 
 
-def code_closure(package_dir: Path, code: str) -> list[Path]:
-    """The package modules `code` imports, followed through their own imports."""
+def code_closure(package_dir: Path, cells: list[str]) -> list[Path]:
+    """The package modules the cells import, followed through their own imports."""
     seen: set[str] = set()
-    todo = list(_imports_of(code)) + ["__init__"]
+    todo = [m for cell in cells for m in _imports_of(cell)] + ["__init__"]
     while todo:
         name = todo.pop()
         if name in seen:
@@ -145,8 +145,12 @@ def code_closure(package_dir: Path, code: str) -> list[Path]:
     return sorted(package_dir / f"{n}.py" for n in seen)
 
 
-def _code_cells(source_text: str) -> str:
-    return "\n".join(m.group(1) for m in re.finditer(r"```\{code-cell\}[^\n]*\n(.*?)```", source_text, re.S))
+def _code_cells(source_text: str) -> list[str]:
+    """The code of each code cell of a MyST text notebook (cell options such as :tags: removed)."""
+    import jupytext
+
+    nb = jupytext.reads(source_text, fmt="md:myst")
+    return [c.source for c in nb.cells if c.cell_type == "code"]
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
