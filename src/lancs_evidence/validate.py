@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -194,7 +195,14 @@ def frictionless_problems(descriptor: dict, tables: dict[str, Table]) -> list[Pr
                 continue  # a one-column key is also 'unique': report the duplicate once
             row = getattr(err, "row_number", None) or 0
             column = getattr(err, "field_name", None) or ""
-            problems.append(Problem(table.rel, row, column, _friendly(err, table)))
+            message = _friendly(err, table)
+            if err.type == "foreign-key":
+                m = re.search(r'for "([^"]+)": values "([^"]*)" not found in the lookup table "([^"]*)"', getattr(err, "note", "") or "")
+                if m:
+                    column = m.group(1)
+                    target = next((r["path"] for r in descriptor["resources"] if r["name"] == m.group(3)), m.group(3) or table.name)
+                    message = f"unknown key {m.group(2)!r}: it is not an id in {target}"
+            problems.append(Problem(table.rel, row, column, message))
     return problems
 
 
@@ -202,7 +210,9 @@ def _friendly(err, table: Table) -> str:
     kind = err.type
     cell = getattr(err, "cell", None)
     if kind == "type-error":
-        return f"{cell!r} is not a valid {err.field_type}" if hasattr(err, "field_type") else err.message
+        m = re.search(r'type is "(\w+)', getattr(err, "note", "") or "")
+        wanted = {"number": "number", "integer": "whole number", "boolean": "true or false", "date": "date"}.get(m.group(1) if m else "", "value of the right type")
+        return f"{cell!r} is not a valid {wanted}"
     if kind == "constraint-error":
         note = getattr(err, "note", "")
         if "required" in note:

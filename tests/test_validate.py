@@ -1,0 +1,171 @@
+"""Bad input: every kind of damage gives FILE:ROW: COLUMN, a non-zero exit and no traceback;
+awkward but valid input is accepted; validation never rewrites the author's files."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lancs_evidence.validate import read_csv_text, validate
+
+from .conftest import run_cli
+
+OUTCOMES = Path("data") / "2024-25" / "outcomes.csv"
+
+
+def lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def write_lines(path: Path, rows: list[str], ending: str = "\n") -> None:
+    path.write_text(ending.join(rows) + ending, encoding="utf-8")
+
+
+def problems_text(root: Path) -> str:
+    return "\n".join(str(p) for p in validate(root / "data"))
+
+
+def replace_cell(root: Path, rel: Path, row: int, column: str, value: str) -> None:
+    import csv
+    import io
+
+    path = root / rel
+    records = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    records[row - 1][records[0].index(column)] = value
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(records)
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def test_valid_project_passes_and_exits_zero(tiny):
+    proc = run_cli("validate", root=tiny)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "all tables valid" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "damage, expect",
+    [
+        ("missing_column", "data/2024-25/outcomes.csv:1: unit: column is missing"),
+        ("extra_column", "data/2024-25/outcomes.csv:1: colour: unexpected column"),
+        ("wrong_type", "data/2024-25/outcomes.csv:3: value: 'lots' is not a valid number"),
+        ("unknown_key", "data/2024-25/outcomes.csv:2: area: unknown key"),
+        ("duplicate", "data/2024-25/outcomes.csv:3: id: duplicate"),
+        ("percent_over_100", "data/2024-25/outcomes.csv:4: value: 140 is not a percentage between 0 and 100"),
+        ("negative_count", "data/2024-25/outcomes.csv:2: value: -5 is negative"),
+        ("unit_not_measure_unit", "data/2024-25/outcomes.csv:2: unit: 'gbp' differs from the unit of measure"),
+        ("empty_file", "data/2024-25/outcomes.csv: file is empty"),
+        ("header_only", "data/2024-25/outcomes.csv:2: file has a header but no data rows"),
+        ("unbalanced_quote", "data/2024-25/outcomes.csv:3: cannot be read as CSV"),
+        ("invalid_utf8", "data/2024-25/outcomes.csv:3: not valid UTF-8"),
+        ("missing_file", "data/2024-25/outcomes.csv: file is missing"),
+        ("unknown_theme", "data/2024-25/initiatives.csv:2: themes: unknown theme 'astrology'"),
+        ("bad_enum", "data/2024-25/outcomes.csv:2: evidence_level: 'anecdote' is not allowed"),
+    ],
+)
+def test_each_kind_of_damage_is_reported_with_file_row_column(tiny, damage, expect):
+    path = tiny / OUTCOMES
+    rows = lines(path)
+    if damage == "missing_column":
+        import csv, io
+        recs = list(csv.reader(io.StringIO(path.read_text())))
+        i = recs[0].index("unit")
+        path.write_text("".join(",".join(f'"{c}"' for j, c in enumerate(r) if j != i) + "\n" for r in recs))
+    elif damage == "extra_column":
+        write_lines(path, [rows[0] + ",colour"] + [r + ",blue" for r in rows[1:]])
+    elif damage == "wrong_type":
+        replace_cell(tiny, OUTCOMES, 3, "value", "lots")
+    elif damage == "unknown_key":
+        replace_cell(tiny, OUTCOMES, 2, "area", "atlantis")
+    elif damage == "duplicate":
+        replace_cell(tiny, OUTCOMES, 3, "id", lines(path)[1].split(",")[0])
+    elif damage == "percent_over_100":
+        replace_cell(tiny, OUTCOMES, 4, "value", "140")
+    elif damage == "negative_count":
+        replace_cell(tiny, OUTCOMES, 2, "value", "-5")
+    elif damage == "unit_not_measure_unit":
+        replace_cell(tiny, OUTCOMES, 2, "unit", "gbp")
+    elif damage == "empty_file":
+        path.write_bytes(b"")
+    elif damage == "header_only":
+        write_lines(path, rows[:1])
+    elif damage == "unbalanced_quote":
+        write_lines(path, rows[:2] + ['"' + rows[2]] + rows[3:])
+    elif damage == "invalid_utf8":
+        path.write_bytes("\n".join(rows[:2]).encode() + b"\n" + rows[2].encode().replace(b"Average", b"Av\xe9rage") + b"\n")
+    elif damage == "missing_file":
+        path.unlink()
+    elif damage == "unknown_theme":
+        replace_cell(tiny, Path("data/2024-25/initiatives.csv"), 2, "themes", "mental_health;astrology")
+    elif damage == "bad_enum":
+        replace_cell(tiny, OUTCOMES, 2, "evidence_level", "anecdote")
+    proc = run_cli("validate", root=tiny)
+    assert proc.returncode == 1
+    assert expect in proc.stdout, proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_awkward_but_valid_input_is_accepted(tiny):
+    """A UTF-8 BOM, CRLF line endings, spaces around cells and Excel's quoting of every cell."""
+    import csv, io
+
+    path = tiny / OUTCOMES
+    recs = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows([[f" {c} " if c else c for c in r] for r in recs])
+    path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+    assert problems_text(tiny) == ""
+
+
+def test_validation_never_rewrites_the_authors_files(tiny):
+    path = tiny / OUTCOMES
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    replace_cell(tiny, Path("data/2024-25/initiatives.csv"), 2, "themes", "nonsense")
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (tiny / "data").rglob("*") if p.is_file()}
+    run_cli("validate", root=tiny)
+    after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (tiny / "data").rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_build_with_bad_data_leaves_the_published_site_untouched(tiny_built, tmp_path):
+    from .conftest import copy_project
+
+    root = copy_project(tiny_built, tmp_path / "copy")
+    site = root / "_build" / "html"
+    before = {p.relative_to(site.resolve()): p.read_bytes() for p in site.resolve().rglob("*") if p.is_file()}
+    replace_cell(root, OUTCOMES, 2, "value", "lots")
+    proc = run_cli("build", "-q", root=root)
+    assert proc.returncode == 1
+    assert "outcomes.csv:2: value" in proc.stdout
+    after = {p.relative_to(site.resolve()): p.read_bytes() for p in site.resolve().rglob("*") if p.is_file()}
+    assert before == after
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=400))
+def test_fuzzed_csv_text_never_crashes_the_reader(tmp_path, text):
+    path = tmp_path / "fuzz.csv"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass") if False else path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    records, problems = read_csv_text(path, "fuzz.csv")
+    assert isinstance(records, list)
+    for p in problems:
+        assert str(p).startswith("fuzz.csv")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12), min_size=1, max_size=6),
+                min_size=0, max_size=5))
+def test_fuzzed_outcomes_table_only_ever_gives_validation_problems(tiny, rows):
+    """Arbitrary cells in the ledger: validation returns problems (or none), never raises."""
+    import csv, io
+
+    path = tiny / OUTCOMES
+    header = lines(path)[0]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path.write_text(header + "\n" + out.getvalue(), encoding="utf-8")
+    for p in validate(tiny / "data"):
+        assert p.file and p.message
