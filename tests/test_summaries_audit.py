@@ -1,0 +1,242 @@
+"""Outcome summaries and the claim audit, on small hand-built tables, plus properties of the arithmetic."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from lancs_evidence import fmt
+from lancs_evidence.audit import agrees, audit, check_relation, precision_step
+from lancs_evidence.summaries import (Change, TargetStatus, change_of, dedupe_statements, evidence_profile, rate, rollup,
+                                      target_of, theme_counts)
+
+
+def row(id, value, unit="count", **kw):
+    base = {"id": id, "value": value, "unit": unit, "qualifier": "", "value_high": float("nan"), "baseline": float("nan"),
+            "target": float("nan"), "period": "", "section": "A > B", "area": "x", "source": "s", "polarity": "neutral", "comparator": ""}
+    base.update(kw)
+    return base
+
+
+# --- change ---------------------------------------------------------------------------------------
+
+def test_change_worded_with_polarity_lower_better():
+    c = Change(9.5, 5.0, "weeks", "lower_better")
+    assert c.absolute == pytest.approx(-4.5)
+    assert c.percent == pytest.approx(-47.368, abs=1e-3)
+    assert c.describe() == "fell from 9.5 to 5.0 weeks (down 47.4%), an improvement"
+
+
+def test_change_worded_with_polarity_higher_better_and_neutral():
+    assert Change(100, 120, "count", "higher_better").describe() == "rose from 100 to 120 (up 20.0%), an improvement"
+    assert Change(100, 80, "count", "higher_better").assessment == "a deterioration"
+    assert Change(100, 80, "count", "neutral").assessment == ""
+
+
+def test_percentage_baseline_reports_percentage_points():
+    c = Change(24.6, 19.3, "percent", "lower_better")
+    assert "5.3 percentage points" in c.describe()
+    assert c.describe().startswith("fell from 24.6% to 19.3%")
+
+
+def test_zero_baseline_has_no_percentage_change():
+    c = Change(0, 12, "count", "higher_better")
+    assert c.percent is None
+    assert c.describe() == "rose from 0 to 12, an improvement"
+
+
+def test_change_of_needs_a_baseline():
+    assert change_of(row("a", 5)) is None
+    assert change_of(row("a", 5.0, "weeks", baseline=9.5, polarity="lower_better")).absolute == pytest.approx(-4.5)
+
+
+# --- targets ---------------------------------------------------------------------------------------
+
+def test_target_met_and_missed_by_polarity():
+    assert TargetStatus(94, 70, "percent", "higher_better").met
+    assert TargetStatus(94, 70, "percent", "higher_better").margin == 24
+    assert TargetStatus(94, 70, "percent", "higher_better").describe() == "met the target of 70%, by 24 percentage points"
+    ceiling = TargetStatus(19.3, 5, "percent", "lower_better")
+    assert not ceiling.met
+    assert ceiling.describe() == "missed the ceiling of 5%, by 14.3 percentage points"
+    assert TargetStatus(5.0, 4, "weeks", "lower_better").describe() == "missed the ceiling of 4 weeks, by 1 week"
+
+
+def test_target_of_requires_both():
+    assert target_of(row("a", 5)) is None
+    assert target_of(row("a", 5, target=4, polarity="lower_better")).met is False
+
+
+# --- rates -----------------------------------------------------------------------------------------
+
+def test_rate_per_thousand_and_bad_population():
+    assert rate(169, 148119) == pytest.approx(1.141, abs=1e-3)
+    assert rate(169, 148119, per=100000) == pytest.approx(114.1, abs=0.1)
+    with pytest.raises(ValueError):
+        rate(1, 0)
+
+
+# --- roll-ups --------------------------------------------------------------------------------------
+
+def _ledger():
+    rows = [
+        row("a1", 100, area="p1", area_kind="partnership", measure="people_supported"),
+        row("a1-again", 100, area="p1", area_kind="partnership", measure="people_supported"),  # same figure stated twice
+        row("a2", 50, area="p2", area_kind="partnership", measure="people_supported", qualifier="over"),
+        row("a3", 30, area="p3", area_kind="partnership", measure="people_supported"),  # other locality
+        row("m1", 1000, "gbp", area="p1", area_kind="partnership", measure="funding_allocated"),
+        row("pc", 90, "percent", area="p1", area_kind="partnership", measure="share"),  # never summed
+        row("place", 5000, area="place", area_kind="place", measure="people_supported"),  # other footprint
+    ]
+    df = pd.DataFrame(rows)
+    df["kind"] = "level"
+    rel = pd.DataFrame([{"id": "r1", "relation": "same_measure_as", "claim": "a1-again", "inputs": "a1", "note": ""}])
+    return df, rel
+
+
+def test_rollup_counts_each_figure_once_and_never_mixes_units_or_footprints():
+    df, rel = _ledger()
+    out = rollup(df, rel, {"p1": "north", "p2": "north", "p3": "east"})
+    people = out[(out["group"] == "north") & (out["measure"] == "people_supported")].iloc[0]
+    assert people["total"] == 150  # 100 once (not 200), plus 50; not the Place's 5000
+    assert people["statements"] == 2
+    assert bool(people["approximate"])  # one part was "over 50"
+    assert set(out["unit"]) == {"count", "gbp"}  # the percentage is not summed
+    assert out[(out["group"] == "east")].iloc[0]["total"] == 30
+
+
+def test_dedupe_follows_chains_of_restatements():
+    df = pd.DataFrame([row("x", 1), row("y", 1), row("z", 1), row("w", 2)])
+    rel = pd.DataFrame([{"id": "r", "relation": "same_measure_as", "claim": "y", "inputs": "x"},
+                        {"id": "s", "relation": "same_measure_as", "claim": "z", "inputs": "y"}])
+    assert list(dedupe_statements(df, rel)["id"]) == ["x", "w"]
+
+
+def test_theme_counts_and_evidence_profile():
+    ini = pd.DataFrame({"id": ["i1", "i2", "i3"], "themes": ["mental_health;housing_environment", "mental_health", "workforce"]})
+    themes = pd.DataFrame({"label": ["Mental health", "Housing", "Workforce"]}, index=["mental_health", "housing_environment", "workforce"])
+    tc = theme_counts(ini, themes)
+    assert tc.iloc[0]["theme"] == "mental_health" and tc.iloc[0]["initiatives"] == 2
+    df = pd.DataFrame([row("a", 1, evidence_level="output", baseline=0.5), row("b", 1, evidence_level="outcome", target=2),
+                       row("c", 1, evidence_level="output", comparator="England")])
+    prof = evidence_profile(df)
+    assert prof == {"claims": 3, "activity": 0, "output": 2, "outcome": 1, "impact": 0, "with_baseline": 1, "with_target": 1, "with_comparator": 1}
+
+
+# --- audit -----------------------------------------------------------------------------------------
+
+def test_dolphinlee_example_is_a_small_inconsistency():
+    rows = {"los": row("los", 5.0, "weeks", baseline=9.5), "chg": row("chg", -48, "percent")}
+    f = check_relation({"id": "r", "relation": "pct_change_of", "claim": "chg", "inputs": "los"}, rows)
+    assert f.status == "inconsistent"
+    assert f.recomputed == pytest.approx(-47.368, abs=1e-3)
+    assert "÷ 9.5 = -47.4%" in f.explanation
+
+
+def test_pct_change_consistent_at_source_precision():
+    rows = {"b": row("b", 27), "a": row("a", 20.2), "c": row("c", -25, "percent")}
+    f = check_relation({"id": "r", "relation": "pct_change_of", "claim": "c", "inputs": "b;a"}, rows)
+    assert f.status == "consistent"
+
+
+def test_pp_change_versus_pct_change():
+    rows = {"share": row("share", 19.3, "percent", baseline=24.6), "pp": row("pp", -5.3, "percentage_points"),
+            "pct": row("pct", -19, "percent")}
+    assert check_relation({"id": "1", "relation": "pp_change_of", "claim": "pp", "inputs": "share"}, rows).status == "consistent"
+    f = check_relation({"id": "2", "relation": "pct_change_of", "claim": "pct", "inputs": "share"}, rows)
+    assert f.status == "inconsistent"  # 5.3 / 24.6 is 21.5%, not 19%
+
+
+def test_share_sum_ratio_difference():
+    rows = {"part": row("part", 11), "whole": row("whole", 14), "share": row("share", 79, "percent"),
+            "x": row("x", 337000, qualifier="circa"), "y": row("y", 598000, qualifier="circa"), "z": row("z", 392000, qualifier="circa"),
+            "tot": row("tot", 1300000, qualifier="circa"), "money": row("money", 2537, "gbp"), "people": row("people", 10),
+            "avg": row("avg", 253.7, "gbp"), "diff": row("diff", -32), "before": row("before", 148), "after": row("after", 116)}
+    assert check_relation({"id": "1", "relation": "share_of", "claim": "share", "inputs": "part;whole"}, rows).status == "consistent"
+    s = check_relation({"id": "2", "relation": "sum_of", "claim": "tot", "inputs": "x;y;z"}, rows)
+    assert s.status == "consistent" and "approximate" in s.explanation
+    assert check_relation({"id": "3", "relation": "ratio_of", "claim": "avg", "inputs": "money;people"}, rows).status == "consistent"
+    assert check_relation({"id": "4", "relation": "difference_of", "claim": "diff", "inputs": "after;before"}, rows).status == "consistent"
+
+
+def test_contradicted_only_when_periods_agree():
+    rows = {"a": row("a", 1200000, period=""), "b": row("b", 1300000, period=""),
+            "c": row("c", 45, "percent", period="Q3"), "d": row("d", 48, "percent", period="2024/25"),
+            "e": row("e", 7000, qualifier="over"), "f": row("f", 7000, qualifier="over")}
+    assert check_relation({"id": "1", "relation": "same_measure_as", "claim": "b", "inputs": "a"}, rows).status == "contradicted"
+    assert check_relation({"id": "2", "relation": "same_measure_as", "claim": "d", "inputs": "c"}, rows).status == "not_checked"
+    assert check_relation({"id": "3", "relation": "same_measure_as", "claim": "f", "inputs": "e"}, rows).status == "consistent"
+
+
+def test_missing_inputs_and_zero_baseline_are_not_checked():
+    rows = {"c": row("c", 10, "percent"), "z": row("z", 5, baseline=0)}
+    assert check_relation({"id": "1", "relation": "pct_change_of", "claim": "c", "inputs": "nope"}, rows).status == "not_checked"
+    assert check_relation({"id": "2", "relation": "pct_change_of", "claim": "c", "inputs": "z"}, rows).status == "not_checked"
+
+
+def test_audit_frame_has_one_row_per_relation():
+    out = pd.DataFrame([row("los", 5.0, "weeks", baseline=9.5), row("chg", -48, "percent")])
+    rel = pd.DataFrame([{"id": "r", "relation": "pct_change_of", "claim": "chg", "inputs": "los", "note": ""}])
+    df = audit(out, rel)
+    assert list(df["status"]) == ["inconsistent"]
+    assert {"claim", "inputs", "stated", "recomputed", "status", "explanation"} <= set(df.columns)
+
+
+# --- properties of the arithmetic ---------------------------------------------------------------------
+
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@given(before=finite, after=finite)
+def test_pct_change_sign_and_zero_baseline(before, after):
+    c = Change(before, after, "count", "higher_better")
+    if before == 0:
+        assert c.percent is None
+    else:
+        assert c.percent is not None
+        assert (c.percent > 0) == (after > before) or after == before or math.isclose(after, before)
+        # the change recovers the after value
+        assert before + c.absolute == pytest.approx(after, rel=1e-9, abs=1e-6)
+
+
+@given(value=st.decimals(min_value=-10000, max_value=10000, places=2, allow_nan=False, allow_infinity=False))
+def test_a_value_always_agrees_with_itself_rounded_as_written(value):
+    v = float(value)
+    assert agrees(v, v)
+    step = precision_step(v)
+    # anything within half a rounding unit agrees; just beyond does not
+    assert agrees(v, v + step * 0.49)
+    assert not agrees(v, v + step * 0.51)
+
+
+@given(st.integers(min_value=1, max_value=10**7))
+def test_precision_of_whole_numbers_follows_trailing_zeros(n):
+    step = precision_step(float(n))
+    assert n % step == 0
+    assert step == 1 or (n // int(step)) % 10 != 0
+
+
+@given(lo=st.integers(0, 1000), width=st.integers(0, 1000), x=st.integers(-10, 2100))
+def test_ranges_agree_inside_and_not_outside(lo, width, x):
+    hi = lo + width
+    assert agrees(float(lo), float(x), stated_high=float(hi)) == (lo - 0.5 <= x <= hi + 0.5)
+
+
+@given(before=st.floats(min_value=0.1, max_value=100, allow_nan=False), after=st.floats(min_value=0, max_value=100, allow_nan=False))
+def test_pp_and_pct_change_differ_unless_base_is_100(before, after):
+    assume(abs(after - before) > 1e-6)
+    pp = after - before
+    pct = Change(before, after, "percent", "neutral").percent
+    assert pct == pytest.approx(pp / before * 100)
+
+
+def test_figure_formatting_keeps_qualifiers_and_ranges():
+    assert fmt.figure(7000, "count", "over") == "over 7,000"
+    assert fmt.figure(250, "count", "", 300) == "250 to 300"
+    assert fmt.figure(70, "percent", "", 80) == "70% to 80%"
+    assert fmt.figure(2537, "gbp") == "£2,537"
+    assert fmt.figure(4.5, "days", "circa") == "about 4.5 days"
+    assert fmt.figure(1, "weeks") == "1 week"
