@@ -216,13 +216,22 @@ def test_a_value_always_agrees_with_itself_rounded_as_written(value):
 def test_precision_of_whole_numbers_follows_trailing_zeros(n):
     step = precision_step(float(n))
     assert n % step == 0
-    assert step == 1 or (n // int(step)) % 10 != 0
+    assert step == 1 or step * 10 <= n
 
 
 @given(lo=st.integers(0, 1000), width=st.integers(0, 1000), x=st.integers(-10, 2100))
 def test_ranges_agree_inside_and_not_outside(lo, width, x):
     hi = lo + width
-    assert agrees(float(lo), float(x), stated_high=float(hi)) == (lo - 0.5 <= x <= hi + 0.5)
+    inside = lo - precision_step(float(lo)) / 2 <= x <= hi + precision_step(float(hi)) / 2
+    assert agrees(float(lo), float(x), stated_high=float(hi)) == inside
+
+
+def test_implied_rounding_is_never_coarser_than_a_tenth():
+    assert precision_step(1000.0) == 100
+    assert precision_step(2700.0) == 100
+    assert precision_step(1300000.0) == 100000
+    assert precision_step(10.0) == 1
+    assert not agrees(1000.0, 600.0)
 
 
 @given(before=st.floats(min_value=0.1, max_value=100, allow_nan=False), after=st.floats(min_value=0, max_value=100, allow_nan=False))

@@ -40,7 +40,7 @@ class Finding:
 
 
 def precision_step(value: float) -> float:
-    """The rounding unit a figure was written with: 48 -> 1, 9.5 -> 0.1, 2700 -> 100, 0 -> 1."""
+    """The rounding unit a figure was written with: 48 -> 1, 9.5 -> 0.1, 2700 -> 100, 1000 -> 100, 0 -> 1."""
     d = fmt.decimals_of(value)
     if d > 0:
         return 10.0 ** -d
@@ -50,6 +50,9 @@ def precision_step(value: float) -> float:
     step = 1
     while v % (step * 10) == 0:
         step *= 10
+    # trailing zeros suggest rounding, but never coarser than a tenth of the value ("1,000" is not "about 600")
+    while step > 1 and step * 10 > v:
+        step //= 10
     return float(step)
 
 

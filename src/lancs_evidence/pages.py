@@ -72,6 +72,14 @@ def discover(project: Project) -> list[Page]:
         each = meta.get("each")
         if not each:
             continue
+        if isinstance(each, dict):  # {param: source, values: [...], title_from: sources}
+            titles = _titles(project, each.get("title_from"))
+            for value in each["values"]:
+                out = meta["output"].format(id=value)
+                pages.append(Page(key=out.removesuffix(".ipynb"), source=tpl, output=project.root / out,
+                                  params={each["param"]: value, "year": year}, scope=meta.get("scope", "all"),
+                                  title=titles.get(value, value), template=tpl.stem))
+            continue
         for area in (a for a in areas if a["kind"] == each):
             out = meta["output"].format(id=area["id"])
             key = out.removesuffix(".ipynb")
@@ -88,6 +96,13 @@ def discover(project: Project) -> list[Page]:
         pages.append(Page(key=str(rel), source=chap, output=chap.with_suffix(".ipynb"), params={"year": year},
                           scope=lx.get("scope", "all")))
     return pages
+
+
+def _titles(project: Project, table: str | None) -> dict[str, str]:
+    if not table:
+        return {}
+    with (project.data / f"{table}.csv").open(encoding="utf-8-sig", newline="") as fh:
+        return {r["id"].strip(): (r.get("title") or r.get("name") or "").strip() for r in csv.DictReader(fh)}
 
 
 def select(pages: list[Page], areas: list[str] | None, project: Project) -> list[Page]:

@@ -1,0 +1,212 @@
+"""A general view for chapter pages: pick ledger rows, glue single figures into prose, show tables
+and accessible charts. Chapters call these; they never type a number.
+
+Typical use in a chapter notebook:
+
+    page = ChapterView("chapters/priorities/urgent-care.md", year)
+    page.glue_claim("nmc2r_now", "eoy-north-nmc2r-share")          # prose: {glue:text}`nmc2r_now`
+    rows = page.claims(section_contains="Urgent and Emergency Care")
+    page.show_claims(rows, "Figures the review gives for urgent and emergency care")
+    page.chart_before_after("eoy-dolphinlee-los")
+"""
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import pandas as pd
+
+from . import charts, fmt
+from .html import esc, show, table, tag
+from .summaries import change_of, evidence_profile, target_of, theme_counts
+from .views import Page
+
+
+class ChapterView(Page):
+    def __init__(self, source_file: str, year: str | None = None):
+        super().__init__(year)
+        self.template = source_file
+
+    # selecting rows -----------------------------------------------------------------------------
+    def claims(self, ids: list[str] | None = None, section_contains: str | list[str] | None = None,
+               areas: list[str] | None = None, source: str | None = None, measure_contains: str | None = None) -> pd.DataFrame:
+        """Ledger rows by id, by a phrase in their section path, by area or by source (filters combine)."""
+        df = self.data.outcomes
+        if ids is not None:
+            missing = [i for i in ids if i not in set(df["id"])]
+            if missing:
+                raise KeyError(f"no ledger row with id {', '.join(missing)}")
+            df = df.set_index("id", drop=False).loc[ids].reset_index(drop=True)
+        if source:
+            df = df[df["source"] == source]
+        if section_contains:
+            phrases = [section_contains] if isinstance(section_contains, str) else section_contains
+            mask = pd.Series(False, index=df.index)
+            for p in phrases:
+                mask |= df["section"].str.contains(p, regex=False)
+            df = df[mask]
+        if areas:
+            df = df[df["area"].isin(areas)]
+        if measure_contains:
+            df = df[df["measure"].str.contains(measure_contains, regex=False)]
+        return df
+
+    def claim(self, claim_id: str) -> dict:
+        rows = self.claims(ids=[claim_id])
+        return rows.iloc[0].to_dict()
+
+    def initiatives(self, section_contains: str | list[str] | None = None, areas: list[str] | None = None,
+                    source: str | None = None, ids: list[str] | None = None) -> pd.DataFrame:
+        df = self.data.initiatives
+        if ids is not None:
+            df = df[df["id"].isin(ids)]
+        if source:
+            df = df[df["source"] == source]
+        if section_contains:
+            phrases = [section_contains] if isinstance(section_contains, str) else section_contains
+            df = df[df["section"].apply(lambda s: any(p in s for p in phrases))]
+        if areas:
+            df = df[df["area"].isin(areas)]
+        return df
+
+    def learning(self, source: str | None = None, kind: str | None = None, areas: list[str] | None = None,
+                 section_contains: str | None = None) -> pd.DataFrame:
+        df = self.data.learning_points
+        if source:
+            df = df[df["source"] == source]
+        if kind:
+            df = df[df["kind"] == kind]
+        if areas:
+            df = df[df["area"].isin(areas)]
+        if section_contains:
+            df = df[df["section"].str.contains(section_contains, regex=False)]
+        return df
+
+    # glue ---------------------------------------------------------------------------------------
+    def glue_claim(self, name: str, claim_id: str, part: str = "figure") -> None:
+        """Glue one ledger figure for prose. part: figure (with qualifier and unit), value, baseline,
+        target, change (worded change since the baseline), target_status, period."""
+        r = self.claim(claim_id)
+        if part == "figure":
+            text = fmt.row_figure(r)
+        elif part == "value":
+            text = fmt.number(r["value"])
+        elif part == "baseline":
+            text = fmt.with_unit(r["baseline"], r["unit"])
+        elif part == "target":
+            text = fmt.with_unit(r["target"], r["unit"])
+        elif part == "change":
+            ch = change_of(r)
+            if ch is None:
+                raise ValueError(f"{claim_id} has no baseline")
+            text = ch.describe()
+        elif part == "target_status":
+            tg = target_of(r)
+            if tg is None:
+                raise ValueError(f"{claim_id} has no target")
+            text = tg.describe()
+        elif part == "period":
+            text = r["period"]
+        elif part == "magnitude":  # a stated change without its sign: 'fell 48%' reads as 48%
+            text = fmt.figure(abs(r["value"]), r["unit"], r.get("qualifier", "") or "")
+        else:
+            raise ValueError(f"unknown part {part!r}")
+        self.glue(name, text)
+
+    def glue_count(self, name: str, n: int, one: str, many: str | None = None) -> None:
+        self.glue(name, fmt.plural(int(n), one, many))
+
+    def glue_number(self, name: str, value: float, decimals: int | None = None) -> None:
+        self.glue(name, fmt.number(value, decimals))
+
+    # display ------------------------------------------------------------------------------------
+    def show_claims(self, rows: pd.DataFrame, caption: str, with_area: bool = True) -> None:
+        if rows.empty:
+            show(tag("p", esc("No figures are recorded for this.")))
+            return
+        self.record(f"claims:{caption}", rows[["id", "value", "value_high", "unit", "qualifier", "baseline", "target"]])
+        show(self.outcomes_table(rows, caption, with_area=with_area))
+
+    def show_initiatives(self, rows: pd.DataFrame, caption: str, with_area: bool = True) -> None:
+        if rows.empty:
+            show(tag("p", esc("No initiatives are recorded for this.")))
+            return
+        themes = self.data.themes
+        areas = self.data.areas
+        out = []
+        for r in rows.to_dict("records"):
+            labels = [themes.loc[t, "label"] for t in r["themes"].split(";") if t in themes.index]
+            cells = [r["name"]] + ([areas.loc[r["area"], "name"] if r["area"] in areas.index else r["area"]] if with_area else [])
+            out.append(cells + ["; ".join(labels), r["partners"].replace(";", ", "), r["summary"]])
+        headers = ["Initiative"] + (["Area"] if with_area else []) + ["Themes", "Partners named", "What it does (our summary)"]
+        self.record(f"initiatives:{caption}", [r[0] for r in out])
+        show(table(out, headers, caption))
+
+    def show_learning(self, rows: pd.DataFrame, caption: str | None = None) -> None:
+        if rows.empty:
+            show(tag("p", esc("No learning points are recorded for this.")))
+            return
+        items = "".join(tag("li", (tag("strong", esc(r["title"])) + ": " if r.get("title") else "") + esc(r["summary"]))
+                        for r in rows.to_dict("records"))
+        self.record(f"learning:{caption}", list(rows["id"]))
+        show((tag("p", tag("strong", esc(caption))) if caption else "") + tag("ul", items, class_="lx-learning"))
+
+    def show_headlines(self, items: list[tuple[str, str]]) -> None:
+        """A row of headline boxes: (claim id, short label in our words)."""
+        lis = []
+        for cid, label in items:
+            r = self.claim(cid)
+            lis.append(tag("li", tag("span", esc(fmt.row_figure(r)), class_="lx-big") + esc(label)))
+            self.record(f"headline:{cid}", {"value": r["value"], "unit": r["unit"]})
+        show(tag("ul", "".join(lis), class_="lx-headline"))
+
+    # charts -------------------------------------------------------------------------------------
+    def chart_before_after(self, claim_id: str) -> None:
+        rows = self.claims(ids=[claim_id])
+        figs = self.before_after_charts(rows)
+        if not figs:
+            raise ValueError(f"{claim_id} has no baseline to chart")
+        show(*figs)
+
+    def chart_bars(self, rows: pd.DataFrame, *, label: str, title: str, x_title: str, colour_by_area: bool = False,
+                   csv_name: str, source: str | None = None) -> None:
+        """Horizontal bars of ledger rows that share one unit; `label` is a column (e.g. 'statement')."""
+        units = rows["unit"].unique()
+        if len(units) != 1:
+            raise ValueError(f"a bar chart needs one unit, got {list(units)}")
+        d = rows.assign(label=rows[label].astype(str), shown=rows.apply(fmt.row_figure, axis=1))
+        if colour_by_area:
+            d["area_name"] = d["area"].map(self.data.areas["name"])
+        chart = charts.bar(d, "label", "value", x_title=x_title, colour="area_name" if colour_by_area else None,
+                           colour_title="Area" if colour_by_area else None)
+        cols = {"label": "What", "value": "Value", "shown": "As stated"}
+        if colour_by_area:
+            cols["area_name"] = "Area"
+        src = source or "; ".join(sorted({self.cite(r["source"], r["section"]) for r in rows.to_dict("records")}))
+        self.record(f"chart:{csv_name}", d[["id", "value"]])
+        show(charts.accessible_figure(chart, d[list(cols)], title=title,
+                                      description=charts.describe_extremes(d, "label", "value", unit=units[0], what=x_title),
+                                      source=src, csv_name=csv_name, table_columns=cols))
+
+    def chart_frame(self, frame: pd.DataFrame, *, label: str, value: str, title: str, x_title: str, source: str,
+                    csv_name: str, unit: str = "count", colour: str | None = None, sort="-x") -> None:
+        """Horizontal bars of any computed frame (e.g. counts of themes)."""
+        chart = charts.bar(frame, label, value, x_title=x_title, colour=colour, colour_title=colour, sort=sort)
+        self.record(f"chart:{csv_name}", frame)
+        show(charts.accessible_figure(chart, frame, title=title,
+                                      description=charts.describe_extremes(frame, label, value, unit=unit, what=x_title),
+                                      source=source, csv_name=csv_name))
+
+    def chart_evidence_profile(self, rows: pd.DataFrame, who: str) -> None:
+        src = "; ".join(sorted({self.source_title(s) for s in rows["source"].unique()})) or "the evidence ledger"
+        show(self.evidence_chart(rows, who, src))
+
+    def theme_table(self, initiatives: pd.DataFrame) -> pd.DataFrame:
+        return theme_counts(initiatives, self.data.themes)
+
+    def provenance(self, params: dict | None = None) -> None:
+        self.provenance_box(params or {"year": self.year}, None, self.template)
+
+
+def is_missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
