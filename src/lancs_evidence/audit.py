@@ -111,8 +111,8 @@ def check_relation(rel: dict, rows: dict[str, dict]) -> Finding:
             status = "consistent"
         else:
             diff = recomputed - stated
-            text = (f"{arithmetic}, but the source states {shown} "
-                    f"(a gap of {_r(abs(diff), 2)} {_unit_words(claim.get('unit', ''))}).")
+            gap = f"{_r(abs(diff), 2)} {_unit_words(claim.get('unit', ''))}".strip()
+            text = f"{arithmetic}, but the source states {shown} (a gap of {gap})."
             status = "inconsistent"
         return Finding(**base, stated=stated, recomputed=recomputed, status=status,
                        explanation=text + (f" {note}" if note else ""), **where)
@@ -137,12 +137,13 @@ def check_relation(rel: dict, rows: dict[str, dict]) -> Finding:
                 return Finding(**base, stated=stated, recomputed=None, status="not_checked",
                                explanation="the baseline is zero, so a percentage change is undefined", **where)
             pct = 100.0 * (after - before) / abs(before)
-            stated_sign_note = ""
-            arithmetic = f"({_n(after)} − {_n(before)}) ÷ {_n(before)} = {_r(pct)}%"
-            return finding(pct, arithmetic, stated_sign_note)
+            d = max(fmt.decimals_of(before), fmt.decimals_of(after))
+            b, a = fmt.number(before, d), fmt.number(after, d)
+            return finding(pct, f"({a} − {b}) ÷ {b} = {_r(pct)}%")
         diff = after - before
+        d = max(fmt.decimals_of(before), fmt.decimals_of(after))
         unit = "percentage points" if kind == "pp_change_of" else _unit_words(claim.get("unit", ""))
-        return finding(diff, f"{_n(after)} − {_n(before)} = {_r(diff, 2)} {unit}")
+        return finding(diff, f"{fmt.number(after, d)} − {fmt.number(before, d)} = {fmt.number(diff, d)} {unit}".strip())
     if kind == "share_of":
         if len(inputs) != 2 or float(inputs[1]["value"]) == 0:
             return Finding(**base, stated=stated, recomputed=None, status="not_checked",

@@ -89,6 +89,31 @@ def sphinx_build(project: Project, out: Path, builder: str = "html", clean: bool
     return proc.returncode, proc.stdout + proc.stderr
 
 
+def export_downloads(project: Project, site: Path) -> list[Path]:
+    """Copy every described table (and the descriptor, metadata and boundaries) into site/downloads,
+    plus the audit findings as CSV. The copies are byte-for-byte the validated files."""
+    from .audit import audit
+    from .ledger import Data
+
+    out_dir = site / "downloads"
+    descriptor = json.loads((project.data / "datapackage.json").read_text(encoding="utf-8"))
+    files = [project.data / "datapackage.json"] + [project.data / r["path"] for r in descriptor["resources"]]
+    files += sorted((project.data / "reference").glob("*.meta.json")) + sorted((project.data / "reference").glob("*.geojson"))
+    written = []
+    for f in files:
+        if f.exists():
+            dest = out_dir / f.relative_to(project.data)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, dest)
+            written.append(dest)
+    data = Data.load(project)
+    findings = audit(data.outcomes, data.relations)
+    cols = ["relation_id", "relation", "claim", "inputs", "stated", "recomputed", "status", "explanation", "source", "section"]
+    findings[cols].to_csv(out_dir / "audit.csv", index=False, lineterminator="\n", float_format="%.6g")
+    written.append(out_dir / "audit.csv")
+    return written
+
+
 def publish(project: Project, built: Path) -> Path:
     """Copy a finished build into _build/site/<n> and point _build/html at it with one atomic rename."""
     sites = project.build_dir / "site"
@@ -97,6 +122,7 @@ def publish(project: Project, built: Path) -> Path:
     dest = sites / stamp
     shutil.copytree(built, dest)
     repair_site(dest)
+    export_downloads(project, dest)
     link = project.site
     if link.exists() and not link.is_symlink():  # a site built by hand: keep it beside the others
         os.replace(link, sites / f"manual-{stamp}")

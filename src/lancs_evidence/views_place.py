@@ -11,6 +11,7 @@ from .html import esc, show, table, tag
 from .project import UserError
 from .summaries import evidence_profile, rollup
 from .views import Page
+from .views_chapter import ChapterView
 
 
 class AreaTables(Page):
@@ -176,3 +177,56 @@ class PlaceView(AreaTables):
 
     def provenance(self) -> None:
         self.provenance_box({"year": self.year}, None, "chapters/place.md")
+
+
+class PlaceChapter(ChapterView, PlaceView):
+    """Lancashire Place chapter and home page: the place views plus the chapter API (claims, glue by id)."""
+
+    def deprivation_overview(self) -> None:
+        data = self.data
+        imd25 = data.reference("imd2025").set_index("ons_code")
+        imd19 = data.reference("imd2019").set_index("ons_code")
+        councils = data.areas[data.areas["kind"] == "district"]
+        recs = []
+        for c in councils.to_dict("records"):
+            a, b = imd25.loc[c["ons_code"]], imd19.loc[c["ons_code"]]
+            recs.append({"council": c["name"].replace(" Borough Council", "").replace(" City Council", "").replace(" Council", ""),
+                         "locality": data.areas.loc[data.locality_of(c["id"]), "name"],
+                         "rank_2025": int(a["imd_rank_of_average_score"]), "of_2025": int(a["districts_ranked"]),
+                         "rank_2019": int(b["imd_rank_of_average_score"]), "of_2019": int(b["districts_ranked"]),
+                         "share_2025": round(float(a["share_lsoas_most_deprived_decile"]) * 100, 1),
+                         "share_2019": round(float(b["share_lsoas_most_deprived_decile"]) * 100, 1)})
+        d = pd.DataFrame(recs).sort_values("rank_2025").reset_index(drop=True)
+        self.record("deprivation_overview", d)
+        most = d.iloc[0]
+        self.glue("most_deprived", most["council"])
+        self.glue("most_deprived_rank", f"{most['rank_2025']} of {most['of_2025']}")
+        self.glue("least_deprived", d.iloc[-1]["council"])
+        self.glue("n_top_decile_2025", fmt.plural(int((d["rank_2025"] <= d["of_2025"] / 10).sum()), "council"))
+        rose = d[d["share_2025"] > d["share_2019"] + 0.05]
+        self.glue("n_share_rose", fmt.plural(len(rose), "council"))
+        rows = [[r["council"], r["locality"], f"{r['rank_2025']} of {r['of_2025']}", f"{r['rank_2019']} of {r['of_2019']}",
+                 f"{fmt.number(r['share_2025'], 1)}%", f"{fmt.number(r['share_2019'], 1)}%"] for r in d.to_dict("records")]
+        show(table(rows, ["Council", "Locality", "IoD 2025 rank", "IoD 2019 rank", "Small areas in most deprived tenth, 2025", "Same, 2019"],
+                   f"Deprivation in Lancashire's {len(d)} districts, most deprived first",
+                   numeric=[2, 3, 4, 5]))
+        long = d.melt(id_vars=["council"], value_vars=["share_2019", "share_2025"], var_name="index", value_name="share")
+        long["index"] = long["index"].map({"share_2019": "IoD 2019", "share_2025": "IoD 2025"})
+        order = list(d["council"])
+        line = alt.Chart(d).mark_rule(color="#8c8c8c", size=2).encode(y=alt.Y("council:N", sort=order, title=None),
+                                                                       x="share_2019:Q", x2="share_2025:Q")
+        pts = alt.Chart(long).mark_point(filled=True, size=90, opacity=1).encode(
+            y=alt.Y("council:N", sort=order, title=None),
+            x=alt.X("share:Q", title="Small areas in England's most deprived tenth (%)"),
+            color=alt.Color("index:N", title="Index", scale=alt.Scale(domain=["IoD 2019", "IoD 2025"], range=["#9ecae1", "#0b4f8a"])),
+            shape=alt.Shape("index:N", title="Index", scale=alt.Scale(domain=["IoD 2019", "IoD 2025"], range=["circle", "diamond"])),
+            tooltip=["council:N", "index:N", "share:Q"])
+        meta = data.reference_meta("imd2025")
+        latest = d.rename(columns={"share_2025": "share"})
+        show(charts.accessible_figure(
+            alt.layer(line, pts).properties(height=alt.Step(24)), long,
+            title=f"{most['council']} has the largest share of neighbourhoods in England's most deprived tenth",
+            description=charts.describe_extremes(latest, "council", "share", unit="percent",
+                                                 what="Share of small areas in the most deprived tenth, IoD 2025"),
+            source=f"{meta['publisher']}, Indices of Deprivation 2025 and 2019 ({meta['licence']})", csv_name="deprivation-districts.csv",
+            table_columns={"council": "Council", "index": "Index", "share": "Share (%)"}))
