@@ -88,7 +88,7 @@ class Data:
     def outcomes(self) -> pd.DataFrame:
         """All ledger rows (the year's review and the case studies), with measure labels and polarity."""
         df = _numeric(self._concat("outcomes.csv"), NUMERIC)
-        m = self.measures[["label", "polarity", "kind"]].rename(columns={"label": "measure_label"})
+        m = self.measures[["label", "polarity", "kind", "rate_base"]].rename(columns={"label": "measure_label"})
         df = df.join(m, on="measure")
         df["has_baseline"] = df["baseline"].notna()
         df["has_target"] = df["target"].notna()

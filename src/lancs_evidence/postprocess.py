@@ -13,10 +13,15 @@ import re
 from pathlib import Path
 
 THEBE_PATTERNS = [
-    re.compile(r'<script async="async" src="[^"]*sphinx-thebe\.js[^"]*"></script>\s*'),
-    re.compile(r"<script>const THEBE_JS_URL = [^<]*</script>\s*"),
-    re.compile(r'<link rel="stylesheet" type="text/css" href="[^"]*sphinx-thebe\.css[^"]*" />\s*'),
+    re.compile(r'<script[^>]*src="[^"]*sphinx-thebe\.js[^"]*"[^>]*>\s*</script>\s*'),
+    re.compile(r"<script>\s*const THEBE_JS_URL = .*?</script>\s*", re.S),
+    re.compile(r'<script type="text/x-thebe-config">.*?</script>\s*', re.S),
+    re.compile(r'<link[^>]*href="[^"]*sphinx-thebe\.css[^"]*"[^>]*/?>\s*'),
 ]
+TOGGLE = '<summary><span class="toctree-toggle" role="presentation">'
+TOGGLE_FIXED = '<summary><span class="visually-hidden">Show or hide the pages in this part</span><span class="toctree-toggle" role="presentation">'
+SIDEBAR_START = '<div class="sidebar-primary-items__start sidebar-primary__section">'
+SIDEBAR_START_FIXED = '<div class="sidebar-primary-items__start sidebar-primary__section" role="region" aria-label="Book title and contents">'
 
 
 def repair_html(html: str) -> str:
@@ -26,6 +31,10 @@ def repair_html(html: str) -> str:
     # does not contain that text. Drop the label so the name comes from the content, and label the shortcut.
     html = re.sub(r'(<button[^>]*class="[^"]*search-button[^"]*"[^>]*?)\s+aria-label="Search"', r"\1", html)
     html = html.replace('aria-label="Color mode"', 'aria-label="Colour mode"')
+    # the navigation's expand/collapse toggles are icons only: give each a name
+    html = html.replace(TOGGLE, TOGGLE_FIXED)
+    # the sidebar's book title sits outside any landmark
+    html = html.replace(SIDEBAR_START, SIDEBAR_START_FIXED)
     return html
 
 

@@ -383,6 +383,28 @@ class DistrictView(Page):
         if figures:
             show(*figures)
 
+    def per_resident(self) -> None:
+        """Counts of people or contacts for the whole partnership, per 1,000 residents (mid-2020 estimate)."""
+        from .summaries import rates_for
+
+        pop = self.population()
+        meta = self.data.reference_meta("population")
+        rows = self.outcomes[(self.outcomes["area"] == self.area) & (self.outcomes["rate_base"] == "residents")]
+        if rows.empty:
+            show(tag("p", esc(f"None of the review's figures for {self.name} is a count of residents that can be "
+                              "expressed per head of population.")))
+            return
+        table_pop = pd.DataFrame({"area": [self.area], "population": [float(pop["population_mid2020"].sum())],
+                                  "population_period": ["mid-2020"]})
+        r = rates_for(rows, table_pop, per=1000).merge(rows[["id", "statement", "qualifier", "value_high", "unit"]], on="id")
+        self.record("rates", r[["id", "rate"]])
+        body = [[x["statement"], fmt.row_figure(x), fmt.number(x["population"]), fmt.number(round(x["rate"], 1), 1)]
+                for x in r.to_dict("records")]
+        show(table(body, ["What was counted", "Figure", "Residents (mid-2020 estimate)", "Per 1,000 residents"],
+                   f"Counts for the whole {self.name} partnership per 1,000 residents", numeric=[2, 3]),
+             tag("p", "Rates use the " + esc(meta["publisher"]) + " mid-2020 population estimate for the partnership's councils. "
+                 "A count stated with 'over' or 'about' gives a rate that is equally approximate.", class_="lx-source"))
+
     def learning_points(self) -> None:
         if self.learning.empty:
             show(tag("p", esc(f"The review records no learning points for {self.name}.")))
