@@ -137,6 +137,8 @@ def bar(data: pd.DataFrame, label: str, value: str, *, x_title: str, colour: str
     else:
         enc["color"] = alt.value(PALETTE[0])
     bars = base.mark_bar().encode(**enc)
+    if colour:  # stacked segments: a label per segment would sit in the wrong place, so the table carries values
+        return bars.properties(height=alt.Step(26))
     text = base.mark_text(align="left", dx=3, color="#1a1a1a").encode(
         y=alt.Y(f"{label}:N", sort=sort), x=alt.X(f"{value}:Q"), text=alt.Text(f"{value}:Q", format=","))
     return alt.layer(bars, text).properties(height=alt.Step(26))

@@ -64,24 +64,35 @@ def with_unit(value: float, unit: str, decimals: int | None = None) -> str:
     return f"{n} {unit}"
 
 
-def figure(value: float, unit: str, qualifier: str = "", value_high: float | None = None) -> str:
-    """The figure as a reader sees it: qualifier, number or range, unit."""
+def figure(value: float, unit: str, qualifier: str = "", value_high: float | None = None, decimals: int | None = None) -> str:
+    """The figure as a reader sees it: qualifier, number or range, unit (at the precision it was written)."""
     if value_high is not None and not (isinstance(value_high, float) and math.isnan(value_high)):
         if unit == "percent":
-            body = f"{number(value)}% to {number(value_high)}%"
+            body = f"{number(value, decimals)}% to {number(value_high, decimals)}%"
         elif unit == "gbp":
-            body = f"£{number(value)} to £{number(value_high)}"
+            body = f"£{number(value, decimals)} to £{number(value_high, decimals)}"
         else:
-            body = f"{number(value)} to {with_unit(value_high, unit)}"
+            body = f"{number(value, decimals)} to {with_unit(value_high, unit, decimals)}"
     else:
-        body = with_unit(value, unit)
+        body = with_unit(value, unit, decimals)
     words = QUALIFIER_WORDS.get(qualifier or "", "")
     return f"{words} {body}" if words else body
 
 
+def _dp(get, col):
+    d = get(f"{col}_dp", None)
+    try:
+        return None if d is None or (isinstance(d, float) and math.isnan(d)) else int(d)
+    except (TypeError, ValueError):
+        return None
+
+
 def row_figure(row) -> str:
     get = row.get if hasattr(row, "get") else (lambda k, d=None: getattr(row, k, d))
-    return figure(get("value"), get("unit", ""), get("qualifier", "") or "", get("value_high"))
+    dp = _dp(get, "value")
+    if dp is not None:
+        dp = max(dp, _dp(get, "value_high") or 0)
+    return figure(get("value"), get("unit", ""), get("qualifier", "") or "", get("value_high"), dp)
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:

@@ -24,9 +24,16 @@ def read_table(path: Path) -> pd.DataFrame:
     return df.apply(lambda col: col.str.strip())
 
 
+def _decimals_written(text: str) -> int:
+    text = str(text).strip()
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
 def _numeric(df: pd.DataFrame, cols) -> pd.DataFrame:
+    """Convert to float, keeping how many decimal places each value was written with (5.0 stays 5.0)."""
     for c in cols:
         if c in df.columns:
+            df[f"{c}_dp"] = df[c].map(_decimals_written)
             df[c] = pd.to_numeric(df[c].replace("", None), errors="coerce").astype(float)
     return df
 

@@ -23,6 +23,7 @@ class Change:
     after: float
     unit: str
     polarity: str
+    decimals: int | None = None  # as the figures were written; None infers from the values
 
     @property
     def absolute(self) -> float:
@@ -53,7 +54,7 @@ class Change:
 
     def describe(self) -> str:
         """e.g. 'fell from 9.5 to 5.0 weeks (down 47.4%), an improvement'."""
-        decimals = max(fmt.decimals_of(self.before), fmt.decimals_of(self.after))
+        decimals = self.decimals if self.decimals is not None else max(fmt.decimals_of(self.before), fmt.decimals_of(self.after))
         before = fmt.with_unit(self.before, self.unit, decimals)
         after = fmt.with_unit(self.after, self.unit, decimals)
         if self.unit not in ("percent",):
@@ -77,7 +78,9 @@ def change_of(row) -> Change | None:
     before, after = get("baseline"), get("value")
     if not (_isnum(before) and _isnum(after)):
         return None
-    return Change(float(before), float(after), get("unit", ""), get("polarity", "neutral") or "neutral")
+    dps = [d for d in (get("value_dp", None), get("baseline_dp", None)) if d is not None and not (isinstance(d, float) and math.isnan(d))]
+    decimals = int(max(dps)) if dps else None
+    return Change(float(before), float(after), get("unit", ""), get("polarity", "neutral") or "neutral", decimals)
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,13 @@ class Page:
         df = pd.DataFrame({"level": LEVELS, "claims": [prof[lv] for lv in LEVELS]})
         df["label"] = df["level"].map(lambda lv: lv.capitalize())
         top = df.loc[df["claims"].idxmax(), "label"] if prof["claims"] else "none"
-        title = (f"Most of {who}'s reported figures are {top.lower()} measures" if prof["claims"] else f"{who} reported no figures")
+        tied = prof["claims"] and (df["claims"] == df["claims"].max()).sum() > 1
+        if not prof["claims"]:
+            title = f"{who}: no figures reported"
+        elif tied:
+            title = f"{who}: figures spread across evidence levels, with no single level leading"
+        else:
+            title = f"{who}: {top.lower()} is the most common kind of figure"
         desc = charts.describe_extremes(df, "label", "claims", what=f"Reported figures by evidence level for {who}")
         chart = charts.bar(df, "label", "claims", x_title="Number of reported figures", sort=[lv.capitalize() for lv in LEVELS])
         self.record(f"evidence_profile:{who}", prof)
