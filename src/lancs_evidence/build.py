@@ -56,7 +56,9 @@ def write_status_page(project: Project, report: RunReport) -> None:
     for key in sorted(cache):
         lines.append(f"| `{key}` | {cache[key].get('seconds', 0):.1f} |")
     nb = nbformat.v4.new_notebook()
-    nb.cells.append(nbformat.v4.new_markdown_cell("\n".join(lines)))
+    cell = nbformat.v4.new_markdown_cell("\n".join(lines))
+    cell["id"] = "build-status"  # a fixed id: nbformat's random ids would make every build differ
+    nb.cells.append(cell)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = project.chapters / "status.ipynb"
     text = nbformat.writes(nb)

@@ -63,6 +63,8 @@ class RunReport:
     def summary(self) -> str:
         lines = [f"notebooks: {len(self.ran)} ran, {sum(o.status == 'cached' for o in self.outcomes)} unchanged, "
                  f"{len(self.failed)} failed ({self.wall:.1f} s)"]
+        if self.ran:
+            lines.append("ran: " + ", ".join(o.page for o in self.ran))
         for o in self.failed:
             lines.append(f"FAILED {o.label}: {o.error}")
             if o.kept:
@@ -167,6 +169,9 @@ def _describe_error(exc: Exception) -> str:
         cell = getattr(exc, "exec_count", None)
         idx = getattr(exc, "cell_index", None)
         where = f"cell {idx + 1}" if isinstance(idx, int) else f"execution {cell}"
+        first = next((ln.strip() for ln in str(getattr(exc, "source", "")).splitlines() if ln.strip() and not ln.startswith("#")), "")
+        if first:
+            where += f" (the cell starting `{first[:60]}`)"
         return f"{where} raised {exc.ename}: {exc.evalue}"
     return f"{name}: {exc}"
 

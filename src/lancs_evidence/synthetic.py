@@ -59,12 +59,11 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
     for name in COPY_FILES:
         shutil.copy2(source / name, dest / name)
     shutil.copytree(source / "templates", dest / "templates", dirs_exist_ok=True)
+    shutil.copytree(source / "_templates", dest / "_templates", dirs_exist_ok=True)
     (dest / "_static").mkdir(exist_ok=True)
-    for f in (source / "_static").glob("lx-*"):
-        shutil.copy2(f, dest / "_static" / f.name)
-    bundle = source / "_static" / "vega-bundle.js"
-    if bundle.exists():
-        shutil.copy2(bundle, dest / "_static" / bundle.name)
+    for f in (source / "_static").iterdir():
+        if f.is_file():
+            shutil.copy2(f, dest / "_static" / f.name)
     (dest / "_toc.yml").write_text("format: jb-book\nroot: chapters/index\n", encoding="utf-8")
     data = dest / "data"
     data.mkdir(exist_ok=True)
@@ -124,6 +123,9 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
     _write_csv(data / year / "outcomes.csv", LEDGER_HEADER, outcomes)
     _write_csv(data / year / "initiatives.csv", "id,source,section,area,name,themes,partners,summary".split(","), initiatives)
     _write_csv(data / year / "learning_points.csv", "id,source,section,area,kind,title,themes,summary".split(","), learning)
+    _write_csv(data / year / "lesson_evidence.csv", "id,lesson,evidence,kind,note".split(","), [
+        {"id": "le-01", "lesson": f"lp-eoy-{area_id(1)}-01", "evidence": f"ini-{area_id(1)}-hub", "kind": "initiative",
+         "note": "An invented link."}])
     _write_csv(data / "case-studies" / "outcomes.csv", LEDGER_HEADER, [
         {"id": "flt-fleetwood-population", "source": "fleetwood-case-study", "section": "Working together", "area": "fleetwood",
          "measure": "registered_population", "value": 28595, "unit": "count", "evidence_level": "impact",

@@ -331,8 +331,9 @@ class DistrictView(Page):
         below = d.loc[d["relative"].idxmin()]
         desc = (f"One row per indicator: each council's value (a dot, shaped and coloured by how it compares with England), its 95% "
                 f"confidence interval (a grey line) and England's value (a black tick). "
-                f"{fmt.plural(len(worse), 'value')} of {len(d)} {'is' if len(worse) == 1 else 'are'} significantly worse than England. "
-                f"Furthest above England: {above['label']} in {above['council']} ({fmt.number(above['value'])} against "
+                + (f"None of the {len(d)} values is significantly worse than England. " if worse.empty else
+                   f"{fmt.plural(len(worse), 'value')} of {len(d)} {'is' if len(worse) == 1 else 'are'} significantly worse than England. ")
+                + f"Furthest above England: {above['label']} in {above['council']} ({fmt.number(above['value'])} against "
                 f"{fmt.number(above['england_value'])}). Furthest below: {below['label']} in {below['council']} "
                 f"({fmt.number(below['value'])} against {fmt.number(below['england_value'])}).")
         n_worse = len(worse)

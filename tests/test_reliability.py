@@ -1,0 +1,190 @@
+"""Failures, interruptions, hostile text, determinism and incremental rebuilds, on tiny invented books."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lancs_evidence.synthetic import area_id, make_project
+
+from .conftest import CLI, REPO, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def site_files(root: Path) -> dict[str, bytes]:
+    site = (root / "_build" / "html").resolve()
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+
+
+def set_cell(root: Path, rel: str, row_id: str, column: str, value: str) -> None:
+    path = root / rel
+    records = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    col = records[0].index(column)
+    for r in records[1:]:
+        if r[0] == row_id:
+            r[col] = value
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(records)
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def page_text(root: Path, rel: str) -> str:
+    html = (root / "_build" / "html" / rel).read_text(encoding="utf-8")
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+# --- failure isolation ---------------------------------------------------------------------------
+
+def test_one_failing_partnership_does_not_stop_the_others(tmp_path, repo):
+    root = make_project(tmp_path / "book", repo, n_areas=3)
+    tpl = root / "templates" / "district.md"
+    text = tpl.read_text(encoding="utf-8")
+    bad = f'if area == "{area_id(2)}":\n    raise RuntimeError("the data for this area is broken")\n'
+    text = text.replace("page.glue_all()\n", "page.glue_all()\n" + bad, 1)
+    tpl.write_text(text, encoding="utf-8")
+    proc = run_cli("build", "-q", root=root)
+    assert proc.returncode == 1
+    out = proc.stdout + proc.stderr
+    assert f"FAILED chapters/districts/{area_id(2)} (area {area_id(2)})" in out
+    # cell 4 of the executed notebook: title, parameters, papermill's injected parameters, then the setup cell
+    assert "cell 4 (the cell starting `from lancs_evidence.views import DistrictView`) raised RuntimeError: the data for this area is broken" in out
+    assert "Traceback" not in out
+    kept = root / "_build" / "failed" / f"chapters--districts--{area_id(2)}.ipynb"
+    assert kept.exists()
+    assert "the data for this area is broken" in kept.read_text(encoding="utf-8")
+    for ok in (1, 3):
+        assert (root / "chapters" / "districts" / f"{area_id(ok)}.ipynb").exists()
+    assert not (root / "_build" / "html").exists()  # nothing was published
+
+
+# --- interrupted builds ----------------------------------------------------------------------------
+
+def test_a_killed_build_leaves_the_site_and_the_next_build_succeeds(tmp_path, repo):
+    root = make_project(tmp_path / "book", repo, n_areas=4)
+    run_cli("build", "-q", root=root, check=True)
+    before = site_files(root)
+    set_cell(root, "data/2024-25/outcomes.csv", f"eoy-{area_id(1)}-people-supported", "value", "4321")
+    env = {**os.environ}
+    env.pop("LANCS_EVIDENCE_ROOT", None)
+    proc = subprocess.Popen([*CLI, "--root", str(root), "build", "-q", "--force"], cwd=root, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = root / "_build" / ".work" / "kernels.log"
+    deadline = time.time() + 60
+    while time.time() < deadline and not (log.exists() and log.stat().st_size > 0):
+        time.sleep(0.1)
+    time.sleep(1.0)  # notebooks are running now
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert site_files(root) == before  # the published site is exactly as it was
+    assert (root / "_build" / ".work" / "BUILDING").exists()
+    again = run_cli("build", "-q", root=root)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "over 4,321" in page_text(root, f"chapters/districts/{area_id(1)}.html")
+    assert not list((root / "chapters").rglob(".*.tmp")) and not list((root / "chapters").rglob(".*running*"))
+
+
+# --- hostile text ------------------------------------------------------------------------------------
+
+HOSTILE = {
+    "script": "<script>window.__pwned = 'script'</script>",
+    "img": "\"><img src=x onerror=\"window.__pwned='img'\">",
+    "js_link": "[read more](javascript:window.__pwned='link')",
+    "myst": "{glue:text}`name` and **bold** and ```{code-cell} python\nimport os\n```",
+}
+
+
+def test_hostile_text_in_data_is_shown_as_text_and_never_runs(tmp_path, repo):
+    from .browser import browser, new_context, serve
+
+    root = make_project(tmp_path / "book", repo, n_areas=1)
+    a = area_id(1)
+    set_cell(root, "data/2024-25/initiatives.csv", f"ini-{a}-hub", "summary", HOSTILE["script"] + " " + HOSTILE["js_link"])
+    set_cell(root, "data/2024-25/initiatives.csv", f"ini-{a}-hub", "name", HOSTILE["img"])
+    set_cell(root, "data/2024-25/outcomes.csv", f"eoy-{a}-satisfied", "statement", HOSTILE["myst"].replace("\n", " "))
+    set_cell(root, "data/2024-25/learning_points.csv", f"lp-eoy-{a}-01", "summary", HOSTILE["img"])
+    areas = root / "data" / "areas.csv"
+    areas.write_text(areas.read_text(encoding="utf-8").replace("Testarea 001,", '"Testarea 001 <b>*x*</b> <img src=x onerror=\'window.__pwned=9\'> [y](javascript:alert(1))",', 1),
+                     encoding="utf-8")
+    proc = run_cli("build", "-q", root=root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    site = root / "_build" / "html"
+    with serve(site) as base, browser() as b:
+        ctx = new_context(b, base)
+        page = ctx.new_page()
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"{base}/chapters/districts/{a}.html", wait_until="networkidle")
+        for link in page.locator("a[href^='javascript']").all():
+            link.click()
+        assert page.evaluate("window.__pwned") is None
+        assert dialogs == []
+        assert page.locator("img[src='x']").count() == 0
+        assert page.locator("a[href^='javascript']").count() == 0
+        text = page.inner_text("main")
+        assert "<script>window.__pwned = 'script'</script>" in text
+        assert "onerror=" in text
+        assert "{glue:text}`name`" in text and "**bold**" in text
+        assert "<b>*x*</b>" in page.inner_text("article h1")
+        assert "<b>*x*</b>" in page.inner_text("#jb-print-docs-body h1")  # the theme's print-only heading too
+
+
+# --- determinism ---------------------------------------------------------------------------------------
+
+def _notebook_outputs(root: Path) -> dict[str, str]:
+    out = {}
+    for p in sorted((root / "chapters").rglob("*.ipynb")):
+        nb = json.loads(p.read_text(encoding="utf-8"))
+        out[p.relative_to(root).as_posix()] = json.dumps([c.get("outputs", []) for c in nb["cells"]], sort_keys=True)
+    return out
+
+
+def test_two_clean_builds_give_identical_exports_and_outputs(tmp_path, repo):
+    roots = [make_project(tmp_path / f"book{i}", repo, n_areas=2) for i in (1, 2)]
+    for r in roots:
+        run_cli("build", "-q", root=r, check=True)
+    a, b = (_notebook_outputs(r) for r in roots)
+    assert a.keys() == b.keys() and a == b
+    exports = [{k: v for k, v in site_files(r).items() if k.startswith("downloads/")} for r in roots]
+    assert exports[0] and exports[0] == exports[1]
+    nb = json.loads((roots[0] / "chapters" / "districts" / f"{area_id(1)}.ipynb").read_text(encoding="utf-8"))
+    assert "papermill" not in nb["metadata"]
+    assert all("execution" not in c["metadata"] and "papermill" not in c["metadata"] for c in nb["cells"])
+
+
+# --- incremental rebuilds --------------------------------------------------------------------------------
+
+def test_no_change_rebuild_runs_nothing(tiny_built, tmp_path):
+    from .conftest import copy_project
+
+    root = copy_project(tiny_built, tmp_path / "copy")
+    proc = run_cli("build", "-q", root=root, check=True)
+    assert "notebooks: 0 ran" in proc.stdout
+    assert "nothing changed" in proc.stdout
+
+
+def test_one_value_change_reruns_only_what_reads_it_and_leaves_nothing_stale(tmp_path, repo):
+    root = make_project(tmp_path / "book", repo, n_areas=3)
+    run_cli("build", "-q", root=root, check=True)
+    nbs = {p.name: p.stat().st_mtime_ns for p in (root / "chapters" / "districts").glob("*.ipynb")}
+    set_cell(root, "data/2024-25/outcomes.csv", f"eoy-{area_id(2)}-people-supported", "value", "98765")
+    proc = run_cli("build", "-q", root=root, check=True)
+    after = {p.name: p.stat().st_mtime_ns for p in (root / "chapters" / "districts").glob("*.ipynb")}
+    assert after[f"{area_id(2)}.ipynb"] != nbs[f"{area_id(2)}.ipynb"]
+    for other in (1, 3):
+        assert after[f"{area_id(other)}.ipynb"] == nbs[f"{area_id(other)}.ipynb"], "an unaffected partnership was re-run"
+    assert "over 98,765" in page_text(root, f"chapters/districts/{area_id(2)}.html")
+    # the locality summary adds up its partnerships' counts, so it shows the new figure too
+    assert "98,765" in page_text(root, "chapters/localities/loc_0.html")
+    ran = set(re.search(r"^ran: (.*)$", proc.stdout, re.M).group(1).split(", "))
+    assert {f"chapters/districts/{area_id(2)}", "chapters/localities/loc_0"} <= ran
+    assert not any(f"districts/{area_id(i)}" in r for r in ran for i in (1, 3))
