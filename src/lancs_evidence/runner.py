@@ -142,8 +142,14 @@ def execute_page(page: Page, root: str, failed_dir: str) -> Outcome:
         if has_code:
             os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
             os.environ["LANCS_EVIDENCE_ROOT"] = root
-            nb = pm.execute_notebook(nb, str(tmp), parameters=page.params, cwd=root, kernel_name="python3",
-                                     progress_bar=False, log_output=False, report_mode=False)
+            for attempt in (1, 2):
+                try:
+                    nb = pm.execute_notebook(_prepare(page), str(tmp), parameters=page.params, cwd=root, kernel_name="python3",
+                                             progress_bar=False, log_output=False, report_mode=False)
+                    break
+                except Exception as exc:  # a kernel that died or never started is retried once; a notebook error is not
+                    if attempt == 2 or type(exc).__name__ == "PapermillExecutionError":
+                        raise
         strip_volatile(nb)
         nb.metadata["lancs_evidence"] = {"page": page.key, "params": page.params}
         nbformat.write(nb, str(tmp))
