@@ -249,3 +249,13 @@ def test_figure_formatting_keeps_qualifiers_and_ranges():
     assert fmt.figure(2537, "gbp") == "£2,537"
     assert fmt.figure(4.5, "days", "circa") == "about 4.5 days"
     assert fmt.figure(1, "weeks") == "1 week"
+
+
+def test_map_rings_are_rewound_for_d3():
+    from lancs_evidence.charts import _signed_area, rewind_for_d3
+
+    ccw_square = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]  # RFC 7946 exterior order
+    hole_cw = [[0.2, 0.2], [0.2, 0.8], [0.8, 0.8], [0.8, 0.2], [0.2, 0.2]]
+    g = rewind_for_d3({"type": "MultiPolygon", "coordinates": [[ccw_square, hole_cw]]})
+    exterior, hole = g["coordinates"][0]
+    assert _signed_area(exterior) < 0 < _signed_area(hole)

@@ -37,7 +37,7 @@ def theme_config() -> dict:
     return {
         "font": FONT,
         "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelLimit": 220, "titleColor": "#1a1a1a", "labelColor": "#1a1a1a"},
-        "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "direction": "vertical"},
+        "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "direction": "vertical", "labelLimit": 320},
         "title": {"fontSize": 14},
         "view": {"stroke": None},
         "range": {"category": PALETTE},
@@ -142,3 +142,26 @@ def bar(data: pd.DataFrame, label: str, value: str, *, x_title: str, colour: str
     text = base.mark_text(align="left", dx=3, color="#1a1a1a").encode(
         y=alt.Y(f"{label}:N", sort=sort), x=alt.X(f"{value}:Q"), text=alt.Text(f"{value}:Q", format=","))
     return alt.layer(bars, text).properties(height=alt.Step(26))
+
+
+def _signed_area(ring: list) -> float:
+    return sum(x1 * y2 - x2 * y1 for (x1, y1, *_), (x2, y2, *_) in zip(ring, ring[1:] + ring[:1])) / 2
+
+
+def rewind_for_d3(geometry: dict) -> dict:
+    """Vega draws with d3-geo, which reads ring orientation on the sphere: exterior rings must run
+    clockwise and holes anticlockwise, the reverse of GeoJSON's RFC 7946 order. A ring the wrong way
+    round is drawn as the rest of the world, which fills the whole map."""
+    def fix(polygon):
+        out = []
+        for i, ring in enumerate(polygon):
+            clockwise = _signed_area(ring) < 0
+            want_clockwise = i == 0
+            out.append(ring if clockwise == want_clockwise else list(reversed(ring)))
+        return out
+
+    if geometry["type"] == "Polygon":
+        return {**geometry, "coordinates": fix(geometry["coordinates"])}
+    if geometry["type"] == "MultiPolygon":
+        return {**geometry, "coordinates": [fix(p) for p in geometry["coordinates"]]}
+    return geometry

@@ -71,7 +71,14 @@ def build_pdf(project: Project, out: Path | None = None) -> int:
         return 1
     single = work / "_build" / "singlehtml"
     repair_site(single)
+    # Sphinx writes the single page at the root document's path (chapters/index.html) but links its
+    # _static files as if it sat at the top, so print a copy that does sit at the top.
+    import yaml
+
+    root_doc = yaml.safe_load((project.root / "_toc.yml").read_text(encoding="utf-8"))["root"]
+    page = single / "book.html"
+    shutil.copyfile(single / f"{root_doc}.html", page)
     out = out or (project.build_dir / "pdf" / "lancashire-evidence-book.pdf")
-    print_to_pdf(single / "index.html", out)
+    print_to_pdf(page, out)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
     return 0

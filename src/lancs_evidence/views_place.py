@@ -154,6 +154,7 @@ class PlaceView(AreaTables):
             code = f["properties"]["LAD24CD"]
             c = councils.loc[code]
             loc = data.locality_of(c["id"])
+            f["geometry"] = charts.rewind_for_d3(f["geometry"])
             f["properties"].update({"council": c["name"], "partnership": loc_names[c["parent"]], "locality": loc_names[loc],
                                     "locality_id": loc})
         colours = {loc_names[k]: v for k, v in charts.LOCALITY_COLOURS.items() if k in loc_names}

@@ -1,0 +1,37 @@
+"""`lancs-evidence pdf`: the book as one PDF, with its text, figures and charts."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from lancs_evidence.synthetic import area_name, expected
+
+from .conftest import run_cli
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+def test_pdf_holds_text_figures_and_drawn_charts(tiny, tmp_path):
+    assert shutil.which("pdftoppm") and shutil.which("pdftotext"), "make test installs poppler-utils"
+    proc = run_cli("pdf", "-o", tmp_path / "book.pdf", root=tiny)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pdf = tmp_path / "book.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert area_name(1) in text and area_name(2) in text
+    assert f"over {expected(1)['people_supported']:,}" in text  # a glued figure with its qualifier
+    # axis titles exist only inside the drawn SVG charts, so finding them proves the charts rendered
+    assert "Number of reported figures" in text
+    assert text.count("Compared with England") >= 2
+    # and the marks are there: render the pages and count pixels of the bar colour
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    from PIL import Image
+
+    bar = (0x0B, 0x4F, 0x8A)
+    pages_with_marks = 0
+    for png in sorted(tmp_path.glob("page-*.png")):
+        im = Image.open(png).convert("RGB")
+        n = sum(1 for px in im.get_flattened_data() if all(abs(a - b) < 12 for a, b in zip(px, bar)))
+        pages_with_marks += n > 150
+    assert pages_with_marks >= 1
