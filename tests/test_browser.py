@@ -4,33 +4,21 @@ Across every page: no console errors beyond a named allow-list, every chart draw
 link that reaches the main content, no sideways scrolling at 390 px, and no axe violations."""
 from __future__ import annotations
 
-import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from .browser import CONSOLE_ALLOW, browser, new_context, serve, site_pages
+from lancs_evidence.bench import copy_book
+
 from .conftest import REPO, run_cli
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def copy_book(dest: Path) -> Path:
-    """A copy of the real book's sources (not its build), so the test builds the real content."""
-    dest.mkdir(parents=True)
-    for name in ("_config.yml", "constraints.txt"):
-        shutil.copy2(REPO / name, dest / name)
-    for folder in ("data", "templates", "_static"):
-        shutil.copytree(REPO / folder, dest / folder, ignore=shutil.ignore_patterns("_parts", "*.ipynb"))
-    shutil.copytree(REPO / "chapters", dest / "chapters", ignore=shutil.ignore_patterns("*.ipynb"))
-    (dest / "_toc.yml").write_text("format: jb-book\nroot: chapters/index\n", encoding="utf-8")
-    return dest
-
-
 @pytest.fixture(scope="session")
 def real_site(tmp_path_factory, repo) -> Path:
-    root = copy_book(tmp_path_factory.mktemp("real") / "book")
+    root = copy_book(REPO, tmp_path_factory.mktemp("real") / "book")
     run_cli("build", "-q", root=root, check=True)
     return root / "_build" / "html"
 

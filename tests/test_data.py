@@ -158,6 +158,7 @@ def prose_numbers(md_text: str) -> list[str]:
     text = re.sub(r"\A---\n.*?\n---\n", "", md_text, flags=re.S)
     text = re.sub(r"```.*?```", "", text, flags=re.S)
     text = re.sub(r"^\s*\(.*\)=\s*$", "", text, flags=re.M)  # targets
+    text = re.sub(r"^\s*\d+\.\s", "", text, flags=re.M)  # ordered-list markers
     text = ALLOWED.sub("", text)
     return re.findall(r"[^\n]{0,30}\d[^\n]{0,30}", text)
 
@@ -165,6 +166,8 @@ def prose_numbers(md_text: str) -> list[str]:
 def test_prose_check_catches_a_typed_figure():
     assert prose_numbers("Some text with 1,234 people.\n")
     assert not prose_numbers("Some text with {glue:text}`people` people and `code 12`.\n```{code-cell}\nx = 5\n```\n")
+    assert not prose_numbers("1. First step\n2. Second step\n")
+    assert prose_numbers("1. Reached 40 people\n")
 
 
 def test_no_figure_is_typed_into_the_prose_of_the_book():

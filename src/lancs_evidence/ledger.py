@@ -78,8 +78,21 @@ class Data:
         return read_table(self.root / "data" / "relations.csv")
 
     # ledgers ------------------------------------------------------------------------------
+    @functools.cached_property
+    def years(self) -> pd.DataFrame:
+        return read_table(self.root / "data" / "years.csv").set_index("id", drop=False)
+
     def _folders(self) -> list[str]:
-        return [self.year, *LEDGER_FOLDERS]
+        """Every review year held in data/ (so pages can compare years), then the case studies."""
+        return [*self.years["id"], *LEDGER_FOLDERS]
+
+    def previous_year(self) -> str | None:
+        ids = list(self.years["id"])
+        i = ids.index(self.year) if self.year in ids else -1
+        return ids[i - 1] if i > 0 else None
+
+    def review_source(self, year: str | None = None) -> str:
+        return self.years.loc[year or self.year, "source"]
 
     def _concat(self, name: str, folders: list[str] | None = None) -> pd.DataFrame:
         frames = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -144,10 +145,19 @@ def _imports_of(code: str) -> set[str]:
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _module_imports(path: Path, mtime_ns: int) -> frozenset[str]:
+    return frozenset(_imports_of(path.read_text(encoding="utf-8")))
+
+
 def code_closure(package_dir: Path, cells: list[str]) -> list[Path]:
     """The package modules the cells import, followed through their own imports."""
+    return list(_closure(package_dir, frozenset(m for cell in cells for m in _imports_of(cell))))
+
+
+def _closure(package_dir: Path, roots: frozenset[str]) -> tuple[Path, ...]:
     seen: set[str] = set()
-    todo = [m for cell in cells for m in _imports_of(cell)] + ["__init__"]
+    todo = [*roots, "__init__"]
     while todo:
         name = todo.pop()
         if name in seen:
@@ -156,16 +166,17 @@ def code_closure(package_dir: Path, cells: list[str]) -> list[Path]:
         if not path.exists():
             continue
         seen.add(name)
-        todo += list(_imports_of(path.read_text(encoding="utf-8")))
-    return sorted(package_dir / f"{n}.py" for n in seen)
+        todo += list(_module_imports(path, path.stat().st_mtime_ns))
+    return tuple(sorted(package_dir / f"{n}.py" for n in seen))
 
 
-def _code_cells(source_text: str) -> list[str]:
+@functools.lru_cache(maxsize=128)
+def _code_cells(source_text: str) -> tuple[str, ...]:
     """The code of each code cell of a MyST text notebook (cell options such as :tags: removed)."""
     import jupytext
 
     nb = jupytext.reads(source_text, fmt="md:myst")
-    return [c.source for c in nb.cells if c.cell_type == "code"]
+    return tuple(c.source for c in nb.cells if c.cell_type == "code")
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -253,7 +264,7 @@ def page_key(page: Page, project: Project, index: DataIndex, lock_hash: str) -> 
     h.update(b"source\0" + text.encode())
     h.update(b"params\0" + json.dumps(page.params, sort_keys=True).encode())
     h.update(b"title\0" + (page.title or "").encode())
-    for mod in code_closure(project.src_package, _code_cells(text)):
+    for mod in code_closure(project.src_package, list(_code_cells(text))):
         h.update(b"code\0" + mod.name.encode() + b"\0" + mod.read_bytes())
     data_hash = index.area_hash(page.area) if (page.scope == "area" and page.area) else index.all_hash
     h.update(b"data\0" + data_hash.encode())

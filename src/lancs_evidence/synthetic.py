@@ -53,7 +53,7 @@ def _write_csv(path: Path, header: list[str], rows: list[dict]) -> None:
 
 
 def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1, year: str = "2024-25",
-                 chapters: bool = False) -> Path:
+                 chapters: tuple[str, ...] = ()) -> Path:
     """Create a project in `dest` with `n_areas` partnerships spread over `localities` localities."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in COPY_FILES:
@@ -126,6 +126,8 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
     _write_csv(data / year / "lesson_evidence.csv", "id,lesson,evidence,kind,note".split(","), [
         {"id": "le-01", "lesson": f"lp-eoy-{area_id(1)}-01", "evidence": f"ini-{area_id(1)}-hub", "kind": "initiative",
          "note": "An invented link."}])
+    _write_csv(data / year / "headlines.csv", ["claim", "label"], [
+        {"claim": f"eoy-{area_id(1)}-people-supported", "label": "residents helped by the invented hub"}])
     _write_csv(data / "case-studies" / "outcomes.csv", LEDGER_HEADER, [
         {"id": "flt-fleetwood-population", "source": "fleetwood-case-study", "section": "Working together", "area": "fleetwood",
          "measure": "registered_population", "value": 28595, "unit": "count", "evidence_level": "impact",
@@ -159,6 +161,11 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
     (ch / "index.md").write_text("---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
                                  "kernelspec:\n  name: python3\n  display_name: Python 3\n  language: python\n---\n\n"
                                  "# Test book\n\nAn invented book for tests.\n", encoding="utf-8")
-    (ch / "_contents.yml").write_text("root: chapters/index\nparts:\n  - caption: Localities\n    chapters:\n"
-                                      "      - pages: locality\n        sections: district\n", encoding="utf-8")
+    contents = ("root: chapters/index\nparts:\n  - caption: Localities\n    chapters:\n"
+                "      - pages: locality\n        sections: district\n")
+    if chapters:  # real chapters that work on any data, e.g. "what-changed"
+        contents += "  - caption: About\n    chapters:\n" + "".join(f"      - file: chapters/{c}\n" for c in chapters)
+        for c in chapters:
+            shutil.copy2(source / "chapters" / f"{c}.md", ch / f"{c}.md")
+    (ch / "_contents.yml").write_text(contents, encoding="utf-8")
     return dest

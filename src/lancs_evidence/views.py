@@ -234,6 +234,9 @@ class DistrictView(Page):
         self.glue("n_claims", fmt.plural(len(self.outcomes), "figure"))
         self.glue("n_initiatives", fmt.plural(len(self.initiatives), "initiative"))
         self.glue("n_learning", fmt.plural(len(self.learning), "learning point"))
+        counts = theme_counts(self.initiatives, self.data.themes)
+        self.glue("theme_sentence", f"The most common theme here is {counts.iloc[0]['label'].lower()}." if not counts.empty
+                  else "There are none to group this year.")
         self.glue("review_title", self.source_title(self.review_source))
 
     def population(self) -> pd.DataFrame:
@@ -356,7 +359,6 @@ class DistrictView(Page):
             rows.append([r["name"], "; ".join(labels), r["partners"].replace(";", ", "), r["summary"]])
         counts = theme_counts(self.initiatives, themes)
         self.record("initiatives", rows)
-        self.glue("top_theme", counts.iloc[0]["label"].lower() if not counts.empty else "")
         show(table(rows, ["Initiative", "Themes", "Partners named", "What it does (our summary)"],
                    f"Initiatives of the {self.name} partnership, {self.year_label}"))
         if len(counts) > 1:
@@ -411,6 +413,32 @@ class DistrictView(Page):
                    f"Counts for the whole {self.name} partnership per 1,000 residents", numeric=[2, 3]),
              tag("p", "Rates use the " + esc(meta["publisher"]) + " mid-2020 population estimate for the partnership's councils. "
                  "A count stated with 'over' or 'about' gives a rate that is equally approximate.", class_="lx-source"))
+
+    def year_over_year(self) -> None:
+        """Measures this partnership reported in both this year and the year before, side by side."""
+        from .summaries import Change
+
+        prev = self.data.previous_year()
+        if prev is None:
+            show(tag("p", esc(f"{self.year_label} is the first year held in this book, so there is no earlier year to compare with.")))
+            return
+        prev_label = self.project.year_label(prev)
+        before = self.data.rows_for(self.area)
+        before = before[before["source"] == self.data.review_source(prev)]
+        now = self.outcomes
+        both = now.merge(before, on=["area", "measure"], suffixes=("", "_prev"))
+        both = both.drop_duplicates(subset=["area", "measure"])
+        self.record("year_over_year", both[["area", "measure", "value", "value_prev"]])
+        if both.empty:
+            show(tag("p", esc(f"None of the measures {self.name} reported for {self.year_label} was also reported for {prev_label}.")))
+            return
+        rows = []
+        for r in both.to_dict("records"):
+            prev_fig = fmt.figure(r["value_prev"], r["unit"], r.get("qualifier_prev", "") or "", r.get("value_high_prev"))
+            ch = Change(float(r["value_prev"]), float(r["value"]), r["unit"], r.get("polarity") or "neutral")
+            rows.append([r["measure_label"], self.data.areas.loc[r["area"], "name"], prev_fig, fmt.row_figure(r), ch.describe()])
+        show(table(rows, ["Measure", "Area", prev_label, self.year_label, "Change"],
+                   f"Measures {self.name} reported in both {prev_label} and {self.year_label}", numeric=[2, 3]))
 
     def learning_points(self) -> None:
         if self.learning.empty:

@@ -166,6 +166,17 @@ class AboutView(ChapterView):
 class HomeView(AboutView, PlaceChapter):
     """The home page: headline figures, the shape of the evidence and the audit in brief."""
 
+    def headlines(self) -> None:
+        """The figures the authors chose for the year (data/<year>/headlines.csv)."""
+        path = self.project.data / self.year / "headlines.csv"
+        from .ledger import read_table
+
+        chosen = read_table(path) if path.exists() else None
+        if chosen is None or chosen.empty:
+            show(tag("p", esc(f"No headline figures have been chosen for {self.year_label} yet: list them in data/{self.year}/headlines.csv.")))
+            return
+        self.show_headlines(list(zip(chosen["claim"], chosen["label"])))
+
     def glue_home(self) -> None:
         self.glue_all()
         self.glue_methods()
@@ -179,3 +190,55 @@ class HomeView(AboutView, PlaceChapter):
         self.glue("share_outcome_impact", share(p["outcome"] + p["impact"]))
         self.glue_count("n_with_baseline", p["with_baseline"], "figure")
         self.glue_count("n_with_target", p["with_target"], "figure")
+
+
+class WhatChangedView(AboutView):
+    """What changed between the previous year's figures and this year's: measures, areas, targets."""
+
+    def compare(self) -> None:
+        from .summaries import Change
+
+        prev = self.data.previous_year()
+        if prev is None:
+            self.glue("comparison", f"Only one review year ({self.year_label}) is held, so there is nothing to compare yet.")
+            show(tag("p", esc("When the next year's figures are added, this page lists what is new, what was dropped and what changed.")))
+            return
+        prev_label = self.project.year_label(prev)
+        o = self.data.outcomes
+        a = o[o["source"] == self.data.review_source(prev)]
+        b = o[o["source"] == self.review_source]
+        ka = set(zip(a["area"], a["measure"]))
+        kb = set(zip(b["area"], b["measure"]))
+        names = self.data.areas["name"]
+        labels = self.data.measures["label"]
+        self.glue("comparison", f"This page compares the figures held for {prev_label} with those for {self.year_label}.")
+
+        def listing(keys, frame, caption):
+            rows = [[names.get(ar, ar), labels.get(m, m), fmt.row_figure(frame[(frame["area"] == ar) & (frame["measure"] == m)].iloc[0])]
+                    for ar, m in sorted(keys)]
+            self.record(f"what_changed:{caption}", rows)
+            show(table(rows, ["Area", "Measure", "Figure"], caption) if rows else tag("p", esc(f"{caption}: none.")))
+
+        listing(kb - ka, b, f"New in {self.year_label}: measures reported this year but not in {prev_label}")
+        listing(ka - kb, a, f"Dropped: measures reported in {prev_label} but not in {self.year_label}")
+        rows, targets = [], []
+        for ar, m in sorted(ka & kb):
+            ra = a[(a["area"] == ar) & (a["measure"] == m)].iloc[0]
+            rb = b[(b["area"] == ar) & (b["measure"] == m)].iloc[0]
+            if ra["value"] != rb["value"]:
+                ch = Change(float(ra["value"]), float(rb["value"]), rb["unit"], rb.get("polarity") or "neutral")
+                rows.append([names.get(ar, ar), labels.get(m, m), fmt.row_figure(ra), fmt.row_figure(rb), ch.describe()])
+            ta, tb = ra["target"], rb["target"]
+            if not (pd.isna(ta) and pd.isna(tb)) and (pd.isna(ta) or pd.isna(tb) or ta != tb):
+                targets.append([names.get(ar, ar), labels.get(m, m),
+                                "none" if pd.isna(ta) else fmt.with_unit(ta, rb["unit"]), "none" if pd.isna(tb) else fmt.with_unit(tb, rb["unit"])])
+        self.record("what_changed:values", rows)
+        self.record("what_changed:targets", targets)
+        show(table(rows, ["Area", "Measure", prev_label, self.year_label, "Change"], "Measures reported in both years whose value changed")
+             if rows else tag("p", esc("No measure reported in both years changed its value.")))
+        show(table(targets, ["Area", "Measure", f"Target, {prev_label}", f"Target, {self.year_label}"], "Targets that were set, dropped or changed")
+             if targets else tag("p", esc("No target was set, dropped or changed.")))
+        pa = {x for x in a["area"]}
+        pb = {x for x in b["area"]}
+        show(tag("p", esc("Areas with figures this year but none last year: " + (", ".join(sorted(names.get(x, x) for x in pb - pa)) or "none") + ". "
+                          "Areas with figures last year but none this year: " + (", ".join(sorted(names.get(x, x) for x in pa - pb)) or "none") + ".")))
