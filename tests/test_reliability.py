@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 from lancs_evidence.synthetic import area_id, make_project
 
-from .conftest import CLI, REPO, run_cli
+from .conftest import CLI, run_cli
 
 pytestmark = pytest.mark.slow
 

@@ -222,13 +222,9 @@ def notes_by_claim(findings: pd.DataFrame) -> dict[str, list[dict]]:
 
 def run_audit_command(project: Project, out: Path | None, strict: bool) -> int:
     from .ledger import Data
-    from .validate import validate
+    from .validate import stop_on_problems
 
-    problems = validate(project.data)
-    if problems:
-        for p in problems:
-            print(p)
-        print(f"{len(problems)} problem(s) in the data; fix them before auditing (see `lancs-evidence validate`).", file=sys.stderr)
+    if stop_on_problems(project.data, "fix them before auditing"):
         return 1
     data = Data.load(project)
     findings = audit(data.outcomes, data.relations)

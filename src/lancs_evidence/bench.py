@@ -115,16 +115,29 @@ def cli(root: Path, *args: str) -> list[str]:
 def plain_path(root: Path) -> tuple[float, float, float]:
     """What a user would do without this tool: every page through papermill, one after another, then
     `jupyter-book build --all`. Returns (notebook seconds, sum of single-notebook seconds, book seconds)."""
-    import jupytext
     import papermill as pm
 
     from .pages import discover
-    from .runner import _prepare
     from .toc import write_toc
 
     project = Project(root)
     pages = discover(project)
     write_toc(project, pages)
+    # kernels inherit stderr and chatter about TCP; keep the benchmark's output to its figures
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        return _plain_run(root, project, pages, pm)
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
+def _plain_run(root: Path, project: Project, pages, pm) -> tuple[float, float, float]:
+    from .runner import _prepare
+
     singles = []
     t0 = time.perf_counter()
     for page in pages:
@@ -145,7 +158,6 @@ def plain_path(root: Path) -> tuple[float, float, float]:
     write_status_page(project, RunReport())
     exe = Path(sys.executable).with_name("jupyter-book")
     book, _, _ = timed([str(exe), "build", str(root), "--path-output", str(root / "_plain"), "--all", "-q"], root)
-    _ = jupytext
     return notebooks, sum(singles), book
 
 

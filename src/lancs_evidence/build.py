@@ -23,7 +23,7 @@ from .postprocess import repair_site
 from .project import Project
 from .runner import RunReport, load_cache, run_pages
 from .toc import write_toc
-from .validate import validate
+from .validate import stop_on_problems
 
 BOOK_INPUT_SUFFIXES = (".ipynb", ".md", ".yml", ".js", ".css")
 
@@ -142,11 +142,7 @@ def publish(project: Project, built: Path) -> Path:
 def build(project: Project, jobs: int | None = None, force: bool = False, progress: bool = True,
           builder: str = "html", publish_site: bool = True) -> int:
     t0 = time.perf_counter()
-    problems = validate(project.data)
-    if problems:
-        for p in problems:
-            print(p)
-        print(f"{len(problems)} problem(s) in the data: nothing was built and the published site was left as it was.", file=sys.stderr)
+    if stop_on_problems(project.data, "nothing was built and the published site was left as it was"):
         return 1
     project.work.mkdir(parents=True, exist_ok=True)
     marker = project.work / "BUILDING"

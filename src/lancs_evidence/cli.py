@@ -17,15 +17,11 @@ def _project(args) -> Project:
 
 
 def cmd_validate(args) -> int:
-    from .validate import validate
+    from .validate import stop_on_problems
 
     project = _project(args)
     data_dir = Path(args.data_dir) if args.data_dir else project.data
-    problems = validate(data_dir)
-    if problems:
-        for p in problems:
-            print(p)
-        print(f"{len(problems)} problem(s) found in {data_dir}; nothing was changed.", file=sys.stderr)
+    if stop_on_problems(data_dir, f"found in {data_dir}; nothing was changed"):
         return 1
     print(f"{data_dir}: all tables valid")
     return 0

@@ -19,7 +19,7 @@ from .postprocess import repair_site
 from .project import Project, UserError
 from .runner import run_pages
 from .toc import write_toc
-from .validate import validate
+from .validate import stop_on_problems
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
@@ -50,10 +50,7 @@ def print_to_pdf(html: Path, out: Path, budget_ms: int = 20000) -> None:
 
 
 def build_pdf(project: Project, out: Path | None = None) -> int:
-    problems = validate(project.data)
-    if problems:
-        for p in problems:
-            print(p)
+    if stop_on_problems(project.data, "no PDF was written"):
         return 1
     ensure_vega_bundle(project)
     pages = discover(project)

@@ -329,3 +329,16 @@ def validate(data_dir: Path) -> list[Problem]:
     problems += frictionless_problems(descriptor, tables)
     problems += cross_table_problems(tables, descriptor)
     return sorted(set(problems))
+
+
+def stop_on_problems(data_dir: Path, consequence: str) -> bool:
+    """Validate; if anything is wrong print one line per problem and what that means for the command
+    (e.g. "nothing was built"). Returns True when the command must stop."""
+    import sys
+
+    problems = validate(data_dir)
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"{len(problems)} problem(s) in the data: {consequence}.", file=sys.stderr)
+    return bool(problems)

@@ -6,8 +6,6 @@ in prose is glued (so prose never carries a typed number).
 """
 from __future__ import annotations
 
-import math
-from pathlib import Path
 
 import altair as alt
 import numpy as np
@@ -15,7 +13,7 @@ import pandas as pd
 
 from . import charts, fmt, provenance
 from .audit import audit, notes_by_claim
-from .html import esc, frame_table, show, table, tag
+from .html import esc, show, table, tag
 from .ledger import Data
 from .pages import DataIndex
 from .project import Project, UserError
@@ -332,8 +330,8 @@ class DistrictView(Page):
         worse = d[d["comparison"] == "Worse"]
         above = d.loc[d["relative"].idxmax()]
         below = d.loc[d["relative"].idxmin()]
-        desc = (f"One row per indicator: each council's value (a dot, shaped and coloured by how it compares with England), its 95% "
-                f"confidence interval (a grey line) and England's value (a black tick). "
+        desc = ("One row per indicator: each council's value (a dot, shaped and coloured by how it compares with England), its 95% "
+                "confidence interval (a grey line) and England's value (a black tick). "
                 + (f"None of the {len(d)} values is significantly worse than England. " if worse.empty else
                    f"{fmt.plural(len(worse), 'value')} of {len(d)} {'is' if len(worse) == 1 else 'are'} significantly worse than England. ")
                 + f"Furthest above England: {above['label']} in {above['council']} ({fmt.number(above['value'])} against "

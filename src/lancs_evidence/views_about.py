@@ -47,7 +47,6 @@ class AboutView(ChapterView):
                    "Figures in the ledger by source and evidence level", numeric=[1, 2, 3, 4, 5]))
         long = counts.drop(columns="total").reset_index().melt(id_vars="source", var_name="level", value_name="figures")
         long["source"] = long["source"].map(lambda s: self.data.sources.loc[s, "prefix"].upper() + ": " + self.source_title(s)[:40])
-        colours = list(charts.LOCALITY_COLOURS.values()) + ["#0b2e59"]
         chart = alt.Chart(long).mark_bar().encode(
             y=alt.Y("source:N", title=None), x=alt.X("figures:Q", title="Figures in the ledger", stack=True),
             color=alt.Color("level:N", sort=["activity", "output", "outcome", "impact"], title="Evidence level",

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import math
 
-import altair as alt
 import pandas as pd
 
 from . import charts, fmt
 from .html import esc, show, table, tag
-from .summaries import change_of, evidence_profile, target_of, theme_counts
+from .summaries import change_of, target_of, theme_counts
 from .views import Page
 
 

@@ -7,9 +7,9 @@ import altair as alt
 import pandas as pd
 
 from . import charts, fmt
-from .html import esc, show, table, tag
+from .html import show, table
 from .project import UserError
-from .summaries import evidence_profile, rollup
+from .summaries import rollup
 from .views import Page
 from .views_chapter import ChapterView
 
