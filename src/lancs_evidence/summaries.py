@@ -192,7 +192,7 @@ def rollup(rows: pd.DataFrame, relations: pd.DataFrame, group_of: dict[str, str]
         return pd.DataFrame(columns=cols)
     df = rows[rows["area_kind"].isin(kinds) & rows["unit"].isin(["count", "gbp"]) & rows["value"].notna()]
     if "kind" in df.columns:
-        df = df[df["kind"] != "change"]
+        df = df[df["kind"] == "level"]  # changes and per-person averages are never added up
     df = dedupe_statements(df, relations).copy()
     df["group"] = df["area"].map(group_of)
     df = df[df["group"].notna()]

@@ -64,6 +64,7 @@ class LocalityView(AreaTables):
 
     def glue_all(self) -> None:
         self.glue("name", self.name)
+        self.glue("n_localities", fmt.plural(len(self.data.localities()), "locality", "localities"))
         self.glue("n_partnerships", fmt.plural(len(self.ctx), "district partnership"))
         self.glue("partnerships", fmt.join_words(list(self.ctx["name"])))
         self.glue("population", fmt.number(self.ctx["population"].sum()))
