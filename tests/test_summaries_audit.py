@@ -259,3 +259,17 @@ def test_map_rings_are_rewound_for_d3():
     g = rewind_for_d3({"type": "MultiPolygon", "coordinates": [[ccw_square, hole_cw]]})
     exterior, hole = g["coordinates"][0]
     assert _signed_area(exterior) < 0 < _signed_area(hole)
+
+
+def test_rollup_by_theme_counts_restated_figures_once_per_theme():
+    from lancs_evidence.summaries import rollup_by_theme
+
+    df, rel = _ledger()
+    df["initiative"] = ["i1", "i1", "i2", "i3", "i1", "i1", "i1"]
+    ini = pd.DataFrame({"id": ["i1", "i2", "i3"], "themes": ["housing_environment;carers", "carers", "workforce"]})
+    out = rollup_by_theme(df, rel, ini).set_index(["group", "measure"])
+    assert out.loc[("carers", "people_supported"), "total"] == 150  # 100 (stated twice, counted once) + 50
+    assert out.loc[("housing_environment", "people_supported"), "total"] == 100
+    assert out.loc[("workforce", "people_supported"), "total"] == 30
+    assert out.loc[("carers", "funding_allocated"), "unit"] == "gbp"
+    assert len(out[out.index.get_level_values("measure") == "share"]) == 0  # a percentage is never summed

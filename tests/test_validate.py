@@ -169,3 +169,11 @@ def test_fuzzed_outcomes_table_only_ever_gives_validation_problems(tiny, rows):
     path.write_text(header + "\n" + out.getvalue(), encoding="utf-8")
     for p in validate(tiny / "data"):
         assert p.file and p.message
+
+
+def test_an_id_used_in_two_tables_of_one_kind_is_a_duplicate(tiny):
+    case = tiny / "data" / "case-studies" / "initiatives.csv"
+    case.write_text(case.read_text(encoding="utf-8").replace("ini-fleetwood-hub", "ini-testarea_001-hub"), encoding="utf-8")
+    proc = run_cli("validate", root=tiny)
+    assert proc.returncode == 1
+    assert "data/case-studies/initiatives.csv:2: id: duplicate: 'ini-testarea_001-hub' is already used in data/2024-25/initiatives.csv" in proc.stdout

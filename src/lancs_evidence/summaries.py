@@ -205,6 +205,35 @@ def rollup(rows: pd.DataFrame, relations: pd.DataFrame, group_of: dict[str, str]
     return out[cols]
 
 
+def rollup_by_theme(rows: pd.DataFrame, relations: pd.DataFrame, initiatives: pd.DataFrame,
+                    kinds=("partnership",)) -> pd.DataFrame:
+    """Sum additive figures by the themes of the initiatives they belong to, with the same rules as
+    `rollup`: one footprint level, each figure once, one unit per total, counts and money only. A figure
+    of an initiative with two themes counts once under each theme (themes overlap; never add them up)."""
+    themes = initiatives.set_index("id")["themes"].str.split(";") if not initiatives.empty else pd.Series(dtype=object)
+    linked = rows[rows["initiative"].isin(themes.index)] if "initiative" in rows else rows.iloc[0:0]
+    if linked.empty:
+        return pd.DataFrame(columns=["group", "measure", "unit", "total", "statements", "areas", "approximate"])
+    exploded = linked.assign(theme=linked["initiative"].map(themes)).explode("theme")
+    exploded = exploded.assign(area_key=exploded["area"], area=exploded["area"] + "|" + exploded["theme"])
+    group_of = dict(zip(exploded["area"], exploded["theme"]))
+    out = rollup(exploded.assign(id=exploded["id"] + "|" + exploded["theme"]), _suffix_relations(relations, exploded), group_of, kinds)
+    return out
+
+
+def _suffix_relations(relations: pd.DataFrame, exploded: pd.DataFrame) -> pd.DataFrame:
+    """Restatement links copied for each theme a figure is counted under."""
+    if relations is None or relations.empty:
+        return relations
+    same = relations[relations["relation"] == "same_measure_as"]
+    recs = []
+    for theme in exploded["theme"].unique():
+        for r in same.to_dict("records"):
+            recs.append({**r, "claim": f"{r['claim']}|{theme}",
+                         "inputs": ";".join(f"{i.strip()}|{theme}" for i in str(r["inputs"]).split(";") if i.strip())})
+    return pd.DataFrame(recs, columns=relations.columns)
+
+
 def theme_counts(initiatives: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
     """Number of initiatives per theme (an initiative with two themes counts once under each)."""
     if initiatives.empty:

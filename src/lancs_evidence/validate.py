@@ -269,6 +269,20 @@ def cross_table_problems(tables: dict[str, Table], descriptor: dict) -> list[Pro
                 for theme in filter(None, (t.strip() for t in row.get(col, "").split(";"))):
                     if theme not in theme_ids:
                         problems.append(Problem(table.rel, i, col, f"unknown theme {theme!r}; themes are listed in themes.csv"))
+    # ids must be unique across the tables of one kind (every year's and the case studies' ledgers)
+    for prefix in ("outcomes", "initiatives", "learning-points"):
+        first_seen: dict[str, str] = {}
+        for res in descriptor["resources"]:
+            if not res["name"].startswith(prefix):
+                continue
+            table, rows_ = as_dicts(res["name"])
+            if table is None:
+                continue
+            for i, row in enumerate(rows_, start=2):
+                rid = row.get("id", "")
+                if rid in first_seen and first_seen[rid] != table.rel:
+                    problems.append(Problem(table.rel, i, "id", f"duplicate: {rid!r} is already used in {first_seen[rid]}"))
+                first_seen.setdefault(rid, table.rel)
     rel_table, relations = as_dicts("relations")
     if rel_table is not None:
         for i, row in enumerate(relations, start=2):

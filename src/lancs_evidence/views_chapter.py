@@ -22,9 +22,16 @@ from .views import Page
 
 
 class ChapterView(Page):
-    def __init__(self, source_file: str, year: str | None = None):
+    def __init__(self, source_file: str, year: str | None = None, about_year: str | None = None):
+        """`about_year` pins a chapter written about one year's review (its narrative cites that
+        review's figures), so that in later years it keeps describing that review instead of mixing
+        years; pages without it follow the book's current year."""
         super().__init__(year)
         self.template = source_file
+        self.about_year = about_year or self.year
+        if about_year:
+            self.review_source = self.data.review_source(about_year)
+            self.year_label = self.project.year_label(about_year)
 
     # selecting rows -----------------------------------------------------------------------------
     def claims(self, ids: list[str] | None = None, section_contains: str | list[str] | None = None,
@@ -199,6 +206,26 @@ class ChapterView(Page):
     def chart_evidence_profile(self, rows: pd.DataFrame, who: str) -> None:
         src = "; ".join(sorted({self.source_title(s) for s in rows["source"].unique()})) or "the evidence ledger"
         show(self.evidence_chart(rows, who, src))
+
+    def show_theme_rollup(self, source: str | None = None) -> None:
+        """Counts and money the partnerships reported, added up by the themes of their initiatives."""
+        from .summaries import rollup_by_theme
+
+        o = self.data.outcomes
+        o = o[o["source"] == (source or self.review_source)].copy()
+        o["area_kind"] = o["area"].map(self.data.areas["kind"])
+        out = rollup_by_theme(o, self.data.relations, self.data.initiatives)
+        self.record("theme_rollup", out)
+        if out.empty:
+            show(tag("p", esc("No partnership figure is linked to an initiative, so nothing can be added up by theme.")))
+            return
+        themes, labels = self.data.themes["label"], self.data.measures["label"]
+        rows = [[themes.get(r["group"], r["group"]), labels.get(r["measure"], r["measure"]),
+                 ("about " if r["approximate"] else "") + fmt.with_unit(r["total"], r["unit"]), str(r["statements"]), str(r["areas"])]
+                for r in out.to_dict("records")]
+        show(table(rows, ["Theme", "Measure", "Total", "Figures added", "Partnerships"],
+                   "Counts and money reported by the partnerships, added up by theme (each figure once; themes overlap, so do not add across them)",
+                   numeric=[2, 3, 4]))
 
     def theme_table(self, initiatives: pd.DataFrame) -> pd.DataFrame:
         return theme_counts(initiatives, self.data.themes)
