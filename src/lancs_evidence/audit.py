@@ -84,10 +84,6 @@ def _ids(text: str) -> list[str]:
     return [i.strip() for i in str(text).split(";") if i.strip()]
 
 
-def _get(rows: dict, cid: str):
-    return rows.get(cid)
-
-
 def check_relation(rel: dict, rows: dict[str, dict]) -> Finding:
     """Recompute one relation. `rows` maps claim id to a ledger row (dict with value, baseline, ...)."""
     kind = rel["relation"]

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import html as _html
 import math
-import re
 from collections.abc import Iterable, Sequence
 
 from IPython.display import HTML, display
 
-_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def esc(value) -> str:
@@ -21,9 +19,6 @@ def esc(value) -> str:
         return ""
     return _html.escape(str(value), quote=True)
 
-
-def slug(text: str) -> str:
-    return _SLUG.sub("-", str(text).lower()).strip("-") or "x"
 
 
 def tag(name: str, body: str = "", **attrs) -> str:
@@ -67,30 +62,10 @@ def table(
     return tag("div", tag("table", inner, class_=classes), class_="lx-table-wrap", tabindex="0", role="region", aria_label=caption)
 
 
-def frame_table(df, caption: str, columns: dict[str, str], numeric: Sequence[str] = (), row_header: bool = True) -> str:
-    """A pandas frame as an accessible table; `columns` maps frame columns to header labels."""
-    cols = list(columns)
-    rows = [[("" if (isinstance(v, float) and math.isnan(v)) else v) for v in rec] for rec in df[cols].itertuples(index=False)]
-    return table(rows, [columns[c] for c in cols], caption, numeric=[cols.index(c) for c in numeric if c in cols], row_header=row_header)
 
-
-def note(text: str, kind: str = "info") -> str:
-    return tag("div", tag("p", esc(text)), class_=f"lx-note lx-note-{kind}")
-
-
-def definition_list(items: Sequence[tuple[str, str]], classes: str = "lx-facts", safe: bool = False) -> str:
-    body = "".join(tag("dt", esc(k)) + tag("dd", v if safe else esc(v)) for k, v in items)
-    return tag("dl", body, class_=classes)
 
 
 def show(*fragments: str) -> None:
     """Display HTML fragments as one notebook output."""
     display(HTML("\n".join(fragments)))
 
-
-def paragraph(text: str) -> str:
-    return tag("p", esc(text))
-
-
-def bullet_list(items: Iterable[str], safe: bool = False) -> str:
-    return tag("ul", "".join(tag("li", i if safe else esc(i)) for i in items))

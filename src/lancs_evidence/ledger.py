@@ -46,7 +46,7 @@ class Data:
     year: str
 
     @classmethod
-    def load(cls, project: Project | None = None, year: str | None = None, root: Path | None = None) -> "Data":
+    def load(cls, project: Project | None = None, year: str | None = None) -> "Data":
         project = project or Project.here()
         return _cached(str(project.root), year or project.current_year())
 

@@ -11,7 +11,6 @@ Typical use in a chapter notebook:
 """
 from __future__ import annotations
 
-import math
 
 import pandas as pd
 
@@ -233,6 +232,3 @@ class ChapterView(Page):
     def provenance(self, params: dict | None = None) -> None:
         self.provenance_box(params or {"year": self.year}, None, self.template)
 
-
-def is_missing(x) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
