@@ -142,6 +142,7 @@ def _plain_run(root: Path, project: Project, pages, pm) -> tuple[float, float, f
     t0 = time.perf_counter()
     for page in pages:
         s = time.perf_counter()
+        page.output.parent.mkdir(parents=True, exist_ok=True)  # on a fresh clone the page folders do not exist yet
         nb = _prepare(page)
         if any(c.cell_type == "code" for c in nb.cells):
             pm.execute_notebook(nb, str(page.output), parameters=page.params, cwd=str(root), kernel_name="python3",

@@ -67,6 +67,14 @@ class Page:
             frame = frame.astype(object).where(frame.notna(), None).to_dict("records")
         self.figures[name] = frame
 
+    def require_area(self, area: str, kind: str, what: str) -> pd.Series:
+        """The area's row, or a clear error naming the known areas of that kind (never a KeyError)."""
+        areas = self.data.areas
+        if area not in areas.index or areas.loc[area, "kind"] != kind:
+            known = ", ".join(areas[areas["kind"] == kind]["id"])
+            raise UserError(f"area {area!r} is not {what} in data/areas.csv (known: {known})")
+        return areas.loc[area]
+
     @property
     def receipt(self) -> str:
         return provenance.receipt(self.figures)
@@ -202,12 +210,8 @@ class DistrictView(Page):
 
     def __init__(self, area: str, year: str | None = None):
         super().__init__(year)
-        areas = self.data.areas
-        if area not in areas.index or areas.loc[area, "kind"] != "partnership":
-            known = ", ".join(self.data.partnerships()["id"])
-            raise UserError(f"area {area!r} is not a district partnership in data/areas.csv (known: {known})")
+        self.row = self.require_area(area, "partnership", "a district partnership")
         self.area = area
-        self.row = areas.loc[area]
         self.name = self.row["name"]
         self.locality = self.data.locality_of(area)
         self.councils = self.data.councils(area)

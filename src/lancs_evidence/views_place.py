@@ -8,7 +8,6 @@ import pandas as pd
 
 from . import charts, fmt
 from .html import show, table
-from .project import UserError
 from .summaries import rollup
 from .views import Page
 from .views_chapter import ChapterView
@@ -52,12 +51,8 @@ class LocalityView(AreaTables):
 
     def __init__(self, area: str, year: str | None = None):
         super().__init__(year)
-        areas = self.data.areas
-        if area not in areas.index or areas.loc[area, "kind"] != "locality":
-            known = ", ".join(self.data.localities()["id"])
-            raise UserError(f"area {area!r} is not a locality in data/areas.csv (known: {known})")
+        self.name = self.require_area(area, "locality", "a locality")["name"]
         self.area = area
-        self.name = areas.loc[area, "name"]
         ctx = self.partnership_context()
         self.ctx = ctx[ctx["locality"] == area].reset_index(drop=True)
         self.record("context", self.ctx)
