@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 import pandas as pd
 import pytest
@@ -273,3 +276,29 @@ def test_rollup_by_theme_counts_restated_figures_once_per_theme():
     assert out.loc[("workforce", "people_supported"), "total"] == 30
     assert out.loc[("carers", "funding_allocated"), "unit"] == "gbp"
     assert len(out[out.index.get_level_values("measure") == "share"]) == 0  # a percentage is never summed
+
+
+def test_crosswalk_counts_concerns_and_initiatives_per_theme_and_flags_thin_ones():
+    from lancs_evidence.summaries import crosswalk
+
+    themes = pd.DataFrame({"label": ["Housing", "Carers", "Workforce"]}, index=["housing_environment", "carers", "workforce"])
+    concerns = pd.DataFrame({"id": ["c1", "c2", "c3", "c4"], "question": ["local_issues", "barriers", "barriers", "local_issues"],
+                             "themes": ["housing_environment", "housing_environment;carers", "housing_environment", "carers"],
+                             "is_key_point": [True, False, False, False]})
+    inits = pd.DataFrame({"id": ["i1", "i2", "i3"], "themes": ["carers", "carers;workforce", "workforce"]})
+    cw = crosswalk(concerns, inits, themes).set_index("theme")
+    assert list(cw.index) == ["housing_environment", "carers", "workforce"]  # most concerns first
+    h, c, w = cw.loc["housing_environment"], cw.loc["carers"], cw.loc["workforce"]
+    assert (h["issues"], h["barriers"], h["concerns"], h["key_points"], h["initiatives"]) == (1, 2, 3, 1, 0)
+    assert h["status"] == "open: none" and bool(h["thin"])
+    assert (c["concerns"], c["initiatives"], c["status"], bool(c["thin"])) == (2, 2, "addressed by several", False)
+    assert (w["concerns"], w["initiatives"], bool(w["thin"])) == (0, 2, False)  # not raised, so never thin
+
+
+def test_partnership_of_walks_up_from_councils_and_neighbourhoods():
+    from lancs_evidence.ledger import Data
+
+    d = Data(REPO_ROOT, "2024-25")
+    assert d.partnership_of("fleetwood") == "fylde_wyre"  # neighbourhood -> council -> partnership
+    assert d.partnership_of("lancaster") == "lancaster"
+    assert d.partnership_of("north") is None and d.partnership_of("nowhere") is None

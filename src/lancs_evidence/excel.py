@@ -19,7 +19,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .ledger import read_table
+from .ledger import Data, read_table
 from .project import Project, UserError
 from .validate import validate
 
@@ -134,10 +134,8 @@ def export_template(project: Project, out: Path | None, area: str | None = None,
             c.fill = PatternFill("solid", fgColor="DDEBF7")
             ws.column_dimensions[_col_letter(i)].width = 40 if name in ("statement", "section", "note") else 16
         sub = subtree(p["id"])
-        lists.cell(row=1, column=5 + j, value=None)
         for k, a in enumerate(sub, start=1):
             lists.cell(row=k, column=5 + j, value=a)
-        span = f"{FIRST_ROW}:{FIRST_ROW + 500}"
 
         def add_list(column: str, ref: str):
             dv = DataValidation(type="list", formula1=ref, allow_blank=True, showErrorMessage=True,
@@ -153,7 +151,6 @@ def export_template(project: Project, out: Path | None, area: str | None = None,
         add_list("qualifier", f"Lists!$C$1:$C${len(QUALIFIERS)}")
         add_list("evidence_level", f"Lists!$D$1:$D${len(LEVELS)}")
         ws.freeze_panes = f"A{FIRST_ROW}"
-        _ = span
 
     # last year's figures, for reference
     ref = wb.create_sheet("Last year")
@@ -207,14 +204,7 @@ def read_workbook(project: Project, path: Path, year: str) -> tuple[list[dict], 
     measures = read_table(project.data / "measures.csv").set_index("id")
     units = set(read_table(project.data / "units.csv")["id"])
     partnership_ids = set(areas[areas["kind"] == "partnership"]["id"])
-    parent = dict(zip(areas["id"], areas["parent"]))
-
-    def partnership_of(a: str) -> str | None:
-        while a:
-            if a in partnership_ids:
-                return a
-            a = parent.get(a, "")
-        return None
+    partnership_of = Data(project.root, year).partnership_of
 
     problems: list[str] = []
     rows: list[dict] = []

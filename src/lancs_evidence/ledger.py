@@ -173,6 +173,15 @@ class Data:
     def councils(self, partnership: str) -> pd.DataFrame:
         return self.children(partnership, "district")
 
+    def partnership_of(self, area_id: str) -> str | None:
+        """The district partnership an area is, or sits within (a council, a ward, a service); else None."""
+        if area_id not in self.areas.index:
+            return None
+        for a in [area_id, *self.ancestors(area_id)]:
+            if a in self.areas.index and self.areas.loc[a, "kind"] == "partnership":
+                return a
+        return None
+
     def locality_of(self, area_id: str) -> str | None:
         for a in [area_id, *self.ancestors(area_id)]:
             if a in self.areas.index and self.areas.loc[a, "kind"] == "locality":

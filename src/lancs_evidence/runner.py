@@ -104,7 +104,6 @@ def strip_volatile(nb) -> None:
             tags = cell.metadata.get("tags", [])
             if "injected-parameters" in tags and "remove-cell" not in tags:
                 cell.metadata["tags"] = [*tags, "remove-cell"]
-    nb.metadata.get("widgets", None)
 
 
 def _prepare(page: Page):

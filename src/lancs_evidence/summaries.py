@@ -234,12 +234,41 @@ def _suffix_relations(relations: pd.DataFrame, exploded: pd.DataFrame) -> pd.Dat
     return pd.DataFrame(recs, columns=relations.columns)
 
 
+def explode_themes(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (row, theme) of a table whose `themes` column joins theme ids with ';'."""
+    out = df.assign(theme=df["themes"].str.split(";")).explode("theme")
+    out["theme"] = out["theme"].str.strip()
+    return out
+
+
+def crosswalk(concerns: pd.DataFrame, initiatives: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
+    """Per theme: how many workshop concerns (local issues and barriers) and how many initiatives carry it.
+
+    A contribution or initiative with several themes counts under each. `status` says whether any work
+    addresses the theme; a raised theme is `thin` when it has at most one initiative, or fewer than half
+    as many initiatives as concerns. Sorted by concerns, then initiatives, most first."""
+    ce, ie = explode_themes(concerns), explode_themes(initiatives)
+    cw = pd.DataFrame({"theme": list(themes.index)})
+    cw["label"] = cw["theme"].map(themes["label"])
+
+    def count(df: pd.DataFrame) -> pd.Series:
+        return cw["theme"].map(df.groupby("theme")["id"].nunique()).fillna(0).astype(int)
+
+    cw["issues"] = count(ce[ce["question"] == "local_issues"])
+    cw["barriers"] = count(ce[ce["question"] == "barriers"])
+    cw["concerns"] = count(ce)
+    cw["key_points"] = count(ce[ce["is_key_point"].astype(bool)])
+    cw["initiatives"] = count(ie)
+    cw["status"] = cw["initiatives"].map(lambda n: "addressed by several" if n > 1 else ("touched by one" if n == 1 else "open: none"))
+    cw["thin"] = (cw["concerns"] > 0) & ((cw["initiatives"] <= 1) | (cw["initiatives"] * 2 < cw["concerns"]))
+    return cw.sort_values(["concerns", "initiatives"], ascending=[False, False]).reset_index(drop=True)
+
+
 def theme_counts(initiatives: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
     """Number of initiatives per theme (an initiative with two themes counts once under each)."""
     if initiatives.empty:
         return pd.DataFrame(columns=["theme", "label", "initiatives"])
-    exploded = initiatives.assign(theme=initiatives["themes"].str.split(";")).explode("theme")
-    exploded["theme"] = exploded["theme"].str.strip()
+    exploded = explode_themes(initiatives)
     counts = exploded.groupby("theme")["id"].nunique().rename("initiatives").reset_index()
     counts["label"] = counts["theme"].map(themes["label"]) if "label" in themes else counts["theme"]
     return counts.sort_values(["initiatives", "label"], ascending=[False, True])[["theme", "label", "initiatives"]]

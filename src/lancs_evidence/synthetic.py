@@ -141,7 +141,6 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
     _write_csv(data / "case-studies" / "event_contributions.csv", "id,source,question,themes,is_key_point,summary".split(","), [
         {"id": "mhe-barriers-001", "source": "mh-inequalities-event-2021", "question": "barriers", "themes": "workforce",
          "is_key_point": "true", "summary": "Invented contribution."}])
-    _write_csv(data / "relations.csv", "id,relation,claim,inputs,note".split(","), [])
     ref = data / "reference"
     _write_csv(ref / "population.csv", list(pop[0]), pop)
     _write_csv(ref / "imd2025.csv", list(imd25[0]), imd25)
