@@ -77,11 +77,15 @@ def test_a_killed_build_leaves_the_site_and_the_next_build_succeeds(tmp_path, re
     env.pop("LANCS_EVIDENCE_ROOT", None)
     proc = subprocess.Popen([*CLI, "--root", str(root), "build", "-q", "--force"], cwd=root, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    log = root / "_build" / ".work" / "kernels.log"
-    deadline = time.time() + 60
-    while time.time() < deadline and not (log.exists() and log.stat().st_size > 0):
-        time.sleep(0.1)
-    time.sleep(1.0)  # notebooks are running now
+    # Wait for proof that *this* build is executing notebooks: papermill's in-progress output file,
+    # which only a running page creates (no earlier build leaves one behind, and none exists yet).
+    chapters = root / "chapters"
+    assert not list(chapters.rglob(".*.running.ipynb"))
+    deadline = time.monotonic() + 300
+    while not list(chapters.rglob(".*.running.ipynb")):
+        assert proc.poll() is None, "the build ended before any notebook started"
+        assert time.monotonic() < deadline, "no notebook started within 300 s"
+        time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert site_files(root) == before  # the published site is exactly as it was

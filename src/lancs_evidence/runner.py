@@ -168,6 +168,14 @@ def execute_page(page: Page, root: str, failed_dir: str) -> Outcome:
             tmp.unlink()
 
 
+def _remove_leftovers(pages: list[Page]) -> None:
+    """Delete in-progress files a killed run left beside the page outputs (never a finished output)."""
+    for folder in {p.output.parent for p in pages}:
+        if folder.is_dir():
+            for leftover in [*folder.glob(".*.running.ipynb"), *folder.glob(".*.tmp")]:
+                leftover.unlink(missing_ok=True)
+
+
 def _describe_error(exc: Exception) -> str:
     name = type(exc).__name__
     if name == "PapermillExecutionError":
@@ -191,6 +199,7 @@ def run_pages(project: Project, areas: list[str] | None = None, jobs: int | None
     lock = lock_hash(project)
     cache = load_cache(project)
     report = RunReport()
+    _remove_leftovers(pages)
     todo: list[tuple[Page, str]] = []
     for page in pages:
         key = page_key(page, project, index, lock)
