@@ -7,6 +7,8 @@ makes the next build start Sphinx from clean, so no manual clean-up is ever need
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -21,11 +23,16 @@ import nbformat
 from .pages import discover
 from .postprocess import repair_site
 from .project import Project
-from .runner import RunReport, load_cache, run_pages
+from .runner import RunReport, _atomic_write_text, load_cache, run_pages
 from .toc import write_toc
 from .validate import stop_on_problems
 
 BOOK_INPUT_SUFFIXES = (".ipynb", ".md", ".yml", ".js", ".css")
+JB_WRITE_ALL = ("import functools, sys, jupyter_book.sphinx as s, jupyter_book.cli.main as m\n"
+                "s.build_sphinx = functools.partial(s.build_sphinx, force_all=True)\n"
+                "sys.argv[0] = 'jupyter-book'\n"
+                "m.main()\n")
+LOCK_WAIT_EXIT = 3  # exit code when another build holds the lock and --wait was not given
 
 
 def ensure_vega_bundle(project: Project) -> Path:
@@ -47,14 +54,18 @@ def ensure_vega_bundle(project: Project) -> Path:
 
 
 def write_status_page(project: Project, report: RunReport) -> None:
-    """chapters/status.ipynb: each notebook's last execution time (a Markdown-only notebook)."""
+    """chapters/status.ipynb: each page and how many data queries it read (a Markdown-only notebook).
+
+    Nothing here changes from build to build for the same inputs (the site must be byte-identical): the
+    per-build timings go to a reviewers' file outside the published site, `_build/reviewers/timings.csv`."""
     cache = load_cache(project)
     lines = ["# Build status", "",
-             "Each page of this book is a notebook executed by the build. This table lists how long each took the last",
-             "time its inputs changed and it was run. Pages whose inputs have not changed are not run again.", "",
-             "| Page | Seconds at last run |", "|---|---|"]
+             "Each page of this book is a notebook executed by the build. The build records every table, set of rows",
+             "and file the data layer hands to a page while it runs, and runs a page again only when one of those",
+             "reads would now give a different answer, or when its own text or code changed.", "",
+             "| Page | Data reads recorded |", "|---|---|"]
     for key in sorted(cache):
-        lines.append(f"| `{key}` | {cache[key].get('seconds', 0):.1f} |")
+        lines.append(f"| `{key}` | {len(cache[key].get('reads') or {})} |")
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_markdown_cell("\n".join(lines))
     cell["id"] = "build-status"  # a fixed id: nbformat's random ids would make every build differ
@@ -63,7 +74,9 @@ def write_status_page(project: Project, report: RunReport) -> None:
     path = project.chapters / "status.ipynb"
     text = nbformat.writes(nb)
     if not path.exists() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
+        _atomic_write_text(path, text)
+    timings = ["page,seconds_at_last_run"] + [f"{k},{cache[k].get('seconds', 0):.2f}" for k in sorted(cache)]
+    _atomic_write_text(project.build_dir / "reviewers" / "timings.csv", "\n".join(timings) + "\n")
 
 
 def book_inputs_hash(project: Project) -> str:
@@ -82,8 +95,10 @@ def sphinx_build(project: Project, out: Path, builder: str = "html", clean: bool
     """Run jupyter-book (strict: warnings fail) into `out`; return its exit code and log."""
     if clean and out.exists():
         shutil.rmtree(out)
-    exe = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(project.root), "--path-output", str(out),
+    # Every page is written afresh (Sphinx's "write all"), reusing the parsed environment of unchanged pages:
+    # the search index is then made only from this build's pages (no terms left from earlier builds) and a
+    # page citing another is never left showing an old value.
+    cmd = [sys.executable, "-c", JB_WRITE_ALL, "build", str(project.root), "--path-output", str(out),
            "--builder", builder, "-W", "-n", "--keep-going"]
     if quiet:
         cmd.append("--quiet")
@@ -116,31 +131,108 @@ def export_downloads(project: Project, site: Path) -> list[Path]:
     return written
 
 
+def _stamp() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 10**9:09d}-{os.getpid()}"
+
+
+COMPLETE = ".lx-complete"
+
+
+def complete_sites(sites: Path) -> list[Path]:
+    """Published-or-publishable sites, oldest first: fully copied folders, renamed from their temporary
+    name and marked complete. A folder a killed publish left half-copied is never among them."""
+    if not sites.is_dir():
+        return []
+    out = [p for p in sites.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / COMPLETE).exists()]
+    return sorted(out, key=lambda p: p.name.removeprefix("manual-"))
+
+
 def publish(project: Project, built: Path) -> Path:
-    """Copy a finished build into _build/site/<n> and point _build/html at it with one atomic rename."""
+    """Copy a finished build into a temporary folder, mark it complete, rename it into _build/site/, then
+    point _build/html at it with one atomic rename. Pruning only ever removes complete sites older than the
+    one before the current one (and half-copied leftovers, which were never published)."""
     sites = project.build_dir / "site"
     sites.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
+    for leftover in sites.glob(".partial-*"):  # a publish killed part-way: never complete, never published
+        shutil.rmtree(leftover, ignore_errors=True)
+    stamp = _stamp()
+    tmp = sites / f".partial-{stamp}"
+    shutil.copytree(built, tmp)
+    repair_site(tmp)
+    export_downloads(project, tmp)
+    (tmp / COMPLETE).write_text("complete\n", encoding="utf-8")
     dest = sites / stamp
-    shutil.copytree(built, dest)
-    repair_site(dest)
-    export_downloads(project, dest)
+    os.replace(tmp, dest)
     link = project.site
     if link.exists() and not link.is_symlink():  # a site built by hand: keep it beside the others
-        os.replace(link, sites / f"manual-{stamp}")
+        kept = sites / f"manual-{stamp}"
+        os.replace(link, kept)
+        (kept / COMPLETE).write_text("complete\n", encoding="utf-8")
     tmp_link = project.build_dir / f".html-{stamp}"
     os.symlink(os.path.relpath(dest, project.build_dir), tmp_link)
     os.replace(tmp_link, link)
-    # keep the current site and the one before it
-    current = dest.resolve()
-    old = sorted((p for p in sites.iterdir() if p.is_dir() and p.resolve() != current), key=lambda p: p.stat().st_mtime)
-    for p in old[:-1]:
-        shutil.rmtree(p, ignore_errors=True)
+    prune_sites(project)
     return dest
 
 
+def prune_sites(project: Project) -> None:
+    """Keep the current site and the newest complete one before it; remove older complete ones."""
+    sites = project.build_dir / "site"
+    current = project.site.resolve() if project.site.is_symlink() else None
+    complete = [p for p in complete_sites(sites) if p.resolve() != current]
+    for p in complete[:-1]:
+        shutil.rmtree(p, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def build_lock(project: Project, wait: bool = False, what: str = "build"):
+    """Hold _build/.lock for the whole build (fcntl.flock): a second build says who holds it, then waits
+    (wait=True) or stops with exit code 3. The lock dies with its holder, so a killed build never leaves it."""
+    project.build_dir.mkdir(parents=True, exist_ok=True)
+    path = project.build_dir / ".lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 512, 0).decode("utf-8", errors="replace").strip() or "another process"
+            if not wait:
+                raise LockHeld(f"{path}: another build is running in this project ({holder}); "
+                               "wait for it to finish, or run again with --wait") from None
+            print(f"waiting for the build that holds {path} ({holder}) to finish", file=sys.stderr, flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"lancs-evidence {what}, process {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+class LockHeld(Exception):
+    exit_code = LOCK_WAIT_EXIT
+
+
 def build(project: Project, jobs: int | None = None, force: bool = False, progress: bool = True,
-          builder: str = "html", publish_site: bool = True) -> int:
+          builder: str = "html", publish_site: bool = True, timeout: float | None = None, wait: bool = False,
+          executor: str = "local", scheduler: str | None = None) -> int:
+    try:
+        with build_lock(project, wait=wait):
+            return _build(project, jobs, force, progress, builder, publish_site, timeout, executor, scheduler)
+    except LockHeld as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.exit_code
+
+
+def write_audit_result(project: Project) -> None:
+    """The audit, computed once per build before pages run (when the audit module provides it)."""
+    from . import audit
+
+    writer = getattr(audit, "write_result", None)
+    if writer is not None:
+        writer(project)
+
+
+def _build(project: Project, jobs, force, progress, builder, publish_site, timeout, executor, scheduler) -> int:
     t0 = time.perf_counter()
     if stop_on_problems(project.data, "nothing was built and the published site was left as it was"):
         return 1
@@ -152,10 +244,15 @@ def build(project: Project, jobs: int | None = None, force: bool = False, progre
         shutil.rmtree(jb_out, ignore_errors=True)
     marker.write_text(str(os.getpid()), encoding="utf-8")
     ensure_vega_bundle(project)
+    write_audit_result(project)
     pages = discover(project)
     write_toc(project, pages)
-    report = run_pages(project, jobs=jobs, force=force, progress=progress, pages=pages)
+    report = run_pages(project, jobs=jobs, force=force, progress=progress, pages=pages, timeout=timeout,
+                       executor=executor, scheduler=scheduler)
     print(report.summary())
+    if report.interrupted:
+        print("interrupted: the book was not built; the published site was left as it was.", file=sys.stderr)
+        return 130
     if not report.ok:
         print("the book was not built; the published site was left as it was.", file=sys.stderr)
         marker.unlink(missing_ok=True)
@@ -168,7 +265,8 @@ def build(project: Project, jobs: int | None = None, force: bool = False, progre
     except (OSError, ValueError):
         state = {}
     if (publish_site and builder == "html" and not force and state.get("inputs") == inputs
-            and project.site.exists() and (project.site / "index.html").exists()):
+            and project.site.is_symlink() and project.site.resolve().name == state.get("site")
+            and (project.site / "index.html").exists()):
         marker.unlink(missing_ok=True)
         print(f"nothing changed: {project.site} is up to date ({time.perf_counter() - t0:.1f} s)")
         return 0
@@ -182,7 +280,7 @@ def build(project: Project, jobs: int | None = None, force: bool = False, progre
     built = jb_out / "_build" / builder
     if publish_site and builder == "html":
         dest = publish(project, built)
-        state_path.write_text(json.dumps({"inputs": inputs, "site": dest.name}), encoding="utf-8")
+        _atomic_write_text(state_path, json.dumps({"inputs": inputs, "site": dest.name}))
         print(f"book built in {time.perf_counter() - t1:.1f} s; published to {project.site} -> {dest.name} "
               f"(total {time.perf_counter() - t0:.1f} s)")
     marker.unlink(missing_ok=True)

@@ -31,16 +31,24 @@ def cmd_run(args) -> int:
     from .runner import run_pages
 
     project = _project(args)
-    report = run_pages(project, areas=args.area or None, jobs=args.jobs, force=args.force, progress=not args.quiet)
+    from .build import LockHeld, build_lock
+
+    try:
+        with build_lock(project, wait=args.wait, what="run"):
+            report = run_pages(project, areas=args.area or None, jobs=args.jobs, force=args.force,
+                               progress=not args.quiet, timeout=args.timeout)
+    except LockHeld as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.exit_code
     print(report.summary())
-    return 0 if report.ok else 1
+    return 130 if report.interrupted else 0 if report.ok else 1
 
 
 def cmd_build(args) -> int:
     from .build import build
 
     project = _project(args)
-    return build(project, jobs=args.jobs, force=args.force, progress=not args.quiet)
+    return build(project, jobs=args.jobs, force=args.force, progress=not args.quiet, timeout=args.timeout, wait=args.wait)
 
 
 def cmd_audit(args) -> int:
@@ -112,6 +120,11 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("-j", "--jobs", type=int, default=None, help="notebooks run at once (default: number of cores)")
         s.add_argument("--force", action="store_true", help="re-run every notebook even if its inputs are unchanged")
         s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+        s.add_argument("--timeout", type=float, default=None,
+                       help="seconds one page may run before it is stopped (default: lancs_evidence.page_timeout "
+                            "in _config.yml, else 300)")
+        s.add_argument("--wait", action="store_true",
+                       help="if another build holds the project's lock, wait for it instead of stopping (exit code 3)")
 
     s = sub.add_parser("run", help="execute the page notebooks with papermill (only those whose inputs changed)")
     s.add_argument("--area", action="append", help="run only this partnership's page (repeatable)")

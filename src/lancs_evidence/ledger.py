@@ -6,6 +6,11 @@ first), so here a table is read as it is, with text as text and numbers as float
 from __future__ import annotations
 
 import functools
+import hashlib
+import inspect
+import json
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +43,182 @@ def _numeric(df: pd.DataFrame, cols) -> pd.DataFrame:
     return df
 
 
+# --- what a page reads ------------------------------------------------------------------------------
+# While a page runs, every table, row set and file the data layer serves it is recorded as a *query*
+# (the accessor's name and arguments) with a hash of what it returned. The build keeps that record
+# with the page's output and, next time, asks the same queries of the current data: the page re-runs
+# only when one of them answers differently. Reads inside the data layer itself are not recorded (only
+# what is handed to the page), and any other file under data/ or _build/.work/ that the page opens is
+# recorded whole by an audit hook, so nothing a page reads escapes the record.
+
+_RECORD: dict | None = None  # query (JSON text) -> hash; None when not recording
+_DEPTH = 0  # > 0 while inside the data layer
+_ROOT: str | None = None
+_HOOKED = False
+WATCHED = ("data", "_build/.work/audit-result.json")
+
+
+def value_hash(value) -> str:
+    """A hash of what a query returned (frames by their content, index and columns included)."""
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        text = value.to_json(orient="split", date_format="iso", default_handler=str, double_precision=15)
+    else:
+        text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def file_hash(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return "missing"
+
+
+def _record(query: list, digest: str) -> None:
+    if _RECORD is not None:
+        _RECORD[json.dumps(query)] = digest
+
+
+def _audit_hook(event: str, args) -> None:
+    if event != "open" or _RECORD is None or _DEPTH or not isinstance(args[0], (str, os.PathLike)):
+        return
+    mode = args[1] if len(args) > 1 and isinstance(args[1], str) else "r"
+    if any(c in mode for c in "wax+"):
+        return
+    path = os.path.abspath(os.fspath(args[0]))
+    root = _ROOT or ""
+    for w in WATCHED:
+        base = os.path.join(root, w)
+        if path == base or path.startswith(base + os.sep):
+            with _inside():  # hashing opens the file again: not a read of the page's
+                _record(["file", os.path.relpath(path, root)], file_hash(Path(path)))
+            return
+
+
+def start_recording(root: str | Path) -> None:
+    """Begin a page: forget cached tables (so each page reads afresh) and record what it is served."""
+    global _RECORD, _ROOT, _HOOKED, _DEPTH
+    _cached.cache_clear()
+    _ROOT = str(Path(root).resolve())
+    _RECORD = {}
+    _DEPTH = 0
+    if not _HOOKED:
+        sys.addaudithook(_audit_hook)
+        _HOOKED = True
+
+
+def stop_recording() -> dict[str, str]:
+    """End a page: the queries it made, each with the hash of its answer."""
+    global _RECORD
+    out, _RECORD = dict(_RECORD or {}), None
+    return out
+
+
+def reads_so_far() -> dict[str, str]:
+    """The current page's reads, labelled for people ("outcomes rows for lancaster, 2024-25": hash)."""
+    out = {}
+    for query, digest in (_RECORD or {}).items():
+        q = json.loads(query)
+        if q[0] == "file":
+            label = q[1]
+        else:
+            _, year, name, *args = q
+            label = " ".join([name.replace("_", " "), *(str(a) for a in args if a is not None)]) + f" ({year})"
+        out[label] = digest
+    return out
+
+
+def record_file(root: Path, rel: str) -> None:
+    """Record that the page read a whole file (for readers outside `Data`, such as `Project.years`)."""
+    if _RECORD is not None and not _DEPTH:
+        with _inside():
+            _record(["file", rel], file_hash(Path(root) / rel))
+
+
+class _inside:
+    def __enter__(self):
+        global _DEPTH
+        _DEPTH += 1
+
+    def __exit__(self, *exc):
+        global _DEPTH
+        _DEPTH -= 1
+
+
+def served(method):
+    """Record a call of a `Data` accessor made by a page (calls inside the data layer are not recorded)."""
+    sig = inspect.signature(method)
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        outer = _DEPTH == 0 and _RECORD is not None
+        with _inside():
+            result = method(self, *args, **kwargs)
+            if outer:
+                bound = sig.bind(self, *args, **kwargs)
+                bound.apply_defaults()
+                _record(["data", self.year, method.__name__, *list(bound.arguments.values())[1:]], value_hash(result))
+        return result
+    wrapper.served = True
+    return wrapper
+
+
+class served_property:
+    """A cached table that records each time a page is served it."""
+
+    def __init__(self, func):
+        self.func, self.name = func, func.__name__
+        self.__doc__ = func.__doc__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        cache = obj.__dict__.setdefault("_tables", {})
+        with _inside():
+            if self.name not in cache:
+                cache[self.name] = self.func(obj)
+            value = cache[self.name]
+        if _DEPTH == 0 and _RECORD is not None:
+            hashes = obj.__dict__.setdefault("_hashes", {})
+            if self.name not in hashes:
+                hashes[self.name] = value_hash(value)
+            _record(["data", obj.year, self.name], hashes[self.name])
+        return value
+
+
+def _answer(data: "Data", name: str, args: list) -> str:
+    attr = getattr(type(data), name, None)
+    with _inside():
+        if isinstance(attr, served_property):
+            return value_hash(getattr(data, name))
+        if getattr(attr, "served", False):
+            return value_hash(getattr(data, name)(*args))
+    return "unknown query"
+
+
+class Answers:
+    """Asks recorded queries again of the data as it is now, each table loaded once (for one build)."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._data: dict[str, Data] = {}
+        self._memo: dict[str, str] = {}
+
+    def __call__(self, query: str) -> str:
+        if query not in self._memo:
+            try:
+                q = json.loads(query)
+                if q[0] == "file":
+                    self._memo[query] = file_hash(self.root / q[1])
+                else:
+                    _, year, name, *args = q
+                    data = self._data.setdefault(year, Data(self.root, year))
+                    self._memo[query] = _answer(data, name, args)
+            except Exception as exc:  # the data changed so that the query fails: the page must re-run
+                self._memo[query] = f"error: {type(exc).__name__}"
+        return self._memo[query]
+
+
 @dataclass
 class Data:
     """Every table of one data folder, loaded once."""
@@ -51,34 +232,34 @@ class Data:
         return _cached(str(project.root), year or project.current_year())
 
     # simple tables -------------------------------------------------------------------------
-    @functools.cached_property
+    @served_property
     def areas(self) -> pd.DataFrame:
         df = read_table(self.root / "data" / "areas.csv")
         df["order"] = pd.to_numeric(df["order"]).astype(int)
         return df.set_index("id", drop=False).sort_values("order")
 
-    @functools.cached_property
+    @served_property
     def sources(self) -> pd.DataFrame:
         return read_table(self.root / "data" / "sources.csv").set_index("id", drop=False)
 
-    @functools.cached_property
+    @served_property
     def measures(self) -> pd.DataFrame:
         return read_table(self.root / "data" / "measures.csv").set_index("id", drop=False)
 
-    @functools.cached_property
+    @served_property
     def units(self) -> pd.DataFrame:
         return read_table(self.root / "data" / "units.csv").set_index("id", drop=False)
 
-    @functools.cached_property
+    @served_property
     def themes(self) -> pd.DataFrame:
         return read_table(self.root / "data" / "themes.csv").set_index("id", drop=False)
 
-    @functools.cached_property
+    @served_property
     def relations(self) -> pd.DataFrame:
         return read_table(self.root / "data" / "relations.csv")
 
     # ledgers ------------------------------------------------------------------------------
-    @functools.cached_property
+    @served_property
     def years(self) -> pd.DataFrame:
         return read_table(self.root / "data" / "years.csv").set_index("id", drop=False)
 
@@ -86,11 +267,13 @@ class Data:
         """Every review year held in data/ (so pages can compare years), then the case studies."""
         return [*self.years["id"], *LEDGER_FOLDERS]
 
+    @served
     def previous_year(self) -> str | None:
         ids = list(self.years["id"])
         i = ids.index(self.year) if self.year in ids else -1
         return ids[i - 1] if i > 0 else None
 
+    @served
     def review_source(self, year: str | None = None) -> str:
         return self.years.loc[year or self.year, "source"]
 
@@ -104,7 +287,7 @@ class Data:
                 frames.append(df)
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    @functools.cached_property
+    @served_property
     def outcomes(self) -> pd.DataFrame:
         """All ledger rows (the year's review and the case studies), with measure labels and polarity."""
         df = _numeric(self._concat("outcomes.csv"), NUMERIC)
@@ -115,38 +298,52 @@ class Data:
         df["has_comparator"] = df["comparator"].ne("")
         return df
 
-    @functools.cached_property
+    @served_property
     def initiatives(self) -> pd.DataFrame:
         return self._concat("initiatives.csv")
 
-    @functools.cached_property
+    @served_property
     def learning_points(self) -> pd.DataFrame:
         return self._concat("learning_points.csv")
 
-    @functools.cached_property
+    @served_property
     def event_contributions(self) -> pd.DataFrame:
         df = self._concat("event_contributions.csv", ["case-studies"])
         if not df.empty:
             df["is_key_point"] = df["is_key_point"].str.lower().isin(["true", "1", "yes"])
         return df
 
+    @served
+    def audit_findings(self) -> pd.DataFrame:
+        """The audit's findings (a page is recorded as reading these, not the whole ledger behind them)."""
+        from .audit import audit
+
+        if "_findings" not in self.__dict__:
+            self.__dict__["_findings"] = audit(self.outcomes, self.relations)
+        return self.__dict__["_findings"]
+
     # reference -----------------------------------------------------------------------------
+    @served
     def reference(self, name: str) -> pd.DataFrame:
         return pd.read_csv(self.root / "data" / "reference" / f"{name}.csv", dtype={"ons_code": str, "period": str})
 
+    @served
     def reference_meta(self, name: str) -> dict:
         import json
 
         return json.loads((self.root / "data" / "reference" / f"{name}.meta.json").read_text(encoding="utf-8"))
 
     # areas ---------------------------------------------------------------------------------
+    @served
     def area(self, area_id: str) -> pd.Series:
         return self.areas.loc[area_id]
 
+    @served
     def children(self, area_id: str, kind: str | None = None) -> pd.DataFrame:
         df = self.areas[self.areas["parent"] == area_id]
         return df[df["kind"] == kind] if kind else df
 
+    @served
     def subtree(self, area_id: str) -> list[str]:
         """The area and everything below it."""
         out, todo = [], [area_id]
@@ -156,6 +353,7 @@ class Data:
             todo += list(self.children(a)["id"])
         return out
 
+    @served
     def ancestors(self, area_id: str) -> list[str]:
         out = []
         parent = self.areas.loc[area_id, "parent"]
@@ -164,15 +362,19 @@ class Data:
             parent = self.areas.loc[parent, "parent"] if parent in self.areas.index else ""
         return out
 
+    @served
     def partnerships(self) -> pd.DataFrame:
         return self.areas[self.areas["kind"] == "partnership"]
 
+    @served
     def localities(self) -> pd.DataFrame:
         return self.areas[self.areas["kind"] == "locality"]
 
+    @served
     def councils(self, partnership: str) -> pd.DataFrame:
         return self.children(partnership, "district")
 
+    @served
     def partnership_of(self, area_id: str) -> str | None:
         """The district partnership an area is, or sits within (a council, a ward, a service); else None."""
         if area_id not in self.areas.index:
@@ -182,12 +384,14 @@ class Data:
                 return a
         return None
 
+    @served
     def locality_of(self, area_id: str) -> str | None:
         for a in [area_id, *self.ancestors(area_id)]:
             if a in self.areas.index and self.areas.loc[a, "kind"] == "locality":
                 return a
         return None
 
+    @served
     def rows_for(self, area_id: str, table: str = "outcomes", source: str | None = None) -> pd.DataFrame:
         df = getattr(self, table)
         if df.empty:

@@ -6,8 +6,9 @@ Two sorts of page source:
 - a *chapter* in `chapters/` (a MyST text notebook), run once.
 
 Every page is executed by `runner` into an `.ipynb` beside where the book expects it. The page's
-*inputs* (its source text, its parameters, the `src/` modules it imports, the data rows it reads and
-the locked package versions) are hashed into a key; a page whose key is unchanged is not re-run.
+*static key* (its source text, its parameters, the `src/` modules it imports and the locked package
+versions) is computed here; what it reads from data/ is recorded by the data layer while it runs (see
+`ledger.start_recording` and `runner.is_current`). There is no hand-kept model of what a page reads.
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import ast
 import csv
 import functools
 import hashlib
-import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -26,8 +26,6 @@ import yaml
 from .project import Project, UserError
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
-VOCAB_FILES = ("areas.csv", "sources.csv", "years.csv", "themes.csv", "units.csv", "measures.csv", "datapackage.json")
-AREA_TABLES = ("outcomes.csv", "initiatives.csv", "learning_points.csv")
 
 
 @dataclass
@@ -179,96 +177,21 @@ def _code_cells(source_text: str) -> tuple[str, ...]:
     return tuple(c.source for c in nb.cells if c.cell_type == "code")
 
 
-def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    text = path.read_bytes().decode("utf-8-sig", errors="replace")
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    return (rows[0] if rows else []), rows[1:]
-
-
-class DataIndex:
-    """Reads the data folder once per run and answers 'what rows does this page read?'."""
-
-    def __init__(self, project: Project):
-        self.project = project
-        self.data = project.data
-        self.areas = _areas(project)
-        self.parent = {a["id"]: a["parent"] for a in self.areas}
-        self.ons = {a["id"]: a["ons_code"] for a in self.areas}
-        self.files = sorted(p for p in self.data.rglob("*") if p.is_file() and "_parts" not in p.parts
-                            and p.suffix in (".csv", ".json", ".geojson"))
-        self._rows = {p: _read_rows(p) for p in self.files if p.suffix == ".csv"}
-        self.all_hash = hashlib.sha256(b"".join(p.relative_to(self.data).as_posix().encode() + b"\0" + p.read_bytes()
-                                                for p in self.files)).hexdigest()
-
-    def subtree(self, area: str) -> set[str]:
-        out = {area}
-        changed = True
-        while changed:
-            new = {a for a, p in self.parent.items() if p in out} - out
-            out |= new
-            changed = bool(new)
-        return out
-
-    def area_inputs(self, area: str) -> dict[str, str]:
-        """For each data file, the sha256 of the part of it a page about `area` reads."""
-        out: dict[str, str] = {}
-        for name in VOCAB_FILES:
-            p = self.data / name
-            if p.exists():
-                out[name] = hashlib.sha256(p.read_bytes()).hexdigest()
-        areas = self.subtree(area)
-        codes = {self.ons[a] for a in areas if self.ons.get(a)}
-        claim_ids: set[str] = set()
-        for path, (header, rows) in self._rows.items():
-            rel = path.relative_to(self.data).as_posix()
-            if path.name in AREA_TABLES and "area" in header:
-                i = header.index("area")
-                mine = [r for r in rows if len(r) > i and r[i].strip() in areas]
-                if path.name == "outcomes.csv":
-                    claim_ids |= {r[0].strip() for r in mine if r}
-                out[rel] = _rows_hash(header, mine)
-            elif rel.startswith("reference/") and "ons_code" in header:
-                i = header.index("ons_code")
-                out[rel] = _rows_hash(header, [r for r in rows if len(r) > i and r[i] in codes])
-        # audit relations touching this area's claims, and the rows of other areas they link to
-        rel_path = self.data / "relations.csv"
-        if rel_path in self._rows:
-            header, rows = self._rows[rel_path]
-            linked: set[str] = set()
-            touching = []
-            for r in rows:
-                rec = dict(zip(header, r))
-                ids = {rec.get("claim", "").strip(), *[x.strip() for x in rec.get("inputs", "").split(";")]}
-                if ids & claim_ids:
-                    touching.append(r)
-                    linked |= ids
-            out["relations.csv"] = _rows_hash(header, touching)
-            linked_rows = []
-            for path, (header, rows) in self._rows.items():
-                if path.name == "outcomes.csv":
-                    linked_rows += [r for r in rows if r and r[0].strip() in linked]
-            out["outcomes linked by the audit"] = _rows_hash([], linked_rows)
-        return out
-
-    def area_hash(self, area: str) -> str:
-        return hashlib.sha256(json.dumps(self.area_inputs(area), sort_keys=True).encode()).hexdigest()
-
-
-def _rows_hash(header: list[str], rows: list[list[str]]) -> str:
-    return hashlib.sha256(json.dumps([header, rows]).encode()).hexdigest()
-
-
-def page_key(page: Page, project: Project, index: DataIndex, lock_hash: str) -> str:
+def static_key(page: Page, project: Project, lock_hash: str) -> str:
+    """What a page's output depends on besides the data it reads (which `ledger` records as the page runs):
+    its source, parameters and title, the package modules it imports (followed through their imports), the
+    runner that prepares and cleans it, the locked package versions and the audit result of this build."""
     text = page.source.read_text(encoding="utf-8")
     h = hashlib.sha256()
     h.update(b"source\0" + text.encode())
     h.update(b"params\0" + json.dumps(page.params, sort_keys=True).encode())
     h.update(b"title\0" + (page.title or "").encode())
-    for mod in code_closure(project.src_package, list(_code_cells(text))):
+    for mod in sorted({*code_closure(project.src_package, list(_code_cells(text))), project.src_package / "runner.py"}):
         h.update(b"code\0" + mod.name.encode() + b"\0" + mod.read_bytes())
-    data_hash = index.area_hash(page.area) if (page.scope == "area" and page.area) else index.all_hash
-    h.update(b"data\0" + data_hash.encode())
     h.update(b"lock\0" + lock_hash.encode())
+    audit_result = project.work / "audit-result.json"  # computed once per build; every page may read it
+    if audit_result.exists():
+        h.update(b"audit\0" + hashlib.sha256(audit_result.read_bytes()).digest())
     return h.hexdigest()
 
 

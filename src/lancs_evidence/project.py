@@ -76,6 +76,9 @@ class Project:
         path = self.data / "years.csv"
         if not path.exists():
             raise UserError(f"{path}: missing; it lists the review years (id,label,source,current)")
+        from .ledger import record_file
+
+        record_file(self.root, "data/years.csv")  # a page that asks for the year depends on this file
         with path.open(encoding="utf-8-sig", newline="") as fh:
             return list(csv.DictReader(fh))
 

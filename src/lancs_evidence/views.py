@@ -12,10 +12,9 @@ import numpy as np
 import pandas as pd
 
 from . import charts, fmt, provenance
-from .audit import audit, notes_by_claim
+from .audit import notes_by_claim
 from .html import esc, show, table, tag
 from .ledger import Data
-from .pages import DataIndex
 from .project import Project, UserError
 from .summaries import change_of, evidence_profile, target_of, theme_counts
 
@@ -88,7 +87,7 @@ class Page:
     # shared sections ---------------------------------------------------------------------------
     def findings(self) -> pd.DataFrame:
         if not hasattr(self, "_findings"):
-            self._findings = audit(self.data.outcomes, self.data.relations)
+            self._findings = self.data.audit_findings()  # recorded as one read: the findings, not the ledger
         return self._findings
 
     def audit_note(self, claim_id: str) -> str:
@@ -190,8 +189,9 @@ class Page:
         return out
 
     def provenance_box(self, params: dict, area: str | None, template: str) -> None:
-        index = DataIndex(self.project)
-        inputs = index.area_inputs(area) if area else {"all data files": index.all_hash}
+        from .ledger import reads_so_far
+
+        inputs = reads_so_far()  # what the data layer has served this page so far, with hashes
         root = self.project.root
         args = " ".join(f"-p {k} {v}" for k, v in params.items())
         name = "-".join(str(v) for v in params.values())
