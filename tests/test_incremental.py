@@ -1,0 +1,194 @@
+"""Fast checks of what decides a re-run (recorded reads, the output hash), the build lock and publishing.
+
+No notebook runs here: the data layer's recording, the cache's trust rule and the publish/prune rules are
+exercised on a tiny invented project and hand-made site folders.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from lancs_evidence import ledger
+from lancs_evidence.build import LockHeld, build_lock, complete_sites, publish
+from lancs_evidence.ledger import Answers, Data
+from lancs_evidence.pages import discover
+from lancs_evidence.project import Project
+from lancs_evidence.runner import is_current, page_timeout, strip_volatile
+from lancs_evidence.synthetic import area_id
+
+from .test_reliability import set_cell
+
+
+@pytest.fixture
+def recording(tiny):
+    ledger.start_recording(tiny)
+    yield tiny
+    ledger.stop_recording()
+
+
+def _reads_of(root: Path, fn) -> dict[str, str]:
+    ledger.start_recording(root)
+    try:
+        fn(Data(root, "2024-25"))
+    finally:
+        return ledger.stop_recording()
+
+
+def test_a_page_is_recorded_reading_exactly_the_rows_it_was_served(tiny):
+    reads = _reads_of(tiny, lambda d: d.rows_for(area_id(1)))
+    assert list(reads) == [json.dumps(["data", "2024-25", "rows_for", area_id(1), "outcomes", None])]
+    # the ledger read behind rows_for, and the areas table it consults, are the data layer's own reads
+
+
+def test_files_opened_outside_the_data_layer_are_recorded_whole(tiny):
+    def read_descriptor(_):
+        (tiny / "data" / "datapackage.json").read_text(encoding="utf-8")
+
+    reads = _reads_of(tiny, read_descriptor)
+    assert reads == {json.dumps(["file", "data/datapackage.json"]): ledger.file_hash(tiny / "data" / "datapackage.json")}
+
+
+def test_project_years_is_a_recorded_read(tiny):
+    reads = _reads_of(tiny, lambda _: Project(tiny).current_year())
+    assert json.dumps(["file", "data/years.csv"]) in reads
+
+
+def test_answers_change_only_when_the_served_rows_change(tiny):
+    reads = _reads_of(tiny, lambda d: (d.rows_for(area_id(1)), d.reference_meta("population")))
+    before = {q: Answers(tiny)(q) for q in reads}
+    assert before == reads  # asking again of unchanged data gives the recorded answers
+    set_cell(tiny, "data/2024-25/outcomes.csv", f"eoy-{area_id(2)}-people-supported", "value", "5555")
+    assert {q: Answers(tiny)(q) for q in reads} == reads  # another area's row: nothing this page read
+    set_cell(tiny, "data/2024-25/outcomes.csv", f"eoy-{area_id(1)}-people-supported", "value", "5555")
+    changed = {q for q in reads if Answers(tiny)(q) != reads[q]}
+    assert changed == {json.dumps(["data", "2024-25", "rows_for", area_id(1), "outcomes", None])}
+
+
+def test_reference_metadata_change_is_seen(tiny):
+    reads = _reads_of(tiny, lambda d: d.reference_meta("population"))
+    meta = tiny / "data" / "reference" / "population.meta.json"
+    m = json.loads(meta.read_text(encoding="utf-8"))
+    m["publisher"] = "Someone Else"
+    meta.write_text(json.dumps(m), encoding="utf-8")
+    assert all(Answers(tiny)(q) != h for q, h in reads.items())
+
+
+def test_a_query_that_now_fails_means_rerun(tiny):
+    reads = _reads_of(tiny, lambda d: d.reference("population"))
+    (tiny / "data" / "reference" / "population.csv").unlink()
+    assert all(Answers(tiny)(q).startswith("error") for q in reads)
+
+
+def test_an_output_file_changed_behind_the_cache_is_not_trusted(tiny):
+    project = Project(tiny)
+    page = next(p for p in discover(project) if p.area == area_id(1))
+    page.output.parent.mkdir(parents=True, exist_ok=True)
+    page.output.write_text("built from the current data\n", encoding="utf-8")
+    import hashlib
+
+    entry = {"key": "k", "reads": {}, "output": hashlib.sha256(page.output.read_bytes()).hexdigest()}
+    answers = Answers(tiny)
+    assert is_current(page, entry, "k", answers)
+    assert not is_current(page, entry, "another key", answers)
+    page.output.write_text("written by a worker after an interrupt\n", encoding="utf-8")
+    assert not is_current(page, entry, "k", answers)
+    page.output.unlink()
+    assert not is_current(page, entry, "k", answers)
+
+
+def test_cell_ids_and_execution_counts_are_fixed():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("a"), nbformat.v4.new_code_cell("1")])
+    nb.cells[1].execution_count = 57  # a warm kernel's counter after other pages
+    nb.cells[1].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "1"}, execution_count=57)]
+    strip_volatile(nb)
+    assert [c["id"] for c in nb.cells] == ["cell-0", "cell-1"]
+    assert nb.cells[1].execution_count == 1 and nb.cells[1].outputs[0]["execution_count"] == 1
+
+
+def test_page_timeout_comes_from_config_unless_overridden(tiny):
+    project = Project(tiny)
+    assert page_timeout(project) == 300
+    cfg = tiny / "_config.yml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "\nlancs_evidence:\n  page_timeout: 42\n", encoding="utf-8")
+    assert page_timeout(project) == 42
+    assert page_timeout(project, 7) == 7
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("42", "soon"), encoding="utf-8")
+    from lancs_evidence.project import UserError
+
+    with pytest.raises(UserError, match="page_timeout must be a number of seconds"):
+        page_timeout(project)
+
+
+# --- two builds at once ------------------------------------------------------------------------------------
+
+def test_a_second_build_says_who_holds_the_lock_and_stops(tiny, capsys):
+    from lancs_evidence.cli import main
+
+    project = Project(tiny)
+    with build_lock(project):
+        code = main(["--root", str(tiny), "build", "-q"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "another build is running in this project" in err and f"process {os.getpid()}" in err
+    assert "--wait" in err
+    assert not (tiny / "_build" / "html").exists()
+
+
+def test_with_wait_the_second_build_waits_for_the_first(tiny):
+    project = Project(tiny)
+    got = threading.Event()
+    holder_released = threading.Event()
+
+    def second():
+        with build_lock(project, wait=True):
+            assert holder_released.is_set()  # it only got the lock after the first let go
+            got.set()
+
+    with build_lock(project):
+        t = threading.Thread(target=second)
+        t.start()
+        t.join(timeout=0.5)
+        assert not got.is_set()
+        holder_released.set()
+    t.join(timeout=60)
+    assert got.is_set()
+
+
+def test_the_lock_names_its_holder_even_for_run(tiny):
+    project = Project(tiny)
+    with build_lock(project, what="run"):
+        with pytest.raises(LockHeld, match="lancs-evidence run, process"):
+            with build_lock(project):
+                pass
+
+
+# --- publishing ----------------------------------------------------------------------------------------------
+
+def _built(tmp: Path, name: str) -> Path:
+    d = tmp / f"built-{name}"
+    d.mkdir()
+    (d / "index.html").write_text(f"<html><body>{name}</body></html>", encoding="utf-8")
+    return d
+
+
+def test_a_killed_publish_never_costs_the_last_complete_site(tiny, tmp_path):
+    project = Project(tiny)
+    a = publish(project, _built(tmp_path, "a"))
+    b = publish(project, _built(tmp_path, "b"))
+    assert project.site.resolve() == b.resolve() and a.exists()
+    # a publish killed while copying: a half-written folder, never marked complete
+    partial = project.build_dir / "site" / ".partial-20991231-235959-000000001-1"
+    partial.mkdir()
+    (partial / "half.html").write_text("<html>", encoding="utf-8")
+    assert complete_sites(project.build_dir / "site") == [a, b]
+    d = publish(project, _built(tmp_path, "d"))
+    sites = sorted(p.name for p in (project.build_dir / "site").iterdir())
+    assert sites == sorted([b.name, d.name])  # the current one and the last complete one before it
+    assert (project.site / "index.html").read_text(encoding="utf-8").count("d") >= 1
+    assert (b / "index.html").exists()
