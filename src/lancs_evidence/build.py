@@ -140,7 +140,7 @@ def publish(project: Project, built: Path) -> Path:
 
 
 def build(project: Project, jobs: int | None = None, force: bool = False, progress: bool = True,
-          builder: str = "html", publish_site: bool = True) -> int:
+          builder: str = "html", publish_site: bool = True, executor: str = "local", scheduler: str | None = None) -> int:
     t0 = time.perf_counter()
     if stop_on_problems(project.data, "nothing was built and the published site was left as it was"):
         return 1
@@ -154,7 +154,7 @@ def build(project: Project, jobs: int | None = None, force: bool = False, progre
     ensure_vega_bundle(project)
     pages = discover(project)
     write_toc(project, pages)
-    report = run_pages(project, jobs=jobs, force=force, progress=progress, pages=pages)
+    report = run_pages(project, jobs=jobs, force=force, progress=progress, pages=pages, executor=executor, scheduler=scheduler)
     print(report.summary())
     if not report.ok:
         print("the book was not built; the published site was left as it was.", file=sys.stderr)

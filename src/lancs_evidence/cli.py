@@ -27,11 +27,18 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def _check_executor(args) -> None:
+    if args.scheduler and args.executor != "dask":
+        raise UserError("--scheduler is for a Dask cluster: add --executor dask")
+
+
 def cmd_run(args) -> int:
     from .runner import run_pages
 
+    _check_executor(args)
     project = _project(args)
-    report = run_pages(project, areas=args.area or None, jobs=args.jobs, force=args.force, progress=not args.quiet)
+    report = run_pages(project, areas=args.area or None, jobs=args.jobs, force=args.force, progress=not args.quiet,
+                       executor=args.executor, scheduler=args.scheduler)
     print(report.summary())
     return 0 if report.ok else 1
 
@@ -39,8 +46,10 @@ def cmd_run(args) -> int:
 def cmd_build(args) -> int:
     from .build import build
 
+    _check_executor(args)
     project = _project(args)
-    return build(project, jobs=args.jobs, force=args.force, progress=not args.quiet)
+    return build(project, jobs=args.jobs, force=args.force, progress=not args.quiet,
+                 executor=args.executor, scheduler=args.scheduler)
 
 
 def cmd_audit(args) -> int:
@@ -112,6 +121,11 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("-j", "--jobs", type=int, default=None, help="notebooks run at once (default: number of cores)")
         s.add_argument("--force", action="store_true", help="re-run every notebook even if its inputs are unchanged")
         s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+        s.add_argument("--executor", choices=("local", "dask"), default="local",
+                       help="where notebooks run: a local process pool (default) or a Dask cluster")
+        s.add_argument("--scheduler", metavar="ADDRESS",
+                       help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --executor dask; "
+                            "default: start a LocalCluster on this machine)")
 
     s = sub.add_parser("run", help="execute the page notebooks with papermill (only those whose inputs changed)")
     s.add_argument("--area", action="append", help="run only this partnership's page (repeatable)")

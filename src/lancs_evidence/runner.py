@@ -1,7 +1,9 @@
 """Execute page notebooks with papermill: in parallel, only when their inputs changed, each in isolation.
 
 - A page whose input key (see `pages.page_key`) matches the last successful run is skipped.
-- Pages run in a process pool (default: one per core). One page raising does not stop the others;
+- Pages run in a process pool (default: one per core) or on a Dask cluster (`executors.make_executor`).
+  The worker returns the executed notebook as text; only this (client) process writes outputs and the
+  cache, the same way whichever executor ran the page. One page raising does not stop the others;
   the report names the page, its area, the cell and the error, and the executed notebook is kept in
   `_build/failed/` for inspection.
 - Outputs are written to a temporary file and renamed into place, and the cache record is updated
@@ -15,13 +17,13 @@ import json
 import os
 import re
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import nbformat
 
+from .executors import _quiet_worker, make_executor  # noqa: F401  (_quiet_worker: kept importable from here)
 from .pages import DataIndex, Page, discover, lock_hash, page_key, select
 from .project import Project
 
@@ -41,6 +43,7 @@ class Outcome:
     seconds: float = 0.0
     error: str = ""
     kept: str = ""
+    notebook: str = ""  # the executed (or failed) notebook as JSON text, written by the client, then dropped
 
 
 @dataclass
@@ -95,9 +98,12 @@ def save_cache(project: Project, cache: dict) -> None:
 
 
 def strip_volatile(nb) -> None:
-    """Remove what differs between two runs of the same inputs: times, durations, papermill paths."""
+    """Remove what differs between two runs of the same inputs: times, durations, papermill paths, and
+    the random cell ids jupytext gives (numbered instead, so two runs, or two executors, give the same bytes)."""
     nb.metadata.pop("papermill", None)
-    for cell in nb.cells:
+    for i, cell in enumerate(nb.cells):
+        if "id" in cell:
+            cell["id"] = f"cell-{i + 1}"
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
@@ -120,15 +126,10 @@ def _prepare(page: Page):
     return nb
 
 
-def _quiet_worker(log_path: str) -> None:
-    """Send a worker's (and its kernels') console noise to a log file instead of the user's terminal."""
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-
-
-def execute_page(page: Page, root: str, failed_dir: str) -> Outcome:
-    """Run one page (in a worker process). Never raises: failures come back as an Outcome."""
+def execute_page(page: Page, root: str, failed_dir: str | None = None) -> Outcome:
+    """Run one page (in a worker process, local or Dask) and return its notebook as text in the Outcome.
+    Never raises: failures come back as an Outcome carrying the failed notebook. Writes no output and
+    no cache record: the client does (`_record`). `failed_dir` is unused, kept for older callers."""
     import papermill as pm
 
     start = time.perf_counter()
@@ -151,21 +152,20 @@ def execute_page(page: Page, root: str, failed_dir: str) -> Outcome:
                         raise
         strip_volatile(nb)
         nb.metadata["lancs_evidence"] = {"page": page.key, "params": page.params}
-        nbformat.write(nb, str(tmp))
-        os.replace(tmp, out)
-        return Outcome(page.key, page.label, "ran", time.perf_counter() - start)
+        return Outcome(page.key, page.label, "ran", time.perf_counter() - start, notebook=_notebook_text(nb))
     except Exception as exc:  # a page's failure is reported, not raised: the others go on
-        kept = ""
         error = _describe_error(exc)
-        if tmp.exists():
-            dest = Path(failed_dir) / (page.key.replace("/", "--") + ".ipynb")
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, dest)
-            kept = str(dest)
-        return Outcome(page.key, page.label, "failed", time.perf_counter() - start, error, kept)
+        text = tmp.read_text(encoding="utf-8") if tmp.exists() else ""
+        return Outcome(page.key, page.label, "failed", time.perf_counter() - start, error, notebook=text)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _notebook_text(nb) -> str:
+    """The notebook as `nbformat.write` would save it (same bytes as before outputs moved to the client)."""
+    text = nbformat.writes(nb)
+    return text if text.endswith("\n") else text + "\n"
 
 
 def _remove_leftovers(pages: list[Page]) -> None:
@@ -189,8 +189,28 @@ def _describe_error(exc: Exception) -> str:
     return f"{name}: {exc}"
 
 
+def _record(outcome: Outcome, page: Page, failed_dir: Path) -> Outcome:
+    """Client side: write what a worker returned (atomically), then drop the text from the report."""
+    if outcome.status == "ran":
+        _atomic_write_text(page.output, outcome.notebook)
+    elif outcome.notebook:
+        dest = failed_dir / (page.key.replace("/", "--") + ".ipynb")
+        _atomic_write_text(dest, outcome.notebook)
+        outcome.kept = str(dest)
+    outcome.notebook = ""
+    return outcome
+
+
+def _lost(page: Page, exc: BaseException) -> Outcome:
+    """A task that raised instead of returning: its worker died twice (KilledWorker) or was cancelled."""
+    name = type(exc).__name__
+    why = "the worker running it died, twice" if name == "KilledWorker" else f"{name}: {exc}"
+    return Outcome(page.key, page.label, "failed", 0.0, f"the page did not finish: {why}")
+
+
 def run_pages(project: Project, areas: list[str] | None = None, jobs: int | None = None, force: bool = False,
-              progress: bool = True, pages: list[Page] | None = None) -> RunReport:
+              progress: bool = True, pages: list[Page] | None = None, executor: str = "local",
+              scheduler: str | None = None) -> RunReport:
     from tqdm import tqdm
 
     started = time.perf_counter()
@@ -208,17 +228,19 @@ def run_pages(project: Project, areas: list[str] | None = None, jobs: int | None
         else:
             todo.append((page, key))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
-    failed_dir = str(project.build_dir / "failed")
+    failed_dir = project.build_dir / "failed"
     if todo:
         bar = tqdm(total=len(todo), desc="notebooks", unit="nb", disable=not progress, leave=True)
-        ctx = get_context("forkserver")
         project.work.mkdir(parents=True, exist_ok=True)
         log = str(project.work / "kernels.log")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_quiet_worker, initargs=(log,)) as pool:
-            futures = {pool.submit(execute_page, page, str(project.root), failed_dir): (page, key) for page, key in todo}
+        with make_executor(executor, jobs, scheduler, log=log) as pool:
+            futures = {pool.submit(execute_page, page, str(project.root)): (page, key) for page, key in todo}
             for fut in as_completed(futures):
                 page, key = futures[fut]
-                outcome = fut.result()
+                try:
+                    outcome = _record(fut.result(), page, failed_dir)
+                except Exception as exc:
+                    outcome = _lost(page, exc)
                 report.outcomes.append(outcome)
                 if outcome.status == "ran":
                     cache[page.key] = {"key": key, "seconds": round(outcome.seconds, 2)}
@@ -228,6 +250,7 @@ def run_pages(project: Project, areas: list[str] | None = None, jobs: int | None
                 bar.set_postfix_str(page.key.rsplit("/", 1)[-1])
                 bar.update(1)
         bar.close()
+        _remove_leftovers(pages)  # in-progress files of a worker that was lost mid-page
     report.wall = time.perf_counter() - started
     order = {p.key: i for i, p in enumerate(pages)}
     report.outcomes.sort(key=lambda o: order.get(o.page, 0))
