@@ -102,6 +102,13 @@ def cmd_bench(args) -> int:
     from .bench import run_bench
 
     project = _project(args)
+    if args.executors:
+        from .bench_scale import run_scale_bench
+
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+        if args.quick:
+            sizes = [min(s, 20) for s in sizes[:1]]
+        return run_scale_bench(project, sizes, jobs=args.jobs, sphinx_pages=args.sphinx_pages)
     return run_bench(project, runs=args.runs, scale_areas=args.scale_areas, quick=args.quick)
 
 
@@ -169,6 +176,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--runs", type=int, default=3, help="runs per case (the median is printed)")
     s.add_argument("--scale-areas", type=int, default=300, help="synthetic areas for the scale case")
     s.add_argument("--quick", action="store_true", help="one run per case and a smaller scale case")
+    s.add_argument("--executors", action="store_true",
+                   help="instead: the scale case with the local pool and a Dask LocalCluster side by side, and Sphinx at size")
+    s.add_argument("--sizes", default="300,1000", help="with --executors: synthetic areas per size, comma-separated")
+    s.add_argument("--sphinx-pages", type=int, default=1000, help="with --executors: pages for the book-build measurement")
+    s.add_argument("-j", "--jobs", type=int, default=None, help="with --executors: workers per executor (default: cores)")
     s.set_defaults(func=cmd_bench)
     return p
 
