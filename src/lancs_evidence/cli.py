@@ -27,16 +27,23 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def _check_executor(args) -> None:
+    if args.scheduler and args.executor != "dask":
+        raise UserError("--scheduler is for a Dask cluster: add --executor dask")
+
+
 def cmd_run(args) -> int:
     from .runner import run_pages
 
+    _check_executor(args)
     project = _project(args)
     from .build import LockHeld, build_lock
 
     try:
         with build_lock(project, wait=args.wait, what="run"):
             report = run_pages(project, areas=args.area or None, jobs=args.jobs, force=args.force,
-                               progress=not args.quiet, timeout=args.timeout)
+                               progress=not args.quiet, timeout=args.timeout,
+                               executor=args.executor, scheduler=args.scheduler)
     except LockHeld as exc:
         print(str(exc), file=sys.stderr)
         return exc.exit_code
@@ -47,8 +54,10 @@ def cmd_run(args) -> int:
 def cmd_build(args) -> int:
     from .build import build
 
+    _check_executor(args)
     project = _project(args)
-    return build(project, jobs=args.jobs, force=args.force, progress=not args.quiet, timeout=args.timeout, wait=args.wait)
+    return build(project, jobs=args.jobs, force=args.force, progress=not args.quiet, timeout=args.timeout, wait=args.wait,
+                 executor=args.executor, scheduler=args.scheduler)
 
 
 def cmd_audit(args) -> int:
@@ -101,6 +110,13 @@ def cmd_bench(args) -> int:
     from .bench import run_bench
 
     project = _project(args)
+    if args.executors:
+        from .bench_scale import run_scale_bench
+
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+        if args.quick:
+            sizes = [min(s, 20) for s in sizes[:1]]
+        return run_scale_bench(project, sizes, jobs=args.jobs, sphinx_pages=args.sphinx_pages)
     return run_bench(project, runs=args.runs, scale_areas=args.scale_areas, quick=args.quick)
 
 
@@ -125,6 +141,11 @@ def parser() -> argparse.ArgumentParser:
                             "in _config.yml, else 300)")
         s.add_argument("--wait", action="store_true",
                        help="if another build holds the project's lock, wait for it instead of stopping (exit code 3)")
+        s.add_argument("--executor", choices=("local", "dask"), default="local",
+                       help="where notebooks run: a local process pool (default) or a Dask cluster")
+        s.add_argument("--scheduler", metavar="ADDRESS",
+                       help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --executor dask; "
+                            "default: start a LocalCluster on this machine)")
 
     s = sub.add_parser("run", help="execute the page notebooks with papermill (only those whose inputs changed)")
     s.add_argument("--area", action="append", help="run only this partnership's page (repeatable)")
@@ -168,6 +189,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--runs", type=int, default=3, help="runs per case (the median is printed)")
     s.add_argument("--scale-areas", type=int, default=300, help="synthetic areas for the scale case")
     s.add_argument("--quick", action="store_true", help="one run per case and a smaller scale case")
+    s.add_argument("--executors", action="store_true",
+                   help="instead: the scale case with the local pool and a Dask LocalCluster side by side, and Sphinx at size")
+    s.add_argument("--sizes", default="300,1000", help="with --executors: synthetic areas per size, comma-separated")
+    s.add_argument("--sphinx-pages", type=int, default=1000, help="with --executors: pages for the book-build measurement")
+    s.add_argument("-j", "--jobs", type=int, default=None, help="with --executors: workers per executor (default: cores)")
     s.set_defaults(func=cmd_bench)
     return p
 

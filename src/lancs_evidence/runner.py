@@ -438,8 +438,8 @@ class _LocalPool:
 
 @contextlib.contextmanager
 def make_executor(kind: str = "local", jobs: int | None = None, scheduler: str | None = None, log_path: str | None = None):
-    """The pool pages run in: "local" is a process pool of `jobs` workers (default: one per core).
-    (The agreed interface; `executors.make_executor` replaces this one when it is present.)"""
+    """The local pool pages run in: a process pool of `jobs` workers (default: one per core) whose workers
+    die with the build. `executors.make_executor` gives this for "local" and a Dask cluster for "dask"."""
     if kind != "local":
         raise UserError(f"unknown executor {kind!r}: only 'local' is available in this build")
     pool = _LocalPool(jobs or os.cpu_count() or 1, log_path)
@@ -453,13 +453,9 @@ def make_executor(kind: str = "local", jobs: int | None = None, scheduler: str |
 
 
 def _executor(kind: str, jobs: int, scheduler: str | None, log_path: str):
-    if kind == "local":
-        return make_executor("local", jobs, scheduler, log_path=log_path)
-    try:
-        from .executors import make_executor as shared
-    except ImportError:
-        raise UserError(f"executor {kind!r} needs src/lancs_evidence/executors.py, which this build does not have") from None
-    return shared(kind, jobs, scheduler)
+    from .executors import make_executor as shared
+
+    return shared(kind, jobs, scheduler, log=log_path)
 
 
 @contextlib.contextmanager

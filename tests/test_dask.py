@@ -1,0 +1,186 @@
+"""Running pages on Dask (issue 17): the same site as the local pool, worker loss, Ctrl-C, bad options.
+
+Clusters here are `LocalCluster`s of worker processes on this machine, started and closed by the code
+under test. Every wait is on a condition that proves the state (a file, a process), never a fixed sleep.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from lancs_evidence.executors import ExecutorError, make_executor
+from lancs_evidence.synthetic import area_id, expected, make_project
+
+from .conftest import CLI, run_cli
+
+
+def site_files(root: Path) -> dict[str, bytes]:
+    site = (root / "_build" / "html").resolve()
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+
+
+def wait_for(condition, what: str, limit: float = 300.0, poll: float = 0.02):
+    deadline = time.monotonic() + limit
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"gave up waiting for {what} after {limit:.0f} s"
+        time.sleep(poll)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (dead, not yet reaped) counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+# --- the executor on its own (fast: no notebooks) ------------------------------------------------
+
+def test_unknown_executor_and_misplaced_scheduler_are_refused():
+    with pytest.raises(ExecutorError, match="unknown executor 'spark'"):
+        with make_executor("spark"):
+            pass
+    with pytest.raises(ExecutorError, match="--scheduler needs --executor dask"):
+        with make_executor("local", scheduler="tcp://127.0.0.1:8786"):
+            pass
+
+
+def test_local_executor_runs_tasks_in_other_processes():
+    with make_executor("local", jobs=2) as pool:
+        pids = {pool.submit(os.getpid).result() for _ in range(4)}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+
+
+def test_dask_executor_futures_work_with_concurrent_futures_waiting():
+    from concurrent.futures import as_completed
+
+    with make_executor("dask", jobs=2) as pool:
+        futures = {pool.submit(pow, n, 2): n for n in range(6)}
+        got = {futures[f]: f.result() for f in as_completed(futures, timeout=120)}
+    assert got == {0: 0, 1: 1, 2: 4, 3: 9, 4: 16, 5: 25}
+
+
+def test_a_task_whose_worker_dies_is_retried_once_then_reported(tmp_path):
+    attempts = tmp_path / "attempts.txt"
+
+    def die(path: str) -> None:  # a closure, so Dask ships it by value to the workers
+        import os
+        import signal
+
+        with open(path, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    with make_executor("dask", jobs=2) as pool:
+        fut = pool.submit(die, str(attempts))
+        with pytest.raises(Exception) as err:
+            fut.result(timeout=300)
+    assert type(err.value).__name__ == "KilledWorker"
+    pids = attempts.read_text().split()
+    assert len(pids) == 2 and len(set(pids)) == 2  # ran on a second worker after the first died, then given up
+
+
+def test_interrupt_cancels_tasks_and_leaves_no_worker_running():
+    def block() -> None:
+        import time
+
+        time.sleep(3600)
+
+    pids: list[int] = []
+    with pytest.raises(KeyboardInterrupt):
+        with make_executor("dask", jobs=2) as pool:
+            pool.client.wait_for_workers(2, timeout=120)
+            pids += list(pool.client.run(os.getpid).values())
+            fut = pool.submit(block)
+            wait_for(lambda: pool.client.processing() and any(pool.client.processing().values()), "the task to start")
+            raise KeyboardInterrupt
+    assert len(pids) == 2
+    wait_for(lambda: not any(alive(p) for p in pids), "the worker processes to end", limit=120)
+    assert fut.done()
+
+
+def test_cli_reports_bad_executor_options_without_a_traceback(tiny):
+    proc = run_cli("run", "--scheduler", "tcp://127.0.0.1:8786", root=tiny)
+    assert proc.returncode == 1
+    assert "--scheduler is for a Dask cluster: add --executor dask" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    proc = run_cli("run", "--executor", "ray", root=tiny)
+    assert proc.returncode == 2 and "invalid choice: 'ray'" in proc.stderr
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tiny):
+    proc = run_cli("build", "-q", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9", root=tiny,
+                   env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "3s"})
+    assert proc.returncode == 1
+    assert "could not connect to the Dask scheduler at tcp://127.0.0.1:9" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert not (tiny / "_build" / "html").exists()  # nothing published
+
+
+# --- whole runs on a tiny book ----------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_a_two_worker_local_cluster_builds_the_same_site_as_the_local_pool(tmp_path, repo, tiny_built):
+    # tiny_built is the same invented two-partnership book, built with the default (local) executor
+    root = make_project(tmp_path / "book", repo, n_areas=2)
+    proc = run_cli("build", "-q", "--executor", "dask", "-j", "2", root=root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "notebooks: 6 ran, 0 unchanged, 0 failed" in proc.stdout
+    ours, local = site_files(root), site_files(tiny_built)
+    assert sorted(ours) == sorted(local)
+    differing = [name for name in ours if ours[name] != local[name]]
+    assert differing == []  # byte for byte, including the notebooks' copies in _sources
+    for nb in sorted((tiny_built / "chapters").rglob("*.ipynb")):
+        rel = nb.relative_to(tiny_built)
+        assert (root / rel).read_bytes() == nb.read_bytes() or rel.name == "status.ipynb", rel
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_page_loses_and_duplicates_nothing(tmp_path, repo):
+    root = make_project(tmp_path / "book", repo, n_areas=3)
+    areas = [area_id(i) for i in (1, 2, 3)]
+    env = {**os.environ}
+    env.pop("LANCS_EVIDENCE_ROOT", None)
+    cmd = [*CLI, "--root", str(root), "run", "-q", "--executor", "dask", "-j", "2", *(f"--area={a}" for a in areas)]
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    districts = root / "chapters" / "districts"
+    try:
+        # papermill's in-progress file is named after the worker process running the page
+        running = wait_for(lambda: proc.poll() is None and sorted(districts.glob(".*.running.ipynb")) or
+                           (proc.poll() is not None and ["ended"]), "a page to start on a worker")
+        assert running != ["ended"], "the run ended before any page started"
+        victim = running[0]
+        pid = int(re.fullmatch(r"\.(.+)\.(\d+)\.running\.ipynb", victim.name).group(2))
+        os.kill(pid, signal.SIGKILL)
+        assert victim.exists()  # the page was still in progress when its worker died
+        out, err = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, out + err
+    assert "notebooks: 3 ran, 0 unchanged, 0 failed" in out
+    ran = re.search(r"^ran: (.*)$", out, re.M).group(1).split(", ")
+    assert sorted(ran) == [f"chapters/districts/{a}" for a in areas]  # each page once: none lost, none twice
+    for i, a in enumerate(areas, start=1):
+        nb = json.loads((districts / f"{a}.ipynb").read_text(encoding="utf-8"))
+        assert nb["metadata"]["lancs_evidence"]["params"]["area"] == a
+        text = json.dumps(nb)
+        assert f"{expected(i)['people_supported']:,} in {a.replace('testarea_', 'Testarea ')}" in text
+        assert '"output_type": "error"' not in text
+    assert not list(districts.glob(".*running*")) and not list(districts.glob(".*.tmp"))
+    cache = json.loads((root / "_build" / ".work" / "cache.json").read_text(encoding="utf-8"))
+    assert sorted(cache) == [f"chapters/districts/{a}" for a in areas]
