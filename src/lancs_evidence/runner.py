@@ -325,8 +325,9 @@ def execute_page(page: Page, root: str, timeout: float = DEFAULT_TIMEOUT) -> Pag
         has_code = any(c.cell_type == "code" and c.source.strip() for c in nb.cells)
         if has_code:
             for attempt in (1, 2):
+                nb = _prepare(page)  # on failure, this is the notebook as far as it ran
                 try:
-                    nb, reads = _run_in_kernel(_prepare(page), page, root, timeout)
+                    nb, reads = _run_in_kernel(nb, page, root, timeout)
                     break
                 except Exception as exc:
                     name = type(exc).__name__
