@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: setup system-deps book test pdf bench audit lock clean
+.PHONY: setup system-deps book test test-fast pdf bench audit lock clean
 
 $(BIN)/lancs-evidence: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ book: setup
 
 test: setup system-deps
 	$(BIN)/python -m pytest
+
+# The edit loop: every test that builds no book and runs no notebook (well under 2 minutes).
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow" -q
 
 pdf: setup system-deps
 	$(BIN)/lancs-evidence pdf

@@ -192,3 +192,20 @@ def test_a_killed_publish_never_costs_the_last_complete_site(tiny, tmp_path):
     assert sites == sorted([b.name, d.name])  # the current one and the last complete one before it
     assert (project.site / "index.html").read_text(encoding="utf-8").count("d") >= 1
     assert (b / "index.html").exists()
+
+
+def test_a_change_to_a_src_function_changes_the_key_of_pages_that_import_it(tiny, tmp_path, monkeypatch):
+    """The static key covers the package modules a page imports (followed through their imports)."""
+    import shutil
+
+    from lancs_evidence.pages import lock_hash, static_key
+
+    pkg = tmp_path / "pkg"
+    shutil.copytree(Project(tiny).src_package, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(Project, "src_package", property(lambda self: pkg))
+    project = Project(tiny)
+    district = next(p for p in discover(project) if p.area == area_id(1))
+    before = static_key(district, project, lock_hash(project))
+    fmt = pkg / "fmt.py"  # imported by the views every page uses
+    fmt.write_text(fmt.read_text(encoding="utf-8") + "\n\ndef added_helper():\n    return 1\n", encoding="utf-8")
+    assert static_key(district, project, lock_hash(project)) != before

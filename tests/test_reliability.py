@@ -69,25 +69,19 @@ def test_one_failing_partnership_does_not_stop_the_others(tmp_path, repo):
 # --- interrupted builds ----------------------------------------------------------------------------
 
 def test_a_killed_build_leaves_the_site_and_the_next_build_succeeds(tmp_path, repo):
+    from .test_interrupts import add_gate, start_gated_build, wait_for
+
     root = make_project(tmp_path / "book", repo, n_areas=4)
+    add_gate(root)
     run_cli("build", "-q", root=root, check=True)
     before = site_files(root)
     set_cell(root, "data/2024-25/outcomes.csv", f"eoy-{area_id(1)}-people-supported", "value", "4321")
-    env = {**os.environ}
-    env.pop("LANCS_EVIDENCE_ROOT", None)
-    proc = subprocess.Popen([*CLI, "--root", str(root), "build", "-q", "--force"], cwd=root, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    # Wait for proof that *this* build is executing notebooks: papermill's in-progress output file,
-    # which only a running page creates (no earlier build leaves one behind, and none exists yet).
-    chapters = root / "chapters"
-    assert not list(chapters.rglob(".*.running.ipynb"))
-    deadline = time.monotonic() + 300
-    while not list(chapters.rglob(".*.running.ipynb")):
-        assert proc.poll() is None, "the build ended before any notebook started"
-        assert time.monotonic() < deadline, "no notebook started within 300 s"
-        time.sleep(0.05)
+    gate = tmp_path / "gate"
+    proc = start_gated_build(root, gate)
+    # Wait for proof that *this* build is executing notebooks: a page of it says so and then waits.
+    wait_for(lambda: any(gate.glob("started-*")), "a page started", proc)
     os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.communicate()
     assert site_files(root) == before  # the published site is exactly as it was
     assert (root / "_build" / ".work" / "BUILDING").exists()
     again = run_cli("build", "-q", root=root)
@@ -151,17 +145,21 @@ def _notebook_outputs(root: Path) -> dict[str, str]:
     return out
 
 
-def test_two_clean_builds_give_identical_exports_and_outputs(tmp_path, repo):
-    roots = [make_project(tmp_path / f"book{i}", repo, n_areas=2) for i in (1, 2)]
-    for r in roots:
-        run_cli("build", "-q", root=r, check=True)
-    a, b = (_notebook_outputs(r) for r in roots)
-    assert a.keys() == b.keys() and a == b
-    exports = [{k: v for k, v in site_files(r).items() if k.startswith("downloads/")} for r in roots]
-    assert exports[0] and exports[0] == exports[1]
-    nb = json.loads((roots[0] / "chapters" / "districts" / f"{area_id(1)}.ipynb").read_text(encoding="utf-8"))
+def test_two_clean_builds_give_the_same_site_byte_for_byte(tiny_built, tmp_path, repo):
+    """Issue 15.11: same inputs, same bytes: the whole published site, nothing ignored (notebooks have fixed
+    cell ids, the search index is made afresh, timings go to _build/reviewers/, not the site)."""
+    other = make_project(tmp_path / "elsewhere" / "book", repo, n_areas=2)
+    run_cli("build", "-q", root=other, check=True)
+    a, b = site_files(tiny_built), site_files(other)
+    assert a.keys() == b.keys()
+    differ = sorted(k for k in a if a[k] != b[k])
+    assert differ == []
+    assert _notebook_outputs(tiny_built) == _notebook_outputs(other)
+    assert (other / "_build" / "reviewers" / "timings.csv").exists()
+    nb = json.loads((other / "chapters" / "districts" / f"{area_id(1)}.ipynb").read_text(encoding="utf-8"))
     assert "papermill" not in nb["metadata"]
     assert all("execution" not in c["metadata"] and "papermill" not in c["metadata"] for c in nb["cells"])
+    assert [c["id"] for c in nb["cells"]] == [f"cell-{i}" for i in range(len(nb["cells"]))]
 
 
 # --- incremental rebuilds --------------------------------------------------------------------------------

@@ -325,8 +325,9 @@ def execute_page(page: Page, root: str, timeout: float = DEFAULT_TIMEOUT) -> Pag
         has_code = any(c.cell_type == "code" and c.source.strip() for c in nb.cells)
         if has_code:
             for attempt in (1, 2):
+                nb = _prepare(page)  # on failure, this is the notebook as far as it ran
                 try:
-                    nb, reads = _run_in_kernel(_prepare(page), page, root, timeout)
+                    nb, reads = _run_in_kernel(nb, page, root, timeout)
                     break
                 except Exception as exc:
                     name = type(exc).__name__
@@ -387,12 +388,27 @@ def _set_parent_death_signal() -> None:
         pass
 
 
-def worker_init(log_path: str | None = None) -> None:
-    """Set up a local pool worker: quiet output, die with the parent, stop its kernels on SIGTERM.
-    Ctrl-C is left to the parent, which stops the workers itself."""
+def _watch_parent(parent: int) -> None:
+    """A daemon thread: when the build that started this worker is gone, stop its kernels and exit."""
+    def watch():
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                stop_kernels()
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="lancs-evidence-parent-watch").start()
+
+
+def worker_init(log_path: str | None = None, parent: int | None = None) -> None:
+    """Set up a local pool worker: quiet output, die with the parent (PR_SET_PDEATHSIG, and a watchdog that
+    also stops its kernels), stop its kernels on SIGTERM. Ctrl-C is left to the parent, which stops the
+    workers itself."""
     _set_parent_death_signal()
-    if os.getppid() == 1:  # the parent is already gone
-        os._exit(1)
+    if parent is not None:
+        if os.getppid() != parent:  # the parent is already gone
+            os._exit(1)
+        _watch_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def on_term(*_):
@@ -413,8 +429,10 @@ class _LocalPool:
     """A process pool whose workers can be stopped at once (SIGTERM, then SIGKILL) on an interrupt."""
 
     def __init__(self, jobs: int, log_path: str | None):
-        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("forkserver"),
-                                        initializer=worker_init, initargs=(log_path,))
+        # spawn: workers are the build's own children, so they (and, through them, their kernels) die with it;
+        # a forkserver would outlive a killed build and keep its workers alive
+        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
+                                        initializer=worker_init, initargs=(log_path, os.getpid()))
 
     def submit(self, fn, *args, **kwargs):
         return self.pool.submit(fn, *args, **kwargs)
