@@ -11,7 +11,8 @@ never needs write access to the project.
   given, else a `Client` connected to an existing scheduler (one started by dask-jobqueue on HPC, or by
   dask-kubernetes). Each page is one task, submitted with `retries=1` and `pure=False`. A worker lost
   mid-run has its pages re-run elsewhere by the scheduler; on a cluster we start, a page whose worker
-  dies a second time fails with `KilledWorker` rather than killing workers for ever.
+  keeps dying is failed by Dask (`KilledWorker`, after `distributed.scheduler.allowed-failures` deaths)
+  rather than killing workers for ever; the runner reports it like any failed page.
   Leaving the block (also by Ctrl-C or an error) cancels every future still pending and closes the
   client and any cluster we started, so no worker process is left behind.
 """
@@ -148,7 +149,6 @@ def _local(jobs: int | None, log: str | None):
 
 @contextmanager
 def _dask(jobs: int | None, scheduler: str | None, log: str | None) -> Iterator[cf.Executor]:
-    import dask
     from distributed import Client, LocalCluster
 
     cluster = None
@@ -159,11 +159,13 @@ def _dask(jobs: int | None, scheduler: str | None, log: str | None) -> Iterator[
             except (OSError, TimeoutError) as exc:
                 raise ExecutorError(f"could not connect to the Dask scheduler at {scheduler}: {exc}") from None
         else:
-            # the scheduler of a LocalCluster runs in this process and reads this setting when it starts:
-            # a page whose worker dies twice is reported as failed (KilledWorker) instead of retried again
-            with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-                cluster = LocalCluster(n_workers=default_jobs(jobs), threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+            # Dask's own limit on worker deaths applies (`distributed.scheduler.allowed-failures`, 3 unless
+            # configured). Not lowered to 1: under load a nanny restarting a killed worker can be closed by
+            # the cluster while it takes over the page, which Dask counts as a second death (seen here).
+            # LANCS_DASK_LOG_LEVEL (a logging level number) shows the cluster's own log when diagnosing.
+            cluster = LocalCluster(n_workers=default_jobs(jobs), threads_per_worker=1, processes=True,
+                                   dashboard_address=None,
+                                   silence_logs=int(os.environ.get("LANCS_DASK_LOG_LEVEL", logging.ERROR)))
             client = Client(cluster)
             if log:
                 client.register_plugin(_quiet_dask_plugin(log))
