@@ -515,11 +515,6 @@ def print_diff(diff: dict, ledger_rel: str, unchanged: int) -> None:
 def import_workbook(project: Project, path: Path, year: str | None = None, dry_run: bool = False) -> int:
     year = year or project.current_year()
     rows, problems, covered = read_workbook(project, path, year)
-    if problems:
-        for p in problems:
-            print(p)
-        print(f"{len(problems)} problem(s) in {path.name}; nothing was imported.")
-        return 1
     years = read_table(project.data / "years.csv").set_index("id")
     if year not in years.index:
         raise UserError(f"{year} is not a year in data/years.csv; start it with `lancs-evidence new-year {year}`")
@@ -531,7 +526,8 @@ def import_workbook(project: Project, path: Path, year: str | None = None, dry_r
         reader = csv.DictReader(fh)
         header = list(reader.fieldnames or [])
         existing = [{k: (v or "").strip() for k, v in r.items() if k is not None} for r in reader]
-    merged, diff, problems = plan_import(existing, header, rows, prefix, source, ledger_rel)
+    merged, diff, id_problems = plan_import(existing, header, rows, prefix, source, ledger_rel)
+    problems += id_problems
     if problems:
         for p in problems:
             print(p)
