@@ -169,6 +169,9 @@ def frictionless_problems(descriptor: dict, tables: dict[str, Table]) -> list[Pr
     resources = []
     by_name = {}
     by_pk = {res["name"]: res["schema"].get("primaryKey", []) for res in descriptor["resources"]}
+    by_pk = {k: [v] if isinstance(v, str) else v for k, v in by_pk.items()}
+    by_unique = {res["name"]: any(f["name"] in by_pk[res["name"]] and (f.get("constraints") or {}).get("unique")
+                                  for f in res["schema"]["fields"]) for res in descriptor["resources"]}
     for res in descriptor["resources"]:
         table = tables.get(res["name"])
         if table is None:
@@ -192,10 +195,12 @@ def frictionless_problems(descriptor: dict, tables: dict[str, Table]) -> list[Pr
     for task in report.tasks:
         table = by_name[task.name]
         for err in task.errors:
-            if err.type == "primary-key" and len(by_pk.get(task.name, [])) == 1:
-                continue  # a one-column key is also 'unique': report the duplicate once
+            if err.type == "primary-key" and len(by_pk.get(task.name, [])) == 1 and by_unique.get(task.name):
+                continue  # a one-column key that is also 'unique': report the duplicate once
             row = getattr(err, "row_number", None) or 0
             column = getattr(err, "field_name", None) or ""
+            if err.type == "primary-key" and not column:
+                column = ",".join(by_pk.get(task.name, []))
             message = _friendly(err, table)
             if err.type == "foreign-key":
                 m = re.search(r'for "([^"]+)": values "([^"]*)" not found in the lookup table "([^"]*)"', getattr(err, "note", "") or "")
@@ -449,10 +454,9 @@ def area_tree_problems(tables: dict[str, Table]) -> list[Problem]:
             found = f"{p!r}, a {kind.get(p)}" if p else "no parent"
             problems.append(Problem(table.rel, i, "parent",
                                     f"the parent of a {k} must be a {' or '.join(allowed)} (found {found})"))
-    places = [r for r in rows if r["kind"] == "place"]
-    if len(places) > 1:
-        for r in places[1:]:
-            problems.append(Problem(table.rel, row_of[r["id"]], "kind", f"only one area may be the place (the first is {places[0]['id']!r})"))
+    places = [(i, r) for i, r in enumerate(rows, start=2) if r["kind"] == "place"]
+    for i, r in places[1:]:
+        problems.append(Problem(table.rel, i, "kind", f"only one area may be the place (the first is {places[0][1]['id']!r})"))
     # a partnership's page reports the councils in it: it needs at least one
     with_council = {parent[a] for a, k in kind.items() if k == "district"}
     for i, r in enumerate(rows, start=2):
