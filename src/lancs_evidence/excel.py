@@ -259,8 +259,28 @@ def _percent_units(project: Project) -> set[str]:
 def _sheet_rows(ws, max_col: int):
     """(row number, cells) for every row of the sheet that holds a value, streaming (read-only mode).
 
-    openpyxl fills the gap before a far-away row (a formatted cell at row 1,048,576) with one shared
-    empty tuple; that tuple is recognised by identity and skipped without looking at its cells."""
+    Only the rows the file actually contains are looked at: openpyxl's own iter_rows would first hand
+    out an empty row for every row number before a far-away one (a formatted cell at row 1,048,576
+    means a million of them), so the sheet's XML is parsed here the way iter_rows parses it, without
+    that padding. If openpyxl's internals ever differ, iter_rows is used instead (slower, same result)."""
+    try:
+        from openpyxl.worksheet._reader import WorkSheetParser
+
+        source = ws._get_source()
+        parser = WorkSheetParser(source, ws._shared_strings, data_only=ws.parent.data_only, epoch=ws.parent.epoch,
+                                 date_formats=ws.parent._date_formats, timedelta_formats=ws.parent._timedelta_formats)
+        get_row = ws._get_row
+    except (ImportError, AttributeError, TypeError):
+        yield from _sheet_rows_slow(ws, max_col)
+        return
+    with source:
+        for r, raw in parser.parse():
+            cells = get_row(raw, 1, max_col, False)
+            if any(not _is_empty(getattr(c, "value", None)) for c in cells):
+                yield r, cells
+
+
+def _sheet_rows_slow(ws, max_col: int):
     blank = None
     for r, cells in enumerate(ws.iter_rows(min_row=1, max_col=max_col), start=1):
         if cells is blank:
