@@ -397,3 +397,14 @@ def test_reference_import_where_the_folder_is_a_file_is_a_clear_message(tiny, tm
     (tiny / "data" / "reference").write_text("not a folder")
     code, out = run(tiny, "reference-import", shared, capsys=capsys)
     assert code == 1 and "it is not a folder" in out and "Traceback" not in out
+
+
+def test_a_sheet_cannot_change_another_partnerships_figure_by_id(tiny, tmp_path, capsys):
+    base = template(tiny, tmp_path)
+    row = next_free(base, area_name(1))
+    other = f"eoy-{area_id(2)}-wait"
+    filled = edit(base, tmp_path / "other.xlsx", area_name(1), {**{(row, k): v for k, v in new_row(1).items()}, (row, "id"): other})
+    before = ledger_rows(tiny)
+    code, out = run(tiny, "import", filled, capsys=capsys)
+    assert code == 1 and f"{area_name(1)}!P{row}: '{other}' is a figure of '{area_id(2)}'" in out
+    assert ledger_rows(tiny) == before

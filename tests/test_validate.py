@@ -325,3 +325,15 @@ def test_non_finite_numbers_in_a_csv_are_refused(tiny, value):
     replace_cell(tiny, OUTCOMES, 2, "value", value)
     found = lines_for(tiny)
     assert any(line.startswith("data/2024-25/outcomes.csv:2: value:") for line in found), "\n".join(found)
+
+
+def test_a_descriptor_frictionless_cannot_use_is_a_message_not_a_traceback(tiny):
+    import json
+
+    path = tiny / "data" / "datapackage.json"
+    d = json.loads(path.read_text(encoding="utf-8"))
+    d["resources"][0]["schema"]["fields"][0]["constraints"]["pattern"] = "([unclosed"
+    path.write_text(json.dumps(d), encoding="utf-8")
+    proc = run_cli("validate", root=tiny)
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+    assert "datapackage.json" in proc.stdout

@@ -470,8 +470,8 @@ def _same(column: str, a: str, b: str) -> bool:
     return (a or "") == (b or "")
 
 
-def plan_import(existing: list[dict], header: list[str], rows: list[dict], prefix: str, source: str, ledger_rel: str
-                ) -> tuple[list[dict], dict, list[str]]:
+def plan_import(existing: list[dict], header: list[str], rows: list[dict], prefix: str, source: str, ledger_rel: str,
+                partnership_of=None) -> tuple[list[dict], dict, list[str]]:
     """Merge workbook rows into the ledger rows. Returns the new ledger rows, the diff
     ({'added': [...], 'changed': [...], 'removed': [...]}, each (id, where, detail)) and problems."""
     by_id = {r["id"]: i for i, r in enumerate(existing)}
@@ -492,6 +492,11 @@ def plan_import(existing: list[dict], header: list[str], rows: list[dict], prefi
                 problems.append(f"{rec['_id_cell']}: {rid!r} is not a figure in {ledger_rel}; leave the id blank for a new figure")
                 continue
             old = existing[by_id[rid]]
+            owner = partnership_of(old.get("area", "")) if partnership_of else rec.get("_pid")
+            if owner != rec.get("_pid"):
+                problems.append(f"{rec['_id_cell']}: {rid!r} is a figure of {owner or 'no partnership'!r}, not of this sheet's "
+                                f"partnership {rec.get('_pid')!r}; correct it in that partnership's sheet")
+                continue
             if rec["remove"]:
                 removed_ids.add(rid)
                 diff["removed"].append((rid, rec["_where"], f"{old.get('measure', '')} {old.get('value', '')} {old.get('unit', '')}".strip()))
@@ -546,7 +551,8 @@ def import_workbook(project: Project, path: Path, year: str | None = None, dry_r
         reader = csv.DictReader(fh)
         header = list(reader.fieldnames or [])
         existing = [{k: (v or "").strip() for k, v in r.items() if k is not None} for r in reader]
-    merged, diff, id_problems = plan_import(existing, header, rows, prefix, source, ledger_rel)
+    merged, diff, id_problems = plan_import(existing, header, rows, prefix, source, ledger_rel,
+                                            partnership_of=Data(project.root, year).partnership_of)
     problems += id_problems
     if problems:
         for p in problems:

@@ -678,7 +678,10 @@ def validate(data_dir: Path) -> list[Problem]:
     if problems:
         return sorted(set(problems))
     tables, problems = read_tables(data_dir, descriptor)
-    problems += frictionless_problems(descriptor, tables)
+    try:
+        problems += frictionless_problems(descriptor, tables)
+    except Exception as exc:  # a descriptor Frictionless cannot use (a bad pattern, an unknown type): say so, no traceback
+        problems.append(Problem(_display(data_dir / "datapackage.json"), 0, "", f"cannot be used to check the tables ({exc})"))
     problems += finite_number_problems(tables, descriptor)
     problems += cross_table_problems(tables, descriptor)
     problems += area_tree_problems(tables)
