@@ -155,7 +155,7 @@ def test_fuzzed_csv_text_never_crashes_the_reader(tmp_path, text):
         assert str(p).startswith("fuzz.csv")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12), min_size=1, max_size=6),
                 min_size=0, max_size=5))
 def test_fuzzed_outcomes_table_only_ever_gives_validation_problems(tiny, rows):
