@@ -337,3 +337,18 @@ def test_a_descriptor_frictionless_cannot_use_is_a_message_not_a_traceback(tiny)
     proc = run_cli("validate", root=tiny)
     assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
     assert "datapackage.json" in proc.stdout
+
+
+def test_area_lookups_stop_at_a_cycle_even_without_validation():
+    """Defence in depth for a reviewer running one notebook by hand on unvalidated data: the tree
+    walks in the data layer end instead of spinning (validate is what reports the cycle)."""
+    import pandas as pd
+
+    from lancs_evidence.ledger import Data
+
+    data = Data(Path("/nonexistent"), "2024-25")
+    data.__dict__["areas"] = pd.DataFrame({"id": ["a", "b", "c"], "parent": ["b", "a", "a"],
+                                           "kind": ["partnership", "locality", "district"]}).set_index("id", drop=False)
+    assert data.subtree("a") == ["a", "b", "c"]
+    assert data.ancestors("a") == ["b"]
+    assert data.partnership_of("c") == "a"
