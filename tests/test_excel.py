@@ -180,15 +180,24 @@ def test_a_cell_formatted_as_a_percentage_is_imported_in_percent(tiny, tmp_path,
     assert code == 1 and f"{area_name(1)}!D{r}: the cell is formatted as a percentage" in out
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), "nan", "inf", "-Infinity", "1e400"])
-def test_non_finite_numbers_are_refused(tiny, tmp_path, capsys, value):
+NON_FINITE = [float("nan"), float("inf"), "nan", "inf", "-Infinity", "1e400"]
+
+
+def test_non_finite_numbers_are_refused(tiny, tmp_path, capsys):
+    """One workbook, one bad value per row (typed as numbers and as text): each row is named."""
     base = template(tiny, tmp_path)
-    row = next_free(base, area_name(1))
-    filled = edit(base, tmp_path / "nan.xlsx", area_name(1), {**{(row, k): v for k, v in new_row(1).items()}, (row, "value"): value})
+    first = next_free(base, area_name(1))
+    changes = {}
+    for k, value in enumerate(NON_FINITE):
+        changes.update({(first + k, name): v for name, v in new_row(k).items()})
+        changes[(first + k, "value")] = value
+    filled = edit(base, tmp_path / "nan.xlsx", area_name(1), changes)
     before = ledger_rows(tiny)
     code, out = run(tiny, "import", filled, capsys=capsys)
     assert code == 1, out
-    assert f"{area_name(1)}!D{row}: " in out and "nothing was imported" in out
+    for k, value in enumerate(NON_FINITE):
+        assert f"{area_name(1)}!D{first + k}: " in out, (value, out)
+    assert "nothing was imported" in out
     assert ledger_rows(tiny) == before
 
 
@@ -203,14 +212,21 @@ def test_a_date_in_a_period_column_is_refused_never_stored_as_a_timestamp(tiny, 
     assert "00:00:00" not in "".join(r["period"] for r in ledger_rows(tiny))
 
 
-@pytest.mark.parametrize("error", ["#REF!", "#N/A", "#VALUE!", "#DIV/0!"])
-def test_excel_errors_are_refused_with_sheet_and_cell(tiny, tmp_path, capsys, error):
+EXCEL_ERRORS = ["#REF!", "#N/A", "#VALUE!", "#DIV/0!"]
+
+
+def test_excel_errors_are_refused_with_sheet_and_cell(tiny, tmp_path, capsys):
     base = template(tiny, tmp_path)
-    row = next_free(base, area_name(1))
-    filled = edit(base, tmp_path / "err.xlsx", area_name(1), {**{(row, k): v for k, v in new_row(1).items()}, (row, "statement"): error})
+    first = next_free(base, area_name(1))
+    changes = {}
+    for k, error in enumerate(EXCEL_ERRORS):
+        changes.update({(first + k, name): v for name, v in new_row(k).items()})
+        changes[(first + k, "statement")] = error
+    filled = edit(base, tmp_path / "err.xlsx", area_name(1), changes)
     code, out = run(tiny, "import", filled, capsys=capsys)
     assert code == 1
-    assert f"{area_name(1)}!C{row}: the cell holds the Excel error {error}" in out
+    for k, error in enumerate(EXCEL_ERRORS):
+        assert f"{area_name(1)}!C{first + k}: the cell holds the Excel error {error}" in out, out
 
 
 # --- point 7: formula injection --------------------------------------------------------------------
