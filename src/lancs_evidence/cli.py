@@ -205,6 +205,14 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except PermissionError as exc:
+        print(f"error: {exc.filename or 'a file'}: permission denied ({exc.strerror}); check that you may write to the "
+              "project's data/ and _build/ folders", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted; the published site was left as it was", file=sys.stderr)
         return 130

@@ -349,6 +349,8 @@ class Data:
         out, todo = [], [area_id]
         while todo:
             a = todo.pop(0)
+            if a in out:
+                continue  # a cycle in areas.csv (validate reports it): never loop forever
             out.append(a)
             todo += list(self.children(a)["id"])
         return out
@@ -357,7 +359,7 @@ class Data:
     def ancestors(self, area_id: str) -> list[str]:
         out = []
         parent = self.areas.loc[area_id, "parent"]
-        while parent:
+        while parent and parent not in out and parent != area_id:  # stop at a cycle (validate reports it)
             out.append(parent)
             parent = self.areas.loc[parent, "parent"] if parent in self.areas.index else ""
         return out

@@ -137,36 +137,71 @@ def target_name(name: str) -> str:
     return f"{name}.geojson" if TABLES[name]["columns"] is None else f"{name}.csv"
 
 
+def _prepare(name: str, spec: dict, src: Path) -> tuple[bytes, list[str]]:
+    """The bytes to write for one reference table, or the problems with its input file."""
+    if spec["columns"] is None:
+        raw = src.read_bytes()
+        try:
+            geo = json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            return b"", [f"{src}: not valid GeoJSON ({exc})"]
+        if not isinstance(geo, dict) or not isinstance(geo.get("features"), list) or not geo["features"]:
+            return b"", [f"{src}: a GeoJSON FeatureCollection with at least one feature is required"]
+        return raw, []
+    try:
+        df = pd.read_csv(src, dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        return b"", [f"{src}: cannot be read as CSV ({exc})"]
+    missing = [c for c in spec["columns"] if c not in df.columns]
+    if missing:
+        return b"", [f"{src}:1: {c}: column not found (the book needs it as {spec['columns'][c]!r})" for c in missing]
+    df = df[list(spec["columns"])].rename(columns=spec["columns"])
+    if spec["rows"] == "districts":
+        df = df[df["ons_code"].str.match(r"^E0[0-9]{7}$")]
+    if df.empty:
+        return b"", [f"{src}: no rows for Lancashire districts (ONS codes E0.......)"]
+    return df.to_csv(index=False, lineterminator="\n").encode("utf-8"), []
+
+
 def import_reference(project: Project, shared: Path) -> list[Path]:
-    """Copy the used columns of each shared reference file into data/reference, with metadata."""
+    """Copy the used columns of each shared reference file into data/reference, with metadata.
+
+    All or nothing: every input is read and checked first, and only when all of them are usable are the
+    tables and their records written (through temporary files renamed into place), so a missing column in
+    one file leaves data/reference exactly as it was."""
+    from .writes import write_all
+
     if not shared.is_dir():
         raise UserError(f"{shared}: reference-data folder not found")
     out_dir = project.data / "reference"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"{out_dir}: cannot be written: it is not a folder; nothing was changed")
+    files: dict[Path, bytes] = {}
+    problems: list[str] = []
     for name, spec in TABLES.items():
         src = shared / spec["file"]
-        if not src.exists():
-            raise UserError(f"{src}: missing reference file")
+        if not src.is_file():
+            problems.append(f"{src}: missing reference file")
+            continue
+        content, errs = _prepare(name, spec, src)
+        if errs:
+            problems += errs
+            continue
         dest = out_dir / target_name(name)
-        if spec["columns"] is None:
-            dest.write_bytes(src.read_bytes())
-        else:
-            df = pd.read_csv(src, dtype=str, keep_default_na=False)
-            missing = [c for c in spec["columns"] if c not in df.columns]
-            if missing:
-                raise UserError(f"{src}: columns not found: {', '.join(missing)}")
-            df = df[list(spec["columns"])].rename(columns=spec["columns"])
-            if spec["rows"] == "districts":
-                df = df[df["ons_code"].str.match(r"^E0[0-9]{7}$")]
-            df.to_csv(dest, index=False, lineterminator="\n")
         meta = dict(spec["meta"])
-        meta["sha256"] = sha256(dest)
+        meta["sha256"] = hashlib.sha256(content).hexdigest()
         meta["file"] = dest.name
-        meta_path = out_dir / f"{name}.meta.json"
-        meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        written += [dest, meta_path]
-    return written
+        files[dest] = content
+        files[out_dir / f"{name}.meta.json"] = (json.dumps(meta, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    if problems:
+        raise UserError("\n".join(problems) + f"\n{len(problems)} problem(s) in {shared}; data/reference was not changed")
+    if not out_dir.exists():
+        try:
+            out_dir.mkdir(parents=True)
+        except OSError as exc:
+            raise UserError(f"{out_dir}: cannot be created ({exc.strerror or exc}); nothing was changed") from None
+    write_all(files)
+    return list(files)
 
 
 def check_metadata(project: Project) -> list[str]:

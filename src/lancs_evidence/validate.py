@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,6 +169,9 @@ def frictionless_problems(descriptor: dict, tables: dict[str, Table]) -> list[Pr
     resources = []
     by_name = {}
     by_pk = {res["name"]: res["schema"].get("primaryKey", []) for res in descriptor["resources"]}
+    by_pk = {k: [v] if isinstance(v, str) else v for k, v in by_pk.items()}
+    by_unique = {res["name"]: any(f["name"] in by_pk[res["name"]] and (f.get("constraints") or {}).get("unique")
+                                  for f in res["schema"]["fields"]) for res in descriptor["resources"]}
     for res in descriptor["resources"]:
         table = tables.get(res["name"])
         if table is None:
@@ -191,10 +195,12 @@ def frictionless_problems(descriptor: dict, tables: dict[str, Table]) -> list[Pr
     for task in report.tasks:
         table = by_name[task.name]
         for err in task.errors:
-            if err.type == "primary-key" and len(by_pk.get(task.name, [])) == 1:
-                continue  # a one-column key is also 'unique': report the duplicate once
+            if err.type == "primary-key" and len(by_pk.get(task.name, [])) == 1 and by_unique.get(task.name):
+                continue  # a one-column key that is also 'unique': report the duplicate once
             row = getattr(err, "row_number", None) or 0
             column = getattr(err, "field_name", None) or ""
+            if err.type == "primary-key" and not column:
+                column = ",".join(by_pk.get(task.name, []))
             message = _friendly(err, table)
             if err.type == "foreign-key":
                 m = re.search(r'for "([^"]+)": values "([^"]*)" not found in the lookup table "([^"]*)"', getattr(err, "note", "") or "")
@@ -334,14 +340,354 @@ def _ledger_row_problems(rel, i, row, measure_by_id, unit_kind, initiatives) -> 
     return out
 
 
+# --- the descriptor itself ------------------------------------------------------------------------
+
+def descriptor_problems(data_dir: Path, descriptor: dict) -> list[Problem]:
+    """A descriptor that the other layers can rely on: resources with a name, a path and fields."""
+    rel = _display(data_dir / "datapackage.json")
+    resources = descriptor.get("resources") if isinstance(descriptor, dict) else None
+    if not isinstance(resources, list) or not resources:
+        return [Problem(rel, 0, "resources", "the descriptor lists no tables")]
+    problems = []
+    names = set()
+    for i, res in enumerate(resources, start=1):
+        if not isinstance(res, dict) or not res.get("name") or not res.get("path"):
+            problems.append(Problem(rel, 0, "resources", f"table number {i} has no name or no path"))
+            continue
+        fields = (res.get("schema") or {}).get("fields") if isinstance(res.get("schema"), dict) else None
+        if not isinstance(fields, list) or not all(isinstance(f, dict) and f.get("name") for f in fields):
+            problems.append(Problem(rel, 0, "resources", f"table {res['name']!r} has no list of fields with names"))
+        if res["name"] in names:
+            problems.append(Problem(rel, 0, "resources", f"table name {res['name']!r} is used twice"))
+        names.add(res["name"])
+        if Path(res["path"]).is_absolute() or ".." in Path(res["path"]).parts:
+            problems.append(Problem(rel, 0, "resources", f"path {res['path']!r} must be inside the data folder"))
+    return problems
+
+
+# --- numbers must be finite --------------------------------------------------------------------
+
+def _finite_problem(text: str) -> str | None:
+    """Why a cell that parses as a number is still unusable: NaN, infinity or out of range."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None  # not a number at all: Frictionless reports the type error
+    if math.isnan(value):
+        return f"{text!r} is not a number (NaN is not allowed; leave the cell blank if there is no figure)"
+    if math.isinf(value):
+        if text.strip().lstrip("+-").lower().startswith("inf"):
+            return f"{text!r} is not allowed: a figure must be a finite number"
+        return f"{text!r} is too large to be a figure (it overflows to infinity)"
+    return None
+
+
+def finite_number_problems(tables: dict[str, Table], descriptor: dict) -> list[Problem]:
+    problems = []
+    for res in descriptor["resources"]:
+        table = tables.get(res["name"])
+        if table is None:
+            continue
+        numeric = [f["name"] for f in res["schema"]["fields"] if f.get("type") in ("number", "integer")]
+        for col in numeric:
+            if col not in table.header:
+                continue
+            j = table.header.index(col)
+            for i, row in enumerate(table.rows, start=2):
+                why = _finite_problem(row[j]) if row[j] else None
+                if why:
+                    problems.append(Problem(table.rel, i, col, why))
+    return problems
+
+
+# --- the area tree -------------------------------------------------------------------------------
+
+# Where each kind of area must sit, because pages are generated from these links: a locality page lists
+# the partnerships whose parent it is, a partnership page lists the district councils beneath it and
+# looks up their ONS codes, and the table of contents nests partnerships under their locality.
+PARENT_KINDS = {
+    "place": (),  # the top of the tree: no parent
+    "locality": ("place",),
+    "partnership": ("locality",),
+    "district": ("partnership",),
+}
+
+
+def area_tree_problems(tables: dict[str, Table]) -> list[Problem]:
+    table = tables.get("areas")
+    if table is None or not {"id", "kind", "parent"} <= set(table.header):
+        return []
+    rows = [dict(zip(table.header, r)) for r in table.rows]
+    row_of = {}
+    for i, r in enumerate(rows, start=2):
+        row_of.setdefault(r["id"], i)
+    parent = {r["id"]: r["parent"] for r in rows}
+    kind = {r["id"]: r["kind"] for r in rows}
+    problems = []
+    # cycles: follow parents from every area; a walk that comes back to an area it has seen is a cycle
+    in_cycle: set[str] = set()
+    for start in parent:
+        seen: list[str] = []
+        a = start
+        while a and a in parent and a not in seen and a not in in_cycle:
+            seen.append(a)
+            a = parent[a]
+        if a and a in seen:
+            cycle = seen[seen.index(a):]
+            in_cycle.update(cycle)
+            loop = " -> ".join(cycle + [a])
+            for member in cycle:
+                what = "is its own parent" if len(cycle) == 1 else f"is part of a cycle of parents ({loop})"
+                problems.append(Problem(table.rel, row_of[member], "parent",
+                                        f"{member!r} {what}; every chain of parents must end at an area with no parent"))
+    for i, r in enumerate(rows, start=2):
+        aid, p, k = r["id"], r["parent"], r["kind"]
+        if p and p not in parent:
+            problems.append(Problem(table.rel, i, "parent", f"unknown parent {p!r}: it is not an id in {table.rel}"))
+            continue
+        if aid in in_cycle or k not in PARENT_KINDS:
+            continue
+        allowed = PARENT_KINDS[k]
+        if not allowed and p:
+            problems.append(Problem(table.rel, i, "parent", f"a {k} is the top of the tree and has no parent (found {p!r})"))
+        elif allowed and kind.get(p) not in allowed:
+            found = f"{p!r}, a {kind.get(p)}" if p else "no parent"
+            problems.append(Problem(table.rel, i, "parent",
+                                    f"the parent of a {k} must be a {' or '.join(allowed)} (found {found})"))
+    places = [(i, r) for i, r in enumerate(rows, start=2) if r["kind"] == "place"]
+    for i, r in places[1:]:
+        problems.append(Problem(table.rel, i, "kind", f"only one area may be the place (the first is {places[0][1]['id']!r})"))
+    # a partnership's page reports the councils in it: it needs at least one
+    with_council = {parent[a] for a, k in kind.items() if k == "district"}
+    for i, r in enumerate(rows, start=2):
+        if r["kind"] == "partnership" and r["id"] not in with_council and r["id"] not in in_cycle:
+            problems.append(Problem(table.rel, i, "id", f"partnership {r['id']!r} has no district council (kind 'district') "
+                                    "whose parent it is; its page reports its councils' population and deprivation"))
+    # districts are looked up by ONS code in the reference tables and on the map
+    codes: dict[str, int] = {}
+    for i, r in enumerate(rows, start=2):
+        if r["kind"] != "district":
+            continue
+        code = r.get("ons_code", "")
+        if not code:
+            problems.append(Problem(table.rel, i, "ons_code", "a district needs its ONS code: its figures are looked up by it "
+                                    "in data/reference"))
+        elif code in codes:
+            problems.append(Problem(table.rel, i, "ons_code", f"{code!r} is already the code of the district at row {codes[code]}"))
+        else:
+            codes[code] = i
+    return problems
+
+
+# --- reference tables and their metadata -------------------------------------------------------
+
+# What the pages read from each reference table for every district council: the table must hold a row
+# for each district's ONS code, with these cells filled in.
+REFERENCE_NEEDS = {
+    "reference-population": ("population_mid2020", "census2021_usual_residents", "age_65_plus_mid2020"),
+    "reference-imd2025": ("districts_ranked", "imd_rank_of_average_score", "share_lsoas_most_deprived_decile"),
+    "reference-imd2019": ("districts_ranked", "imd_rank_of_average_score", "share_lsoas_most_deprived_decile"),
+}
+# Cells a reference row cannot do without wherever it appears.
+REFERENCE_ROW_NEEDS = {
+    "reference-fingertips": ("indicator", "label", "unit", "period", "value"),
+}
+META_FIELDS = ("title", "publisher", "licence", "period", "origin", "file", "sha256")
+
+
+def reference_problems(data_dir: Path, tables: dict[str, Table], descriptor: dict) -> list[Problem]:
+    problems: list[Problem] = []
+    areas = tables.get("areas")
+    districts: list[tuple[int, str, str]] = []
+    if areas is not None and {"id", "kind", "ons_code"} <= set(areas.header):
+        for i, r in enumerate(areas.rows, start=2):
+            d = dict(zip(areas.header, r))
+            if d["kind"] == "district" and d["ons_code"]:
+                districts.append((i, d["id"], d["ons_code"]))
+    paths = {res["name"]: res["path"] for res in descriptor["resources"]}
+    for name, needed in REFERENCE_NEEDS.items():
+        table = tables.get(name)
+        if table is None or "ons_code" not in table.header:
+            continue
+        by_code = {}
+        for i, r in enumerate(table.rows, start=2):
+            by_code.setdefault(r[table.header.index("ons_code")], (i, dict(zip(table.header, r))))
+        for arow, aid, code in districts:
+            if code not in by_code:
+                problems.append(Problem(areas.rel, arow, "ons_code", f"{code!r} (district {aid!r}) has no row in "
+                                        f"{table.rel}; the district's page reads its figures from there"))
+                continue
+            i, row = by_code[code]
+            for col in needed:
+                if col in row and not row[col]:
+                    problems.append(Problem(table.rel, i, col, f"a value is required: the page of district {aid!r} ({code}) shows it"))
+            if name == "reference-population":
+                pop = _number(row.get("population_mid2020", ""))
+                if pop is not None and pop <= 0:
+                    problems.append(Problem(table.rel, i, "population_mid2020", f"{row['population_mid2020']} is not a population "
+                                            "(rates per resident divide by it)"))
+    for name, needed in REFERENCE_ROW_NEEDS.items():
+        table = tables.get(name)
+        if table is None:
+            continue
+        for i, r in enumerate(table.rows, start=2):
+            row = dict(zip(table.header, r))
+            for col in needed:
+                if col in row and not row[col]:
+                    problems.append(Problem(table.rel, i, col, "a value is required: pages show it for every row"))
+    # every reference table has a metadata file beside it, complete and with the table's current hash
+    ref_dir = data_dir / "reference"
+    described: set[str] = set()
+    metas = sorted(ref_dir.glob("*.meta.json")) if ref_dir.is_dir() else []
+    for meta_path in metas:
+        rel = _display(meta_path)
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            problems.append(Problem(rel, 0, "", f"not valid JSON ({exc})"))
+            continue
+        if not isinstance(meta, dict):
+            problems.append(Problem(rel, 0, "", "must be a JSON object with title, publisher, licence, period, origin, file and sha256"))
+            continue
+        for key in META_FIELDS:
+            if not str(meta.get(key, "") or "").strip():
+                problems.append(Problem(rel, 0, key, "missing or empty: every reference table records its "
+                                        "title, publisher, licence, period, origin, file and sha256"))
+        fname = str(meta.get("file", "") or "").strip()
+        if not fname:
+            continue
+        target = ref_dir / fname
+        described.add(fname)
+        if Path(fname).name != fname or not target.is_file():
+            problems.append(Problem(rel, 0, "file", f"its data file {fname!r} is not in {_display(ref_dir)}"))
+        elif str(meta.get("sha256", "")).strip() and _sha256(target) != str(meta["sha256"]).strip():
+            problems.append(Problem(rel, 0, "sha256", f"does not match {fname}: the table was changed without its "
+                                    "record; re-run `lancs-evidence reference-import` or update the record"))
+    for name, path in paths.items():
+        if path.startswith("reference/") and Path(path).name not in described and (data_dir / path).exists():
+            problems.append(Problem(_display(data_dir / path), 0, "", "no metadata file (*.meta.json) describes this "
+                                    "reference table: its publisher, licence, period and origin are unknown"))
+    geo = ref_dir / "boundaries.geojson"
+    if geo.is_file():
+        problems += _boundary_problems(geo, {code for _, _, code in districts})
+    return problems
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _boundary_problems(path: Path, codes: set[str]) -> list[Problem]:
+    """The map draws one shape per district and looks each up by its LAD24CD code."""
+    rel = _display(path)
+    try:
+        geo = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return [Problem(rel, 0, "", f"not valid GeoJSON ({exc})")]
+    features = geo.get("features") if isinstance(geo, dict) else None
+    if not isinstance(features, list):
+        return [Problem(rel, 0, "features", "a GeoJSON FeatureCollection with a list of features is required")]
+    problems = []
+    for n, f in enumerate(features, start=1):
+        props = f.get("properties") if isinstance(f, dict) else None
+        code = props.get("LAD24CD") if isinstance(props, dict) else None
+        if not isinstance(f, dict) or not isinstance(f.get("geometry"), dict):
+            problems.append(Problem(rel, 0, "geometry", f"feature {n} has no geometry"))
+        if not code:
+            problems.append(Problem(rel, 0, "LAD24CD", f"feature {n} has no LAD24CD code"))
+        elif codes and code not in codes:
+            problems.append(Problem(rel, 0, "LAD24CD", f"feature {n}: {code!r} is not the ONS code of a district in areas.csv"))
+    return problems
+
+
+# --- years -----------------------------------------------------------------------------------------
+
+def year_problems(tables: dict[str, Table], descriptor: dict) -> list[Problem]:
+    table = tables.get("years")
+    if table is None or not {"id", "current"} <= set(table.header):
+        return []
+    rows = [dict(zip(table.header, r)) for r in table.rows]
+    current = [i for i, r in enumerate(rows, start=2) if r["current"].strip().lower() in ("true", "1", "yes")]
+    problems = []
+    if len(current) != 1:
+        where = current[1] if len(current) > 1 else 0
+        problems.append(Problem(table.rel, where, "current", f"exactly one year must have current=true (found {len(current)})"))
+    names = {res["name"] for res in descriptor["resources"]}
+    for i, r in enumerate(rows, start=2):
+        if f"outcomes-{r['id']}" not in names:
+            problems.append(Problem(table.rel, i, "id", f"no ledger for {r['id']} in datapackage.json (a table named "
+                                    f"'outcomes-{r['id']}'); start a year with `lancs-evidence new-year`"))
+    return problems
+
+
+# --- links between tables that the descriptor cannot state ----------------------------------------
+
+RELATION_ARITY = {  # how many inputs each relation needs: (fewest, most)
+    "pct_change_of": (1, 2), "pp_change_of": (1, 2), "share_of": (2, 2), "sum_of": (2, None),
+    "difference_of": (1, 2), "ratio_of": (2, 2), "same_measure_as": (1, None),
+}
+
+
+def link_problems(tables: dict[str, Table], descriptor: dict) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def ids(prefix: str) -> set[str]:
+        out = set()
+        for res in descriptor["resources"]:
+            t = tables.get(res["name"])
+            if res["name"].startswith(prefix) and t is not None and "id" in t.header:
+                out |= {r[t.header.index("id")] for r in t.rows}
+        return out
+
+    targets = {"initiative": ("initiatives", "initiatives.csv"), "learning_point": ("learning-points", "learning_points.csv"),
+               "claim": ("outcomes", "outcomes.csv")}
+    known = {k: ids(prefix) for k, (prefix, _) in targets.items()}
+    for res in descriptor["resources"]:
+        t = tables.get(res["name"])
+        if not res["name"].startswith("lesson-evidence") or t is None or not {"evidence", "kind"} <= set(t.header):
+            continue
+        for i, r in enumerate(t.rows, start=2):
+            d = dict(zip(t.header, r))
+            if d["kind"] in targets and d["evidence"] and d["evidence"] not in known[d["kind"]]:
+                problems.append(Problem(t.rel, i, "evidence", f"unknown {d['kind'].replace('_', ' ')} {d['evidence']!r}: "
+                                        f"it is not an id in any {targets[d['kind']][1]}"))
+    rel = tables.get("relations")
+    if rel is not None and {"relation", "inputs"} <= set(rel.header):
+        for i, r in enumerate(rel.rows, start=2):
+            d = dict(zip(rel.header, r))
+            arity = RELATION_ARITY.get(d["relation"])
+            if arity is None:
+                continue
+            n = len([x for x in d["inputs"].split(";") if x.strip()])
+            lo, hi = arity
+            if n < lo or (hi is not None and n > hi):
+                need = f"exactly {lo}" if lo == hi else (f"{lo} or {hi}" if hi else f"at least {lo}")
+                problems.append(Problem(rel.rel, i, "inputs", f"a {d['relation']} relation needs {need} input id(s) "
+                                        f"joined by ';' (found {n})"))
+    return problems
+
+
 def validate(data_dir: Path) -> list[Problem]:
     """Every problem in the tables of `data_dir`, sorted by file and row. An empty list means valid."""
     if not data_dir.is_dir():
         raise UserError(f"{data_dir}: data folder not found")
     descriptor = load_descriptor(data_dir)
+    problems = descriptor_problems(data_dir, descriptor)
+    if problems:
+        return sorted(set(problems))
     tables, problems = read_tables(data_dir, descriptor)
-    problems += frictionless_problems(descriptor, tables)
+    try:
+        problems += frictionless_problems(descriptor, tables)
+    except Exception as exc:  # a descriptor Frictionless cannot use (a bad pattern, an unknown type): say so, no traceback
+        problems.append(Problem(_display(data_dir / "datapackage.json"), 0, "", f"cannot be used to check the tables ({exc})"))
+    problems += finite_number_problems(tables, descriptor)
     problems += cross_table_problems(tables, descriptor)
+    problems += area_tree_problems(tables)
+    problems += reference_problems(data_dir, tables, descriptor)
+    problems += year_problems(tables, descriptor)
+    problems += link_problems(tables, descriptor)
     return sorted(set(problems))
 
 

@@ -8,11 +8,13 @@ measures, units and themes are shared across years, so they carry forward as the
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from pathlib import Path
 
 from .project import Project, UserError
+from .writes import check_writable, write_all
 
 YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -28,13 +30,12 @@ def _read_csv(path: Path) -> tuple[list[str], list[dict]]:
         return list(reader.fieldnames or []), list(reader)
 
 
-def _write_csv(path: Path, header: list[str], rows: list[dict]) -> None:
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=header, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-    tmp.replace(path)
+def _csv_bytes(header: list[str], rows: list[dict]) -> bytes:
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return out.getvalue().encode("utf-8")
 
 
 def new_year(project: Project, year: str) -> int:
@@ -51,14 +52,17 @@ def new_year(project: Project, year: str) -> int:
     if not per_year:
         raise UserError(f"{data / 'datapackage.json'}: no tables for the current year {current} to copy")
     folder = data / year
-    folder.mkdir(exist_ok=False)
+    if folder.exists():
+        raise UserError(f"{folder}: already exists, although {year} is not in years.csv; move it away or add the year "
+                        "to years.csv by hand; nothing was changed")
+    files: dict[Path, bytes] = {}
 
     # 1. empty tables with their headers, and their descriptions
     renamed = {r["name"]: r["name"].replace(current, year) for r in per_year}
     new_resources = []
     for res in per_year:
         header = [f["name"] for f in res["schema"]["fields"]]
-        _write_csv(folder / Path(res["path"]).name, header, [])
+        files[folder / Path(res["path"]).name] = _csv_bytes(header, [])
         copy = json.loads(json.dumps(res))
         copy["name"] = renamed[res["name"]]
         copy["path"] = f"{year}/{Path(res['path']).name}"
@@ -93,11 +97,22 @@ def new_year(project: Project, year: str) -> int:
     if n == 0:
         new_text = re.sub(r"^title:\s*\"?(.*?)\"?\s*$", lambda mm: f'title: "{mm.group(1)} {year_label(year)}"', text, count=1, flags=re.M)
 
-    # write everything only after all of it was prepared
-    (data / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")
-    _write_csv(data / "sources.csv", scols, sources)
-    _write_csv(data / "years.csv", ycols, years)
-    config.write_text(new_text, encoding="utf-8")
+    # write everything only after all of it was prepared, and all of it or nothing
+    files[data / "datapackage.json"] = (json.dumps(descriptor, indent=2) + "\n").encode("utf-8")
+    files[data / "sources.csv"] = _csv_bytes(scols, sources)
+    files[data / "years.csv"] = _csv_bytes(ycols, years)
+    files[config] = new_text.encode("utf-8")
+    check_writable([p for p in files if p.parent != folder] + [folder])
+    try:
+        folder.mkdir()
+    except OSError as exc:
+        raise UserError(f"{folder}: cannot be created ({exc.strerror or exc}); nothing was changed") from None
+    try:
+        write_all(files)
+    except UserError:
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        raise
     print(f"started {year_label(year)}: data/{year}/ holds empty tables ({', '.join(Path(r['path']).name for r in per_year)}),")
     print(f"the year is current and the title says {year_label(year)}. Areas, measures, units and themes carry forward.")
     print("Next: lancs-evidence export-template, send the workbook to district leads, then lancs-evidence import FILE.xlsx")
