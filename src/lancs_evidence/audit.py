@@ -163,7 +163,7 @@ def shown(r: dict) -> str:
     if _num(r.get("baseline")):
         text += f" (from {fmt.with_unit(float(r['baseline']), r.get('unit', ''))}" + (
             f" in {_text(r.get('baseline_period'))})" if _text(r.get("baseline_period")) else ")")
-    elif _text(r.get("baseline_period")):
+    elif _text(r.get("baseline_period")) and _text(r.get("baseline_period")) not in _text(r.get("period")):
         text += f" since {_text(r.get('baseline_period'))}"
     if _text(r.get("period")):
         text += f", {_text(r.get('period'))}"
@@ -177,8 +177,10 @@ def where(source: str, section: str) -> str:
 
 
 def _same_period(a: str, b: str) -> bool:
-    na, nb = " ".join(rules._norm_words(a)), " ".join(rules._norm_words(b))
-    return na == nb or (na and nb and (na in nb or nb in na))
+    """Two periods are the same when their words match once the review year label ('2024/25') the ledger adds
+    for context is set aside: 'to date' = 'to date, 2024/25', but 'first half of 2024/25' differs from '2024/25'."""
+    strip = lambda t: " ".join(rules._norm_words(re.sub(r"\(?\b\d{4}/\d{2}\b\)?", " ", t or "")))  # noqa: E731
+    return strip(a) == strip(b)
 
 
 def compare_statements(a: dict, b: dict) -> tuple[str, list[str]]:
@@ -208,7 +210,7 @@ def compare_statements(a: dict, b: dict) -> tuple[str, list[str]]:
         diffs.append(f"one is qualified '{qa}', the other '{qb}'")
     if unit_differs:
         diffs.append(f"the units differ ({_text(a.get('unit'))} against {_text(b.get('unit'))})")
-    if period_differs:
+    if period_differs and not (base_period_differs and bpa in pa and bpb in pb):
         diffs.append(f"the periods differ ({pa} against {pb})")
     if base_value_differs or base_period_differs:
         diffs.append("they are measured from different starting points ("
@@ -328,6 +330,11 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
         return finding(num / den, f"{_n(num)} ÷ {_n(den)} = {_r(num / den, 2)}")
     if kind == "same_measure_as":
         verdicts = [compare_statements(claim, r) for r in inputs]
+        says, other_says = _text(rel.get("says")), _text(rel.get("other_says"))
+        if (says or other_says) and not rules.same_expansion(says, other_says):
+            # what is counted is worded differently, which the ledger's columns cannot show
+            verdicts = [(v if SEVERITY.index(v) <= SEVERITY.index("differs") else "differs",
+                         [*d, f"the wording differs ('{says}' against '{other_says}')"]) for v, d in verdicts]
         status = min((v for v, _ in verdicts), key=SEVERITY.index)
         parts = []
         for r, (v, diffs) in zip(inputs, verdicts):
@@ -430,7 +437,7 @@ def _check_text(rel: dict, rows: dict[str, dict], areas: list[dict], base: dict,
         parents = {a["id"]: _text(a.get("parent")) for a in areas}
         names = {a["id"]: _text(a.get("name")) for a in areas}
         local = [a for a in areas if a.get("kind") in ("partnership", "district", "neighbourhood", "case_study_area", "locality")]
-        head = rules.heading_area(_text(claim.get("section")), local)
+        head = other or rules.heading_area(_text(claim.get("section")), local)
         footprint = says or _text(claim.get("area"))
         status, words = rules.scope_verdict(footprint, head, parents, names)
         statement = shown(claim)
