@@ -86,6 +86,7 @@ class Finding:
     other_section: str = ""
     other_statement: str = ""
     advice: str = ""            # which figure to rely on, and why
+    note: str = ""              # the rule author's note (for authors, not shown to readers)
     involved: list = field(default_factory=list)  # ledger ids that carry this finding's mark
 
 
@@ -238,7 +239,8 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
     claim_id = _text(rel.get("claim"))
     input_ids = _ids(rel.get("inputs"))
     advice = _text(rel.get("advice"))
-    base = dict(relation_id=_text(rel.get("id")), relation=kind, claim=claim_id, inputs=";".join(input_ids), advice=advice)
+    base = dict(relation_id=_text(rel.get("id")), relation=kind, claim=claim_id, inputs=";".join(input_ids), advice=advice,
+                note=_text(rel.get("note")))
     named = [i for i in [claim_id, *input_ids] if i]
     missing = [i for i in named if i not in rows]
     text_where = dict(source=_text(rel.get("source")), section=_text(rel.get("section")),
@@ -619,8 +621,11 @@ def format_scan(project: Project, folder: Path, findings: pd.DataFrame) -> str:
     lines = ["", "Scan of the source texts (candidates; record real ones in data/relations.csv):"]
     for src, sections in texts.items():
         for rep in rules.scan_repeats(src, sections):
-            done = any(f["relation"] == "repeated_passage" and rep.section.lower() in (f["section"] or "").lower()
-                       and rep.other_section.lower() in (f["other_section"] or "").lower() for f in recorded)
+            heads = [re.sub(r" \(line \d+\)$", "", x).lower() for x in (rep.section, rep.other_section)]
+            lines_ = re.findall(r"line (\d+)", rep.section + rep.other_section)
+            done = any(f["relation"] == "repeated_passage" and (
+                all(h in ((f["section"] or "") + " " + (f["other_section"] or "") + " " + (f["measure"] or "")).lower() for h in heads)
+                or all(n in (f.get("note") or "") for n in lines_)) for f in recorded)
             lines.append(f"  repeated passage ({rep.similarity:.0%} alike) in {src}: '{rep.section}' / '{rep.other_section}'"
                          + ("  [recorded]" if done else ""))
     for term, uses in sorted(rules.scan_abbreviations(texts).items()):

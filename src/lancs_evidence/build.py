@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 
+from .audit import write_result as write_audit_result
 from .pages import discover
 from .postprocess import repair_site
 from .project import Project
@@ -94,8 +95,7 @@ def sphinx_build(project: Project, out: Path, builder: str = "html", clean: bool
 def export_downloads(project: Project, site: Path) -> list[Path]:
     """Copy every described table (and the descriptor, metadata and boundaries) into site/downloads,
     plus the audit findings as CSV. The copies are byte-for-byte the validated files."""
-    from .audit import audit
-    from .ledger import Data
+    from .audit import export_csv, load_result
 
     out_dir = site / "downloads"
     descriptor = json.loads((project.data / "datapackage.json").read_text(encoding="utf-8"))
@@ -108,11 +108,8 @@ def export_downloads(project: Project, site: Path) -> list[Path]:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(f, dest)
             written.append(dest)
-    data = Data.load(project)
-    findings = audit(data.outcomes, data.relations)
-    cols = ["relation_id", "relation", "claim", "inputs", "stated", "recomputed", "status", "explanation", "source", "section"]
-    findings[cols].to_csv(out_dir / "audit.csv", index=False, lineterminator="\n", float_format="%.6g")
-    written.append(out_dir / "audit.csv")
+    # the audit CSV is the build's one audit result (the same one every page read), not a recomputation
+    written.append(export_csv(load_result(project), out_dir / "audit.csv"))
     return written
 
 
@@ -152,6 +149,7 @@ def build(project: Project, jobs: int | None = None, force: bool = False, progre
         shutil.rmtree(jb_out, ignore_errors=True)
     marker.write_text(str(os.getpid()), encoding="utf-8")
     ensure_vega_bundle(project)
+    write_audit_result(project)  # once per build, before pages run: every page reads this one result
     pages = discover(project)
     write_toc(project, pages)
     report = run_pages(project, jobs=jobs, force=force, progress=progress, pages=pages)
