@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from . import charts, fmt, provenance
-from .audit import audit, notes_by_claim
+from .audit import WORDS as AUDIT_WORDS
+from .audit import load_result, notes_by_claim, result_frame
 from .html import esc, show, table, tag
 from .ledger import Data
 from .pages import DataIndex
@@ -86,20 +87,35 @@ class Page:
         return f"{self.source_title(source_id)}, {section}"
 
     # shared sections ---------------------------------------------------------------------------
+    @property
+    def audit_result(self) -> dict:
+        """The build's one audit result (audit.load_result): every page, card and chart reads this."""
+        if not hasattr(self, "_audit_result"):
+            self._audit_result = load_result(self.project, self.year)
+        return self._audit_result
+
     def findings(self) -> pd.DataFrame:
         if not hasattr(self, "_findings"):
-            self._findings = audit(self.data.outcomes, self.data.relations)
+            self._findings = result_frame(self.audit_result)
         return self._findings
+
+    def audit_mark(self, claim_id: str) -> str:
+        """The figure's one audit mark (its worst verdict), or '' when no check judges it."""
+        status = self.audit_result["marks"].get(claim_id)
+        if not status:
+            return ""
+        self.figures.setdefault("audit_marks", {})[claim_id] = status
+        return tag("span", esc(AUDIT_WORDS[status]), class_=f"lx-audit lx-audit-{status}",
+                   title="Claim audit: see the audit page for both statements and which to rely on")
 
     def audit_note(self, claim_id: str) -> str:
         notes = notes_by_claim(self.findings()).get(claim_id, [])
-        words = {"consistent": "Checked: adds up", "inconsistent": "Checked: does not add up",
-                 "contradicted": "Checked: stated differently elsewhere", "not_checked": "Linked to another statement"}
-        out = []
+        out = [self.audit_mark(claim_id)] if notes else []
         for f in notes:
-            out.append(tag("span", esc(words.get(f["status"], f["status"])), class_=f"lx-audit lx-audit-{f['status']}",
-                           title=f["explanation"]) + " " + esc(f["explanation"]))
-        return "<br>".join(out)
+            judged = claim_id in f["involved"]
+            lead = "" if judged else "Used to check another figure: "
+            out.append(esc(lead + f["explanation"]) + (" " + tag("em", esc(f["advice"])) if f.get("advice") and judged else ""))
+        return "<br>".join(x for x in out if x)
 
     def outcomes_table(self, rows: pd.DataFrame, caption: str, with_area: bool = False) -> str:
         body = []

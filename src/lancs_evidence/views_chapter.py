@@ -161,7 +161,7 @@ class ChapterView(Page):
         lis = []
         for cid, label in items:
             r = self.claim(cid)
-            lis.append(tag("li", tag("span", esc(fmt.row_figure(r)), class_="lx-big") + esc(label)))
+            lis.append(tag("li", tag("span", esc(fmt.row_figure(r)), class_="lx-big") + esc(label) + (" " + mark if (mark := self.audit_mark(cid)) else "")))
             self.record(f"headline:{cid}", {"value": r["value"], "unit": r["unit"]})
         show(tag("ul", "".join(lis), class_="lx-headline"))
 
