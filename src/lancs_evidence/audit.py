@@ -514,7 +514,7 @@ def inputs_hash(project: Project, year: str | None = None) -> str:
 def compute(project: Project, year: str | None = None) -> dict:
     from .ledger import Data
 
-    data = Data.load(project, year) if year else Data.load(project)
+    data = Data(project.root, year or project.current_year())  # fresh tables, never a cached earlier reading
     findings = audit(data.outcomes, data.relations, data.areas.reset_index(drop=True))
     return {"version": RESULT_VERSION, "year": year or project.current_year(), "inputs_hash": inputs_hash(project, year or project.current_year()),
             "n_checks": len(findings), "counts": counts_of(findings), "marks": marks_of(findings),

@@ -106,7 +106,7 @@ def scan_abbreviations(texts: dict[str, str]) -> dict[str, list[AbbreviationUse]
                 words, term = m.group(1).split(), m.group(2)
                 letters = re.sub(r"[^A-Z]", "", term.upper())
                 for start in range(len(words)):
-                    if not words[start][:1].isupper():
+                    if not words[start][:1].isupper() or words[start].lower() in _SMALL:
                         continue
                     cand = " ".join(words[start:])
                     ini = initials(cand)
