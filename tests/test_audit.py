@@ -283,6 +283,16 @@ def test_result_written_once_is_what_every_view_reads(small, monkeypatch):
     home = HomeView("chapters/index.md", "2024-25")
     home.glue_audit()
     assert home.figures["glue:audit_summary"] == page.figures["glue:audit_summary"]
+    # a district page's audit sentence and table marks come from the same result
+    from lancs_evidence.synthetic import area_id
+    from lancs_evidence.views import DistrictView
+    import lancs_evidence.views as v
+    monkeypatch.setattr(v, "show", lambda *a: shown.append("".join(a)))
+    district = DistrictView(area_id(1), "2024-25")
+    district.reported_outcomes()
+    expected = {i: m for i, m in result["marks"].items() if i in set(district.outcomes["id"])}
+    assert district.figures["audit_line"] == expected and expected
+    assert all(A.WORDS[m] in shown[-2] for m in expected.values())
     # headline cards carry the figure's mark from the result
     cid = next(iter(result["marks"]))
     assert result["marks"][cid] in home.audit_mark(cid) or A.WORDS[result["marks"][cid]] in home.audit_mark(cid)

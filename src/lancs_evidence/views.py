@@ -108,6 +108,20 @@ class Page:
         return tag("span", esc(AUDIT_WORDS[status]), class_=f"lx-audit lx-audit-{status}",
                    title="Claim audit: see the audit page for both statements and which to rely on")
 
+    def audit_line(self, ids: list[str]) -> str:
+        """One sentence: how the build's audit result judges these figures (the same marks as the table)."""
+        from .audit import SEVERITY
+
+        marks = self.audit_result["marks"]
+        judged = [marks[i] for i in ids if marks.get(i)]
+        self.record("audit_line", {i: marks[i] for i in ids if marks.get(i)})
+        if not judged:
+            return tag("p", esc("None of these figures is restated elsewhere or derived from others, so the claim audit has "
+                                "nothing to compare them with."))
+        parts = [f"{judged.count(s):,} {AUDIT_WORDS[s].lower()}" for s in SEVERITY if judged.count(s)]
+        return tag("p", esc(f"The claim audit judges {fmt.plural(len(judged), 'of these figures', 'of these figures')}: "
+                            + fmt.join_words(parts) + ". The audit page gives both statements for each and which to rely on."))
+
     def audit_note(self, claim_id: str) -> str:
         notes = notes_by_claim(self.findings()).get(claim_id, [])
         out = [self.audit_mark(claim_id)] if notes else []
@@ -393,7 +407,8 @@ class DistrictView(Page):
         if self.outcomes.empty:
             show(tag("p", esc(f"The review reports no figures for {self.name}.")))
             return
-        show(self.outcomes_table(self.outcomes, f"Figures the review reports for {self.name}, {self.year_label}"))
+        show(self.outcomes_table(self.outcomes, f"Figures the review reports for {self.name}, {self.year_label}"),
+             self.audit_line(list(self.outcomes["id"])))
         figures = self.before_after_charts(self.outcomes) + self.target_only_charts(self.outcomes)
         counts = self.outcomes[(self.outcomes["unit"] == "count") & (self.outcomes["kind"] != "change")]
         if len(counts) >= 2:

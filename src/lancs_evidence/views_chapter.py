@@ -185,6 +185,11 @@ class ChapterView(Page):
         chart = charts.bar(d, "label", "value", x_title=x_title, colour="area_name" if colour_by_area else None,
                            colour_title="Area" if colour_by_area else None)
         cols = {"label": "What", "value": "Value", "shown": "As stated"}
+        marks = {cid: self.audit_result["marks"].get(cid) for cid in d["id"]}
+        if any(marks.values()):  # the audit mark travels with each figure into the chart's table and download
+            from .audit import WORDS as AUDIT_WORDS
+            d["audit"] = d["id"].map(lambda cid: AUDIT_WORDS.get(marks.get(cid) or "", ""))
+            cols["audit"] = "Audit"
         if colour_by_area:
             cols["area_name"] = "Area"
         src = source or "; ".join(sorted({self.cite(r["source"], r["section"]) for r in rows.to_dict("records")}))
