@@ -116,6 +116,12 @@ class ChapterView(Page):
             text = fmt.figure(abs(r["value"]), r["unit"], r.get("qualifier", "") or "")
         else:
             raise ValueError(f"unknown part {part!r}")
+        mark = self.audit_result["marks"].get(claim_id)
+        if part in ("figure", "value", "magnitude", "change") and mark and mark != "consistent":
+            # an audited figure carries its mark in prose too (a plain 'adds up' is left unsaid there)
+            from .audit import WORDS as AUDIT_WORDS
+            text += f" (audit: {AUDIT_WORDS[mark].lower()})"
+            self.figures.setdefault("audit_marks", {})[claim_id] = mark
         self.glue(name, text)
 
     def glue_count(self, name: str, n: int, one: str, many: str | None = None) -> None:
