@@ -184,7 +184,7 @@ def _same_period(a: str, b: str) -> bool:
     return strip(a) == strip(b)
 
 
-def compare_statements(a: dict, b: dict) -> tuple[str, list[str]]:
+def compare_statements(a: dict, b: dict, names: dict[str, str] | None = None) -> tuple[str, list[str]]:
     """How two statements of one measure differ: (verdict, differences in words).
 
     The verdict is 'consistent' only when nothing differs. A different value is 'contradicted' unless the two
@@ -217,7 +217,9 @@ def compare_statements(a: dict, b: dict) -> tuple[str, list[str]]:
         diffs.append("they are measured from different starting points ("
                      + (f"{bpa or fmt.number(float(ba))} against {bpb or fmt.number(float(bb))}") + ")")
     if area_differs:
-        diffs.append(f"they describe different areas ({_text(a.get('area'))} against {_text(b.get('area'))})")
+        nm = names or {}
+        diffs.append(f"they describe different areas ({nm.get(_text(a.get('area')), _text(a.get('area')))} against "
+                     f"{nm.get(_text(b.get('area')), _text(b.get('area')))})")
     if not diffs:
         return "consistent", diffs
     if not same_value:
@@ -267,6 +269,7 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
         first.update(other_source=_text(inputs[0].get("source")), other_section=_text(inputs[0].get("section")),
                      other_statement="; ".join(shown(r) for r in inputs))
     involved = named if kind in SYMMETRIC else [claim_id]
+    names = {_text(a.get("id")): _text(a.get("name")) for a in (areas or [])}
 
     def make(status: str, text: str, recomputed: float | None = None) -> Finding:
         return Finding(**base, stated=stated, recomputed=recomputed, status=status, explanation=text, involved=involved, **first)
@@ -331,7 +334,7 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
         num, den = float(inputs[0]["value"]), float(inputs[1]["value"])
         return finding(num / den, f"{_n(num)} ÷ {_n(den)} = {_r(num / den, 2)}")
     if kind == "same_measure_as":
-        verdicts = [compare_statements(claim, r) for r in inputs]
+        verdicts = [compare_statements(claim, r, names) for r in inputs]
         says, other_says = _text(rel.get("says")), _text(rel.get("other_says"))
         if (says or other_says) and not rules.same_expansion(says, other_says):
             # what is counted is worded differently, which the ledger's columns cannot show
@@ -365,7 +368,8 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
         arithmetic = (f"{_n(a_year)} admissions a year × {_n(stay_days)} days ÷ 365 = about {_r(in_use, 0)} places in use on an "
                       f"average day; ÷ {_n(float(cap['value']))} places = {_r(occ)}% occupancy")
         areas_named = {_text(r.get("area")) for r in (claim, *inputs)}
-        note = ("The figures are not all given for the same area (" + ", ".join(sorted(areas_named)) + "), which the source "
+        note = ("The figures are not all given for the same area (" + ", ".join(sorted(names.get(a, a) for a in areas_named))
+                + "), which the source "
                 "does not explain; the gap may partly come from that.") if len(areas_named) > 1 else ""
         return finding(occ, arithmetic, note)
     if kind == "share_of_whole":
