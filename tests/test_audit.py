@@ -239,6 +239,7 @@ def test_scope_scanner_flags_only_wider_figures():
 statuses = st.sampled_from(A.STATUSES)
 
 
+@settings(deadline=None)
 @given(st.lists(st.tuples(statuses, st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=3)), max_size=30))
 def test_counts_add_up_and_each_figure_has_one_worst_mark(items):
     findings = pd.DataFrame([{"status": s, "involved": inv} for s, inv in items], columns=["status", "involved"])
@@ -333,3 +334,21 @@ def test_real_audit_known_cases(real):
             assert f["source"] == f["other_source"] and f["section"] == f["other_section"], f["relation_id"]
         if f["status"] not in ("consistent",):
             assert f["other_section"] or f["other_statement"], f["relation_id"]  # both passages named
+
+
+@settings(deadline=None)
+@given(st.lists(statuses, max_size=60))
+def test_page_sentence_counts_always_sum_to_the_results_checks(items):
+    import re
+    import types
+
+    from lancs_evidence.views_about import AboutView
+
+    findings = pd.DataFrame({"status": items}, columns=["status"])
+    result = {"n_checks": len(items), "counts": A.counts_of(findings)}
+    page = types.SimpleNamespace(audit_result=result)
+    page.audit_counts = lambda: AboutView.audit_counts(page)
+    text = AboutView.audit_summary(page)
+    numbers = [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", text)]
+    assert numbers[0] == len(items) and sum(numbers[1:]) == len(items)
+    assert numbers[1:] == [result["counts"][s] for s in ("consistent", "inconsistent", "contradicted", "differs", "not_checked")]
