@@ -39,6 +39,15 @@ from .project import Project
 STATUSES = ("consistent", "inconsistent", "contradicted", "differs", "not_checked")
 WORDS = {"consistent": "Adds up", "inconsistent": "Does not add up", "contradicted": "Contradicted",
          "differs": "Stated differently", "not_checked": "Could not be checked"}
+COUNT_WORDS = {"consistent": ("adds up", "add up"), "inconsistent": ("does not add up", "do not add up"),
+               "contradicted": ("contradicted", "contradicted"), "differs": ("stated differently", "stated differently"),
+               "not_checked": ("could not be checked", "could not be checked")}  # (one, many) after a count
+
+
+def count_words(status: str, n: int) -> str:
+    return f"{n:,} {COUNT_WORDS[status][n != 1]}"
+
+
 MEANING = {
     "contradicted": "Two passages say incompatible things about the same figure or piece of work: at most one can be right.",
     "inconsistent": "The figure does not follow from the numbers the source gives with it, at the precision it was written.",
@@ -592,7 +601,7 @@ def run_audit_command(project: Project, out: Path | None, strict: bool, scan: Pa
     out = export_csv(result, out or (project.build_dir / "audit.csv"))
     print(format_table(findings))
     counts = result["counts"]
-    summary = ", ".join(f"{counts.get(s, 0)} {WORDS[s].lower()}" for s in SEVERITY)
+    summary = ", ".join(count_words(s, counts.get(s, 0)) for s in SEVERITY)
     kinds = findings["relation"].value_counts()
     print(f"\nKinds of check: " + ", ".join(f"{KIND_WORDS.get(k, k)} ({n})" for k, n in kinds.items()))
     print(f"{len(findings)} checks: {summary}. Written to {out}")

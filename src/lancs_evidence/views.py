@@ -110,7 +110,7 @@ class Page:
 
     def audit_line(self, ids: list[str]) -> str:
         """One sentence: how the build's audit result judges these figures (the same marks as the table)."""
-        from .audit import SEVERITY
+        from .audit import SEVERITY, count_words
 
         marks = self.audit_result["marks"]
         judged = [marks[i] for i in ids if marks.get(i)]
@@ -118,7 +118,7 @@ class Page:
         if not judged:
             return tag("p", esc("None of these figures is restated elsewhere or derived from others, so the claim audit has "
                                 "nothing to compare them with."))
-        parts = [f"{judged.count(s):,} {AUDIT_WORDS[s].lower()}" for s in SEVERITY if judged.count(s)]
+        parts = [count_words(s, judged.count(s)) for s in SEVERITY if judged.count(s)]
         return tag("p", esc(f"The claim audit judges {fmt.plural(len(judged), 'of these figures', 'of these figures')}: "
                             + fmt.join_words(parts) + ". The audit page gives both statements for each and which to rely on."))
 

@@ -114,7 +114,8 @@ class AboutView(ChapterView):
                  f"{c['inconsistent']:,} do not add up")
         self.record("audit_chart", d)
         show(charts.accessible_figure(chart, d, title=title,
-                                      description=self.audit_summary(),
+                                      description="One bar per result, worst first: " + "; ".join(
+                                          f"{AUDIT_WORDS[s]}: {c[s]:,}" for s in order) + ".",
                                       source="Claim audit of the evidence ledger (data/relations.csv)", csv_name="audit-summary.csv",
                                       table_columns={"status": "Result", "checks": "Checks"}))
 
