@@ -274,9 +274,11 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
     measure = _text(rel.get("term")) or _text(claim.get("measure_label")) or _text(claim.get("statement"))
     first = dict(area=_text(claim.get("area")), source=_text(claim.get("source")), section=_text(claim.get("section")),
                  unit=_text(claim.get("unit")), measure=measure, statement=shown(claim))
-    if inputs:
+    if len(inputs) == 1:
         first.update(other_source=_text(inputs[0].get("source")), other_section=_text(inputs[0].get("section")),
-                     other_statement="; ".join(shown(r) for r in inputs))
+                     other_statement=shown(inputs[0]))
+    elif inputs:  # several statements: each keeps its own place
+        first.update(other_statement="; ".join(f"{shown(r)} ({where(r.get('source'), r.get('section'))})" for r in inputs))
     involved = named if kind in SYMMETRIC else [claim_id]
     names = {_text(a.get("id")): _text(a.get("name")) for a in (areas or [])}
 
