@@ -7,11 +7,14 @@ import altair as alt
 import pandas as pd
 
 from . import charts, fmt
+from .audit import ARITHMETIC, PLAUSIBILITY
 from .audit import KIND_WORDS as AUDIT_KIND_WORDS
 from .audit import MEANING as AUDIT_MEANING
 from .audit import SEVERITY as AUDIT_SEVERITY
 from .audit import WORDS as AUDIT_WORDS
 from .audit import strip_ids
+
+AUDIT_DERIVED = (*ARITHMETIC, *PLAUSIBILITY)
 from .html import esc, show, table, tag
 from .summaries import evidence_profile
 from .views_chapter import ChapterView
@@ -139,12 +142,17 @@ class AboutView(ChapterView):
                 first = self._place(r["source"], r["section"])
                 second = self._place(r["other_source"], r["other_section"])
                 rows = [("What is compared", AUDIT_KIND_WORDS.get(r["relation"], r["relation"]).capitalize())]
+                derived = r["relation"] in AUDIT_DERIVED
+                label1 = "Stated figure" if derived or r["relation"] == "scope_of" else "First statement"
+                label2 = "Stated with it" if derived else ("Where it sits" if r["relation"] == "scope_of" else "Second statement")
                 if r["statement"]:
-                    rows.append(("First statement", f"{r['statement']} ({first})" if first else r["statement"]))
+                    rows.append((label1, f"{r['statement']} ({first})" if first else r["statement"]))
                 elif first:
                     rows.append(("First passage", first))
-                if r["other_statement"]:
-                    rows.append(("Second statement", f"{r['other_statement']} ({second})" if second else r["other_statement"]))
+                if r["relation"] == "scope_of":
+                    rows.append((label2, f"under the heading {second}"))
+                elif r["other_statement"]:
+                    rows.append((label2, f"{r['other_statement']} ({second})" if second else r["other_statement"]))
                 elif second and second != first:
                     rows.append(("Second passage", second))
                 rows.append(("What we found", strip_ids(r["explanation"])))
