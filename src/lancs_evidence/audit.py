@@ -1,26 +1,78 @@
-"""The claim audit: recompute every derived figure a source states and say whether it adds up.
+"""The claim audit: recompute what the sources derive, compare what they restate, and say what a reader should trust.
 
-The rules are data (`data/relations.csv`): each row links a stated claim to the claims it derives from,
-with one of the relation types below. Nothing here knows about any particular claim.
+The rules are data (`data/relations.csv`): each row names a kind of check and the statements it compares.
+Nothing here knows about any particular claim. Kinds:
+
+* arithmetic (`pct_change_of`, `pp_change_of`, `share_of`, `sum_of`, `difference_of`, `ratio_of`): a
+  derived figure recomputed from the inputs stated WITH it (same source and section). Inputs from another
+  passage are never used: a figure is not checked against a different statement's value.
+* restatement (`same_measure_as`): two statements of one figure. They are "stated the same way" only when
+  value, qualifier, unit, period, baseline and footprint all agree; otherwise the finding says how they differ.
+* plausibility (`occupancy_of`, `share_of_whole`, `same_base_as`): related measures that must fit together.
+* text (`status_disagrees`, `dates_disagree`, `abbreviation_expanded`, `repeated_passage`, `scope_of`): what
+  two passages say about the same thing (see `audit_rules`).
 
 A claim is judged at the precision the source wrote it: "48%" is a whole number, so the recomputed
 47.37% (which rounds to 47) does not match, and the finding shows the arithmetic. A qualified claim
 ("over 70%") is consistent when the recomputed value is on the right side of it.
+
+The audit runs once per build (`write_result`), and every page reads that one result (`load_result`), so
+counts, marks, charts and the CSV download always agree.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
+import re
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from . import audit_rules as rules
 from . import fmt
 from .project import Project
 
-STATUSES = ("consistent", "inconsistent", "contradicted", "not_checked")
-RELATIONS = ("pct_change_of", "pp_change_of", "share_of", "sum_of", "difference_of", "ratio_of", "same_measure_as")
+STATUSES = ("consistent", "inconsistent", "contradicted", "differs", "not_checked")
+WORDS = {"consistent": "Adds up", "inconsistent": "Does not add up", "contradicted": "Contradicted",
+         "differs": "Stated differently", "not_checked": "Could not be checked"}
+COUNT_WORDS = {"consistent": ("adds up", "add up"), "inconsistent": ("does not add up", "do not add up"),
+               "contradicted": ("contradicted", "contradicted"), "differs": ("stated differently", "stated differently"),
+               "not_checked": ("could not be checked", "could not be checked")}  # (one, many) after a count
+
+
+def count_words(status: str, n: int) -> str:
+    return f"{n:,} {COUNT_WORDS[status][n != 1]}"
+
+
+MEANING = {
+    "contradicted": "Two passages say incompatible things about the same figure or piece of work: at most one can be right.",
+    "inconsistent": "The figure does not follow from the numbers the source gives with it, at the precision it was written.",
+    "differs": "The statements may all be true, but they are not stated the same way (qualifier, period, unit or area differ), "
+               "so a reader should not treat them as one figure.",
+    "not_checked": "The text does not settle it: the statements cover different periods, or the source is ambiguous.",
+    "consistent": "The figure matches the source's own numbers, or is stated the same way each time.",
+}
+SEVERITY = ("contradicted", "inconsistent", "differs", "not_checked", "consistent")  # worst first
+ARITHMETIC = ("pct_change_of", "pp_change_of", "share_of", "sum_of", "difference_of", "ratio_of")
+PLAUSIBILITY = ("occupancy_of", "share_of_whole", "same_base_as")
+TEXT_KINDS = ("status_disagrees", "dates_disagree", "abbreviation_expanded", "repeated_passage", "scope_of")
+RELATIONS = (*ARITHMETIC, "same_measure_as", *PLAUSIBILITY, *TEXT_KINDS)
+SYMMETRIC = ("same_measure_as", *PLAUSIBILITY, *TEXT_KINDS)  # every statement named shares the verdict
+KIND_WORDS = {
+    "pct_change_of": "percentage change", "pp_change_of": "change in percentage points", "share_of": "share of a total",
+    "sum_of": "total of parts", "difference_of": "difference", "ratio_of": "ratio or average",
+    "same_measure_as": "the same figure stated twice", "occupancy_of": "capacity, stay and throughput against occupancy",
+    "share_of_whole": "a share of a stated count", "same_base_as": "counts and shares of one total",
+    "status_disagrees": "where a piece of work stands", "dates_disagree": "when something happened",
+    "abbreviation_expanded": "an abbreviation spelled out", "repeated_passage": "a passage repeated under two headings",
+    "scope_of": "a figure's area against its heading",
+}
+RESULT_NAME = "audit-result.json"
+RESULT_VERSION = 2
 
 
 @dataclass
@@ -37,11 +89,19 @@ class Finding:
     source: str = ""
     section: str = ""
     unit: str = ""
+    measure: str = ""           # what is compared, in words (measure label or the relation's term)
+    statement: str = ""         # the first statement as a reader would see it
+    other_source: str = ""
+    other_section: str = ""
+    other_statement: str = ""
+    advice: str = ""            # which figure to rely on, and why
+    note: str = ""              # the rule author's note (for authors, not shown to readers)
+    involved: list = field(default_factory=list)  # ledger ids that carry this finding's mark
 
 
-def precision_step(value: float) -> float:
+def precision_step(value: float, decimals: int | None = None) -> float:
     """The rounding unit a figure was written with: 48 -> 1, 9.5 -> 0.1, 2700 -> 100, 1000 -> 100, 0 -> 1."""
-    d = fmt.decimals_of(value)
+    d = fmt.decimals_of(value) if decimals is None else int(decimals)
     if d > 0:
         return 10.0 ** -d
     v = abs(int(round(value)))
@@ -56,13 +116,13 @@ def precision_step(value: float) -> float:
     return float(step)
 
 
-def agrees(stated: float, recomputed: float, qualifier: str = "", stated_high: float | None = None) -> bool:
+def agrees(stated: float, recomputed: float, qualifier: str = "", stated_high: float | None = None, decimals: int | None = None) -> bool:
     """Does the recomputed value match the stated one at the stated precision (and qualifier)?"""
-    half = precision_step(stated) / 2
+    half = precision_step(stated, decimals) / 2
     eps = 1e-9
     q = qualifier or ""
-    if stated_high is not None and not (isinstance(stated_high, float) and math.isnan(stated_high)):
-        return stated - half - eps <= recomputed <= stated_high + precision_step(stated_high) / 2 + eps
+    if _num(stated_high):
+        return stated - half - eps <= recomputed <= float(stated_high) + precision_step(float(stated_high)) / 2 + eps
     if q in ("over", "at_least"):
         return recomputed >= stated - half - eps
     if q in ("under", "up_to", "almost"):
@@ -81,160 +141,495 @@ def _r(x: float, places: int = 1) -> str:
 
 
 def _ids(text: str) -> list[str]:
-    return [i.strip() for i in str(text).split(";") if i.strip()]
+    return [i.strip() for i in str(text or "").split(";") if i.strip()]
 
 
-def check_relation(rel: dict, rows: dict[str, dict]) -> Finding:
-    """Recompute one relation. `rows` maps claim id to a ledger row (dict with value, baseline, ...)."""
-    kind = rel["relation"]
-    claim_id = rel["claim"].strip()
-    input_ids = _ids(rel["inputs"])
-    claim = rows.get(claim_id)
-    base = dict(relation_id=rel["id"], relation=kind, claim=claim_id, inputs=";".join(input_ids))
-    missing = [i for i in [claim_id, *input_ids] if i not in rows]
-    if missing:
-        return Finding(**base, stated=None, recomputed=None, status="not_checked",
-                       explanation=f"no ledger row for {', '.join(missing)}")
-    stated = float(claim["value"])
-    where = dict(area=claim.get("area", ""), source=claim.get("source", ""), section=claim.get("section", ""), unit=claim.get("unit", ""))
-    inputs = [rows[i] for i in input_ids]
+def _num(x) -> bool:
+    if x is None or x == "":
+        return False
+    try:
+        return not math.isnan(float(x))
+    except (TypeError, ValueError):
+        return False
 
-    def finding(recomputed: float, arithmetic: str, note: str = "") -> Finding:
-        ok = agrees(stated, recomputed, claim.get("qualifier", "") or "", claim.get("value_high"))
-        shown = fmt.figure(stated, claim.get("unit", ""), claim.get("qualifier", "") or "", claim.get("value_high"))
-        if ok:
-            text = f"{arithmetic}; the source's {shown} agrees at the precision it was written."
-            status = "consistent"
-        else:
-            diff = recomputed - stated
-            gap = f"{_r(abs(diff), 2)} {_unit_words(claim.get('unit', ''))}".strip()
-            text = f"{arithmetic}, but the source states {shown} (a gap of {gap})."
-            status = "inconsistent"
-        return Finding(**base, stated=stated, recomputed=recomputed, status=status,
-                       explanation=text + (f" {note}" if note else ""), **where)
 
-    def before_after() -> tuple[float, float] | None:
-        if len(inputs) == 1 and _num(inputs[0].get("baseline")):
-            return float(inputs[0]["baseline"]), float(inputs[0]["value"])
-        if len(inputs) == 2:
-            return float(inputs[0]["value"]), float(inputs[1]["value"])
-        return None
+def _text(x) -> str:
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else str(x).strip()
 
-    if kind in ("pct_change_of", "pp_change_of", "difference_of"):
-        pair = before_after()
-        if kind == "difference_of" and len(inputs) == 2:
-            pair = (float(inputs[1]["value"]), float(inputs[0]["value"]))  # first - second
-        if pair is None:
-            return Finding(**base, stated=stated, recomputed=None, status="not_checked",
-                           explanation="needs one input with a baseline, or two inputs (before;after)", **where)
-        before, after = pair
-        if kind == "pct_change_of":
-            if before == 0:
-                return Finding(**base, stated=stated, recomputed=None, status="not_checked",
-                               explanation="the baseline is zero, so a percentage change is undefined", **where)
-            pct = 100.0 * (after - before) / abs(before)
-            d = max(fmt.decimals_of(before), fmt.decimals_of(after))
-            b, a = fmt.number(before, d), fmt.number(after, d)
-            return finding(pct, f"({a} − {b}) ÷ {b} = {_r(pct)}%")
-        diff = after - before
-        d = max(fmt.decimals_of(before), fmt.decimals_of(after))
-        unit = "percentage points" if kind == "pp_change_of" else _unit_words(claim.get("unit", ""))
-        return finding(diff, f"{fmt.number(after, d)} − {fmt.number(before, d)} = {fmt.number(diff, d)} {unit}".strip())
-    if kind == "share_of":
-        if len(inputs) != 2 or float(inputs[1]["value"]) == 0:
-            return Finding(**base, stated=stated, recomputed=None, status="not_checked",
-                           explanation="needs inputs part;whole with a non-zero whole", **where)
-        part, whole = float(inputs[0]["value"]), float(inputs[1]["value"])
-        share = 100.0 * part / whole
-        return finding(share, f"{_n(part)} ÷ {_n(whole)} = {_r(share)}%")
-    if kind == "sum_of":
-        values = [float(r["value"]) for r in inputs]
-        total = sum(values)
-        note = ""
-        if any((r.get("qualifier") or "") for r in inputs):
-            note = "Some parts are qualified (over, about...), so the total is approximate."
-        return finding(total, " + ".join(_n(v) for v in values) + f" = {_n(total)}", note)
-    if kind == "ratio_of":
-        if len(inputs) != 2 or float(inputs[1]["value"]) == 0:
-            return Finding(**base, stated=stated, recomputed=None, status="not_checked",
-                           explanation="needs inputs numerator;denominator with a non-zero denominator", **where)
-        num, den = float(inputs[0]["value"]), float(inputs[1]["value"])
-        ratio = num / den
-        return finding(ratio, f"{_n(num)} ÷ {_n(den)} = {_r(ratio, 2)}")
-    if kind == "same_measure_as":
-        others = inputs
-        periods = {(r.get("period") or "").strip() for r in [claim, *others]} - {""}
-        differing = [r for r in others if not _same_value(claim, r)]
-        if not differing:
-            return Finding(**base, stated=stated, recomputed=float(others[0]["value"]), status="consistent",
-                           explanation="stated the same way each time (" + "; ".join(_stmt(r) for r in [claim, *others]) + ").", **where)
-        if len(periods) > 1:
-            return Finding(**base, stated=stated, recomputed=float(differing[0]["value"]), status="not_checked",
-                           explanation="the statements differ (" + "; ".join(_stmt(r) for r in [claim, *others])
-                           + ") but cover different periods, so they need not agree.", **where)
-        return Finding(**base, stated=stated, recomputed=float(differing[0]["value"]), status="contradicted",
-                       explanation="the same figure is stated differently (" + "; ".join(_stmt(r) for r in [claim, *others]) + ").", **where)
-    return Finding(**base, stated=stated, recomputed=None, status="not_checked", explanation=f"unknown relation {kind!r}", **where)
+
+def _dp(row: dict, col: str = "value") -> int | None:
+    d = row.get(f"{col}_dp")
+    return int(d) if _num(d) else None
 
 
 def _unit_words(unit: str) -> str:
     return {"percent": "percentage points", "gbp": "pounds", "count": "", "percentage_points": "percentage points"}.get(unit, unit)
 
 
-def _num(x) -> bool:
-    return x is not None and not (isinstance(x, float) and math.isnan(x)) and x != ""
+def shown(r: dict) -> str:
+    """A ledger row's figure as a reader sees it, with qualifier, range, baseline and period."""
+    text = fmt.figure(float(r["value"]), r.get("unit", ""), _text(r.get("qualifier")), r.get("value_high") if _num(r.get("value_high")) else None,
+                      _dp(r))
+    if _num(r.get("baseline")):
+        text += f" (from {fmt.with_unit(float(r['baseline']), r.get('unit', ''))}" + (
+            f" in {_text(r.get('baseline_period'))})" if _text(r.get("baseline_period")) else ")")
+    elif _text(r.get("baseline_period")) and _text(r.get("baseline_period")) not in _text(r.get("period")):
+        text += f" since {_text(r.get('baseline_period'))}"
+    if _text(r.get("period")):
+        text += f", {_text(r.get('period'))}"
+    return text
 
 
-def _same_value(a: dict, b: dict) -> bool:
-    same_high = (not _num(a.get("value_high")) and not _num(b.get("value_high"))) or (
-        _num(a.get("value_high")) and _num(b.get("value_high")) and float(a["value_high"]) == float(b["value_high"]))
-    return float(a["value"]) == float(b["value"]) and same_high and a.get("unit") == b.get("unit")
+def where(source: str, section: str) -> str:
+    """A section path as a reader would look for it: its last two headings."""
+    parts = [p.strip() for p in _text(section).split(">") if p.strip()]
+    return " > ".join(parts[-2:]) if parts else ""
 
 
-def _stmt(r: dict) -> str:
-    shown = fmt.figure(float(r["value"]), r.get("unit", ""), r.get("qualifier", "") or "", r.get("value_high"))
-    period = f", {r['period']}" if (r.get("period") or "").strip() else ""
-    return f"{shown} in {r.get('section', '').split(' > ')[-1]}{period}"
+def _same_period(a: str, b: str) -> bool:
+    """Two periods are the same when their words match once the review year label ('2024/25') the ledger adds
+    for context is set aside: 'to date' = 'to date, 2024/25', but 'first half of 2024/25' differs from '2024/25'."""
+    strip = lambda t: " ".join(rules._norm_words(re.sub(r"\(?\b\d{4}/\d{2}\b\)?", " ", t or "")))  # noqa: E731
+    return strip(a) == strip(b)
 
 
-def audit(outcomes: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
-    """One row per relation: the claim, its inputs, stated and recomputed values, status and the arithmetic."""
+def compare_statements(a: dict, b: dict, names: dict[str, str] | None = None) -> tuple[str, list[str]]:
+    """How two statements of one measure differ: (verdict, differences in words).
+
+    The verdict is 'consistent' only when nothing differs. A different value is 'contradicted' unless the two
+    cover stated, different periods or areas ('not_checked': they need not agree). The same value measured from
+    different baselines is 'contradicted' (one change cannot have two starting points). The same value with a
+    different qualifier, unit, stated period or footprint is 'differs'."""
+    diffs: list[str] = []
+    same_value = (float(a["value"]) == float(b["value"]) and _num(a.get("value_high")) == _num(b.get("value_high"))
+                  and (not _num(a.get("value_high")) or float(a["value_high"]) == float(b["value_high"])))
+    pa, pb = _text(a.get("period")), _text(b.get("period"))
+    period_differs = bool(pa and pb and not _same_period(pa, pb))
+    area_differs = _text(a.get("area")) != _text(b.get("area"))
+    unit_differs = _text(a.get("unit")) != _text(b.get("unit"))
+    qual_differs = _text(a.get("qualifier")) != _text(b.get("qualifier"))
+    ba, bb = a.get("baseline"), b.get("baseline")
+    base_value_differs = _num(ba) and _num(bb) and float(ba) != float(bb)
+    bpa, bpb = _text(a.get("baseline_period")), _text(b.get("baseline_period"))
+    base_period_differs = bool(bpa and bpb and not _same_period(bpa, bpb))
+    if not same_value:
+        diffs.append("the values differ")
+    if qual_differs:
+        qa = fmt.QUALIFIER_WORDS.get(_text(a.get("qualifier")), "") or "no qualifier"
+        qb = fmt.QUALIFIER_WORDS.get(_text(b.get("qualifier")), "") or "no qualifier"
+        diffs.append(f"one is qualified '{qa}', the other '{qb}'")
+    if unit_differs:
+        diffs.append(f"the units differ ({_text(a.get('unit'))} against {_text(b.get('unit'))})")
+    if period_differs and not (base_period_differs and bpa in pa and bpb in pb):
+        diffs.append(f"the periods differ ({pa} against {pb})")
+    if base_value_differs or base_period_differs:
+        diffs.append("they are measured from different starting points ("
+                     + (f"{bpa or fmt.number(float(ba))} against {bpb or fmt.number(float(bb))}") + ")")
+    if area_differs:
+        nm = names or {}
+        diffs.append(f"they describe different areas ({nm.get(_text(a.get('area')), _text(a.get('area')))} against "
+                     f"{nm.get(_text(b.get('area')), _text(b.get('area')))})")
+    if not diffs:
+        return "consistent", diffs
+    if not same_value:
+        if period_differs or area_differs:
+            return "not_checked", diffs
+        return "contradicted", diffs
+    if base_value_differs or base_period_differs:
+        return "contradicted", diffs
+    return "differs", diffs
+
+
+def _plain_fail(kind: str) -> str:
+    return {"not_checked": "could not be checked"}.get(kind, kind)
+
+
+def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = None) -> Finding:
+    """Judge one relation. `rows` maps ledger id to a ledger row (dict with value, baseline, ...)."""
+    kind = _text(rel.get("relation"))
+    claim_id = _text(rel.get("claim"))
+    input_ids = _ids(rel.get("inputs"))
+    advice = _text(rel.get("advice"))
+    base = dict(relation_id=_text(rel.get("id")), relation=kind, claim=claim_id, inputs=";".join(input_ids), advice=advice,
+                note=_text(rel.get("note")))
+    named = [i for i in [claim_id, *input_ids] if i]
+    missing = [i for i in named if i not in rows]
+    text_where = dict(source=_text(rel.get("source")), section=_text(rel.get("section")),
+                      other_source=_text(rel.get("other_source")) or _text(rel.get("source")),
+                      other_section=_text(rel.get("other_section")), measure=_text(rel.get("term")))
+    if kind not in RELATIONS:
+        return Finding(**base, stated=None, recomputed=None, status="not_checked", explanation=f"unknown relation {kind!r}",
+                       involved=named, **text_where)
+    if missing:
+        return Finding(**base, stated=None, recomputed=None, status="not_checked",
+                       explanation=f"no ledger row for {', '.join(missing)}", involved=[i for i in named if i in rows], **text_where)
+    if kind in TEXT_KINDS:
+        return _check_text(rel, rows, areas or [], base, text_where, named)
+    if not claim_id:
+        return Finding(**base, stated=None, recomputed=None, status="not_checked", explanation="the rule names no claim",
+                       involved=[], **text_where)
+    claim = rows[claim_id]
+    stated = float(claim["value"])
+    inputs = [rows[i] for i in input_ids]
+    measure = _text(rel.get("term")) or _text(claim.get("measure_label")) or _text(claim.get("statement"))
+    first = dict(area=_text(claim.get("area")), source=_text(claim.get("source")), section=_text(claim.get("section")),
+                 unit=_text(claim.get("unit")), measure=measure, statement=shown(claim))
+    if len(inputs) == 1:
+        first.update(other_source=_text(inputs[0].get("source")), other_section=_text(inputs[0].get("section")),
+                     other_statement=shown(inputs[0]))
+    elif inputs:  # several statements: each keeps its own place
+        first.update(other_statement="; ".join(f"{shown(r)} ({where(r.get('source'), r.get('section'))})" for r in inputs))
+    involved = named if kind in SYMMETRIC else [claim_id]
+    names = {_text(a.get("id")): _text(a.get("name")) for a in (areas or [])}
+
+    def make(status: str, text: str, recomputed: float | None = None) -> Finding:
+        return Finding(**base, stated=stated, recomputed=recomputed, status=status, explanation=text, involved=involved, **first)
+
+    def finding(recomputed: float, arithmetic: str, note: str = "") -> Finding:
+        ok = agrees(stated, recomputed, _text(claim.get("qualifier")), claim.get("value_high"), _dp(claim))
+        figure = fmt.figure(stated, claim.get("unit", ""), _text(claim.get("qualifier")),
+                            claim.get("value_high") if _num(claim.get("value_high")) else None, _dp(claim))
+        if ok:
+            text = f"{arithmetic}; the source's {figure} agrees at the precision it was written."
+        else:
+            gap = f"{_r(abs(recomputed - stated), 2)} {_unit_words(claim.get('unit', ''))}".strip()
+            text = f"{arithmetic}, but the source states {figure} (a gap of {gap})."
+        extra = " ".join(x for x in (note, _text(rel.get("ambiguity"))) if x)
+        return make("consistent" if ok else "inconsistent", text + (f" {extra}" if extra else ""), recomputed)
+
+    if kind in ARITHMETIC:
+        elsewhere = [r for r in inputs if (_text(r.get("source")), _text(r.get("section"))) != (first["source"], first["section"])]
+        if elsewhere:
+            return make("not_checked", "the inputs are stated in another passage ("
+                        + "; ".join(f"{shown(r)} in {where(r.get('source'), r.get('section'))}" for r in elsewhere)
+                        + "), not with the figure, so recomputing it from them would mix statements; compare them as "
+                          "restatements instead.")
+    if kind in ("pct_change_of", "pp_change_of", "difference_of"):
+        pair = None
+        if len(inputs) == 1 and _num(inputs[0].get("baseline")):
+            pair = (float(inputs[0]["baseline"]), float(inputs[0]["value"]))
+        elif len(inputs) == 2:
+            pair = (float(inputs[0]["value"]), float(inputs[1]["value"]))
+            if kind == "difference_of":
+                pair = (float(inputs[1]["value"]), float(inputs[0]["value"]))  # first - second
+        if pair is None:
+            return make("not_checked", "needs one input with a baseline, or two inputs (before;after)")
+        before, after = pair
+        d = max(fmt.decimals_of(before), fmt.decimals_of(after))
+        if kind == "pct_change_of":
+            if before == 0:
+                return make("not_checked", "the baseline is zero, so a percentage change is undefined")
+            pct = 100.0 * (after - before) / abs(before)
+            b, a = fmt.number(before, d), fmt.number(after, d)
+            return finding(pct, f"({a} − {b}) ÷ {b} = {_r(pct)}%")
+        diff = after - before
+        unit = "percentage points" if kind == "pp_change_of" else _unit_words(claim.get("unit", ""))
+        return finding(diff, f"{fmt.number(after, d)} − {fmt.number(before, d)} = {fmt.number(diff, d)} {unit}".strip())
+    if kind == "share_of":
+        if len(inputs) != 2 or float(inputs[1]["value"]) == 0:
+            return make("not_checked", "needs inputs part;whole with a non-zero whole")
+        part, whole = float(inputs[0]["value"]), float(inputs[1]["value"])
+        share = 100.0 * part / whole
+        return finding(share, f"{_n(part)} ÷ {_n(whole)} = {_r(share)}%")
+    if kind == "sum_of":
+        values = [float(r["value"]) for r in inputs]
+        total = sum(values)
+        units = {_text(r.get("unit")) for r in inputs} | {first["unit"]}
+        if len(units) > 1:
+            return make("not_checked", f"the parts are in different units ({', '.join(sorted(units))}), so they are never added")
+        note = "Some parts are qualified (over, about...), so the total is approximate." if any(_text(r.get("qualifier")) for r in inputs) else ""
+        return finding(total, " + ".join(_n(v) for v in values) + f" = {_n(total)}", note)
+    if kind == "ratio_of":
+        if len(inputs) != 2 or float(inputs[1]["value"]) == 0:
+            return make("not_checked", "needs inputs numerator;denominator with a non-zero denominator")
+        num, den = float(inputs[0]["value"]), float(inputs[1]["value"])
+        return finding(num / den, f"{_n(num)} ÷ {_n(den)} = {_r(num / den, 2)}")
+    if kind == "same_measure_as":
+        verdicts = [compare_statements(claim, r, names) for r in inputs]
+        says, other_says = _text(rel.get("says")), _text(rel.get("other_says"))
+        if (says or other_says) and not rules.same_expansion(says, other_says):
+            # what is counted is worded differently, which the ledger's columns cannot show
+            verdicts = [(v if SEVERITY.index(v) <= SEVERITY.index("differs") else "differs",
+                         [*d, f"the wording differs ('{says}' against '{other_says}')"]) for v, d in verdicts]
+        status = min((v for v, _ in verdicts), key=SEVERITY.index)
+        parts = []
+        for r, (v, diffs) in zip(inputs, verdicts):
+            parts.append(f"{shown(claim)} in {where(claim.get('source'), claim.get('section'))} against {shown(r)} in "
+                         f"{where(r.get('source'), r.get('section'))}: " + ("stated the same way" if not diffs else "; ".join(diffs)))
+        lead = {"consistent": "Stated the same way each time.",
+                "contradicted": "The statements cannot both be right.",
+                "differs": "Not stated the same way, though both may be true.",
+                "not_checked": "The statements differ but cover different periods or areas, so they need not agree."}[status]
+        other = next((r for r, (v, _) in zip(inputs, verdicts) if v == status), inputs[0])
+        f = make(status, f"{lead} " + " ".join(p[0].upper() + p[1:] + "." for p in parts)
+                 + (f" {_text(rel.get('ambiguity'))}" if _text(rel.get("ambiguity")) else ""), float(other["value"]))
+        return f
+    if kind == "occupancy_of":
+        if len(inputs) != 3:
+            return make("not_checked", "needs inputs capacity;admissions;average stay")
+        cap, adm, stay = inputs
+        per_year = rules.per_year_factor(_text(adm.get("period")))
+        days = rules.DAYS_IN.get(_text(stay.get("unit")))
+        if not per_year or not days or float(cap["value"]) == 0:
+            return make("not_checked", "the admissions need a rate period (per year, per month) and the stay a unit of time")
+        a_year = float(adm["value"]) * per_year
+        stay_days = float(stay["value"]) * days
+        occ = rules.implied_occupancy(float(cap["value"]), a_year, stay_days)
+        in_use = a_year * stay_days / 365.0
+        arithmetic = (f"{_n(a_year)} admissions a year × {_n(stay_days)} days ÷ 365 = about {_r(in_use, 0)} places in use on an "
+                      f"average day; ÷ {_n(float(cap['value']))} places = {_r(occ)}% occupancy")
+        areas_named = {_text(r.get("area")) for r in (claim, *inputs)}
+        note = ("The figures are not all given for the same area (" + ", ".join(sorted(names.get(a, a) for a in areas_named))
+                + "), which the source "
+                "does not explain; the gap may partly come from that.") if len(areas_named) > 1 else ""
+        return finding(occ, arithmetic, note)
+    if kind == "share_of_whole":
+        if len(inputs) != 1 or float(inputs[0]["value"]) <= 0:
+            return make("not_checked", "needs one input: the count the share is of")
+        whole = float(inputs[0]["value"])
+        half = precision_step(stated, _dp(claim)) / 2
+        ks = rules.whole_counts_for_share(stated, whole, half)
+        exact = stated * whole / 100.0
+        if ks:
+            k = min(ks, key=lambda x: abs(x - exact))
+            return make("consistent", f"{_r(stated)}% of {_n(whole)} is {_r(exact, 1)}; {k} of {_n(whole)} would be "
+                        f"{_r(100.0 * k / whole)}%, which rounds to the stated share, so the two fit together.", float(k))
+        return make("inconsistent", f"{_r(stated)}% of {_n(whole)} is {_r(exact, 1)}, and no whole number of the {_n(whole)} "
+                    "gives that share at the precision written.", exact)
+    if kind == "same_base_as":
+        pairs, described = [], []
+        for share_row, count_row in [(claim, r) for r in inputs]:
+            for col in ("value", "baseline"):
+                if _num(share_row.get(col)) and _num(count_row.get(col)):
+                    s, c = float(share_row[col]), float(count_row[col])
+                    pairs.append((c, s, precision_step(s, _dp(share_row, col)) / 2))
+                    described.append(f"{_n(c)} is {_r(s)}% of about {_r(100 * c / s, 1)}")
+        if len(pairs) < 2:
+            return make("not_checked", "needs at least two count-and-share pairs (values or baselines) to compare")
+        bases = rules.common_bases(pairs)
+        text = "; ".join(described)
+        if bases:
+            return make("consistent", f"{text}. One total of {bases[0]:,} fits every pair at the precision written, so the counts "
+                        "and shares agree.", float(bases[0]))
+        return make("inconsistent", f"{text}. No single total fits every pair at the precision written, so a count or a share "
+                    "is wrong, or they are of different totals.")
+    return make("not_checked", f"unknown relation {kind!r}")
+
+
+def _check_text(rel: dict, rows: dict[str, dict], areas: list[dict], base: dict, text_where: dict, named: list[str]) -> Finding:
+    kind = base["relation"]
+    says, other = _text(rel.get("says")), _text(rel.get("other_says"))
+    term = text_where["measure"]
+    claim = rows.get(base["claim"]) if base["claim"] else None
+    if claim is not None and not text_where["source"]:
+        text_where.update(source=_text(claim.get("source")), section=_text(claim.get("section")))
+    if base["inputs"] and not text_where["other_section"]:
+        first_input = rows[_ids(base["inputs"])[0]]
+        text_where.update(other_source=_text(first_input.get("source")), other_section=_text(first_input.get("section")))
+    statement, other_statement = says, other
+    stated = float(claim["value"]) if claim is not None else None
+    if kind == "status_disagrees":
+        status, words = rules.status_verdict(says, other)
+        statement = rules.STATUS_WORDS.get(says, says)
+        other_statement = rules.STATUS_WORDS.get(other, other)
+    elif kind == "dates_disagree":
+        same = _same_period(says, other)
+        status, words = ("consistent", f"both give {says}") if same else ("contradicted", f"one passage gives {says}, the other {other}")
+    elif kind == "abbreviation_expanded":
+        status, words = rules.abbreviation_verdict(term, says, other)
+    elif kind == "repeated_passage":
+        inputs = [rows[i] for i in _ids(base["inputs"])]
+        same_value = None
+        areas_differ = True
+        if claim is not None and inputs:
+            same_value = all(float(r["value"]) == float(claim["value"]) for r in inputs)
+            areas_differ = any(_text(r.get("area")) != _text(claim.get("area")) for r in inputs)
+            statement = statement or shown(claim)
+            other_statement = other_statement or "; ".join(shown(r) for r in inputs)
+        status, words = rules.repeat_verdict(same_value, areas_differ)
+    else:  # scope_of
+        if claim is None:
+            return Finding(**base, stated=None, recomputed=None, status="not_checked", explanation="scope_of needs a claim",
+                           involved=[], **text_where)
+        parents = {a["id"]: _text(a.get("parent")) for a in areas}
+        names = {a["id"]: _text(a.get("name")) for a in areas}
+        local = [a for a in areas if a.get("kind") in ("partnership", "district", "neighbourhood", "case_study_area", "locality")]
+        head = other or rules.heading_area(_text(claim.get("section")), local)
+        footprint = says or _text(claim.get("area"))
+        status, words = rules.scope_verdict(footprint, head, parents, names)
+        statement = shown(claim)
+        other_statement = f"heading: {where(claim.get('source'), claim.get('section'))}"
+        text_where.setdefault("other_section", "")
+        if not text_where["other_section"]:
+            text_where.update(other_source=_text(claim.get("source")), other_section=_text(claim.get("section")))
+    note = _text(rel.get("ambiguity"))
+    if note and status == "contradicted":
+        status = "not_checked"  # where the source is ambiguous the finding says so instead of picking a side
+    explanation = words[0].upper() + words[1:] + "." + (f" {note}" if note else "")
+    return Finding(**base, stated=stated, recomputed=None, status=status, explanation=explanation,
+                   area=_text(claim.get("area")) if claim is not None else "", unit=_text(claim.get("unit")) if claim is not None else "",
+                   statement=statement, other_statement=other_statement, involved=named, **text_where)
+
+
+FINDING_COLUMNS = list(Finding.__dataclass_fields__)
+
+
+def audit(outcomes: pd.DataFrame, relations: pd.DataFrame, areas: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per relation: the statements compared, the verdict and the arithmetic or reason."""
     rows = {r["id"]: r for r in outcomes.to_dict("records")}
-    findings = [check_relation(rel, rows) for rel in relations.to_dict("records")]
-    cols = list(Finding.__dataclass_fields__)
-    return pd.DataFrame([asdict(f) for f in findings], columns=cols)
+    area_rows = areas.to_dict("records") if areas is not None else []
+    findings = [check_relation(rel, rows, area_rows) for rel in relations.to_dict("records")]
+    return pd.DataFrame([asdict(f) for f in findings], columns=FINDING_COLUMNS)
+
+
+def worst(statuses) -> str | None:
+    statuses = [s for s in statuses if s in SEVERITY]
+    return min(statuses, key=SEVERITY.index) if statuses else None
+
+
+def marks_of(findings: pd.DataFrame) -> dict[str, str]:
+    """The one mark each ledger figure carries: the worst verdict of the findings that judge it."""
+    out: dict[str, list[str]] = {}
+    for f in findings.to_dict("records"):
+        for cid in f["involved"]:
+            out.setdefault(cid, []).append(f["status"])
+    return {cid: worst(s) for cid, s in out.items()}
 
 
 def notes_by_claim(findings: pd.DataFrame) -> dict[str, list[dict]]:
-    """Findings indexed by every claim id they involve (the stated claim and its inputs)."""
+    """Findings indexed by every ledger id they name (the claim and its inputs)."""
     out: dict[str, list[dict]] = {}
     for f in findings.to_dict("records"):
-        for cid in [f["claim"], *_ids(f["inputs"])]:
-            out.setdefault(cid, []).append(f)
+        for cid in dict.fromkeys([f["claim"], *_ids(f["inputs"])]):
+            if cid:
+                out.setdefault(cid, []).append(f)
+    return out
+
+
+def counts_of(findings: pd.DataFrame) -> dict[str, int]:
+    vc = findings["status"].value_counts() if len(findings) else {}
+    return {s: int(vc.get(s, 0)) for s in STATUSES}
+
+
+# --- one result per build ----------------------------------------------------------------------------
+
+def inputs_hash(project: Project, year: str | None = None) -> str:
+    """Hash of everything the audit reads: the ledgers, relations, vocabularies and the audit's own code."""
+    h = hashlib.sha256((year or "").encode())
+    files = [project.data / n for n in ("relations.csv", "measures.csv", "areas.csv", "sources.csv", "years.csv")]
+    files += sorted(project.data.glob("*/outcomes.csv"))
+    here = Path(__file__).parent
+    files += [here / "audit.py", here / "audit_rules.py"]
+    for p in files:
+        if p.exists():
+            h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def compute(project: Project, year: str | None = None) -> dict:
+    from .ledger import Data
+
+    data = Data(project.root, year or project.current_year())  # fresh tables, never a cached earlier reading
+    findings = audit(data.outcomes, data.relations, data.areas.reset_index(drop=True))
+    return {"version": RESULT_VERSION, "year": year or project.current_year(),
+            "n_checks": len(findings), "counts": counts_of(findings), "marks": marks_of(findings),
+            "findings": _records(findings)}
+
+
+def _records(findings: pd.DataFrame) -> list[dict]:
+    recs = findings.astype(object).where(findings.notna(), None).to_dict("records")
+    for r in recs:
+        for k in ("stated", "recomputed"):
+            if r[k] is not None:
+                r[k] = float(r[k])
+    return recs
+
+
+def result_path(project: Project) -> Path:
+    return project.work / RESULT_NAME
+
+
+def write_result(project: Project, year: str | None = None) -> Path:
+    """Run the audit once for this build and write `_build/.work/audit-result.json` atomically.
+
+    The result file holds only the findings, so it is byte for byte the same whenever the findings are:
+    pages (whose cache keys include it) re-run only when a verdict changed, not whenever any figure did.
+    The hash of the inputs it was made from goes beside it (`.inputs`), for `load_result` to check."""
+    year = year or project.current_year()
+    result = compute(project, year)
+    path = result_path(project)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for target, text in ((path, json.dumps(result, indent=1, sort_keys=True, ensure_ascii=False) + "\n"),
+                         (_inputs_path(path), inputs_hash(project, year) + "\n")):
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    return path
+
+
+def _inputs_path(path: Path) -> Path:
+    return path.with_name(path.name + ".inputs")
+
+
+def load_result(project: Project, year: str | None = None) -> dict:
+    """The build's audit result; computed afresh when the file is absent or was made from other inputs
+    (for example when a reviewer runs one notebook by hand after editing the data)."""
+    from .ledger import not_recorded
+
+    year = year or project.current_year()
+    path = result_path(project)
+    with not_recorded():  # checking the inputs is not a read of the page's: the result file itself is
+        try:
+            fresh = _inputs_path(path).read_text(encoding="utf-8").strip() == inputs_hash(project, year)
+        except OSError:
+            fresh = False
+    if fresh:
+        try:
+            result = json.loads(path.read_text(encoding="utf-8"))
+            if result.get("version") == RESULT_VERSION and result.get("year") == year:
+                return result
+        except (OSError, ValueError):
+            pass
+    return compute(project, year)  # the tables it reads are recorded as the page's reads
+
+
+def result_frame(result: dict) -> pd.DataFrame:
+    return pd.DataFrame(result["findings"], columns=FINDING_COLUMNS)
+
+
+EXPORT_COLUMNS = ["relation_id", "relation", "status", "measure", "claim", "inputs", "stated", "recomputed", "statement",
+                  "source", "section", "other_statement", "other_source", "other_section", "explanation", "advice"]
+
+
+def export_csv(result: dict, out: Path) -> Path:
+    frame = result_frame(result)
+    frame["status"] = frame["status"]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame[EXPORT_COLUMNS].to_csv(out, index=False, lineterminator="\n", float_format="%.6g")
     return out
 
 
 # --- command ------------------------------------------------------------------------------------
 
-def run_audit_command(project: Project, out: Path | None, strict: bool) -> int:
-    from .ledger import Data
+def run_audit_command(project: Project, out: Path | None, strict: bool, scan: Path | None = None) -> int:
     from .validate import stop_on_problems
 
     if stop_on_problems(project.data, "fix them before auditing"):
         return 1
-    data = Data.load(project)
-    findings = audit(data.outcomes, data.relations)
-    out = out or (project.build_dir / "audit.csv")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    export = findings[["relation_id", "relation", "claim", "inputs", "stated", "recomputed", "status", "explanation", "source", "section"]]
-    export.to_csv(out, index=False, lineterminator="\n", float_format="%.6g")
+    result = compute(project)
+    findings = result_frame(result)
+    out = export_csv(result, out or (project.build_dir / "audit.csv"))
     print(format_table(findings))
-    counts = findings["status"].value_counts()
-    summary = ", ".join(f"{counts.get(s, 0)} {s.replace('_', ' ')}" for s in STATUSES)
-    print(f"\n{len(findings)} checks: {summary}. Written to {out}")
+    counts = result["counts"]
+    summary = ", ".join(count_words(s, counts.get(s, 0)) for s in SEVERITY)
+    kinds = findings["relation"].value_counts()
+    print(f"\nKinds of check: " + ", ".join(f"{KIND_WORDS.get(k, k)} ({n})" for k, n in kinds.items()))
+    print(f"{len(findings)} checks: {summary}. Written to {out}")
+    if scan:
+        print(format_scan(project, scan, findings))
     bad = int(counts.get("inconsistent", 0) + counts.get("contradicted", 0))
     if strict and bad:
-        print(f"--strict: {bad} claim(s) do not add up", file=sys.stderr)
+        print(f"--strict: {bad} finding(s) contradicted or do not add up", file=sys.stderr)
         return 1
     return 0
 
@@ -243,9 +638,40 @@ def format_table(findings: pd.DataFrame, width: int = 100) -> str:
     import textwrap
 
     lines = []
-    order = {s: i for i, s in enumerate(("contradicted", "inconsistent", "not_checked", "consistent"))}
-    for f in sorted(findings.to_dict("records"), key=lambda f: (order.get(f["status"], 9), f["claim"])):
-        head = f"{f['status'].upper():<13} {f['claim']}  [{f['relation']}: {f['inputs']}]"
+    for f in sorted(findings.to_dict("records"), key=lambda f: (SEVERITY.index(f["status"]) if f["status"] in SEVERITY else 9, f["relation_id"])):
+        head = f"{WORDS.get(f['status'], f['status']).upper():<21} {f['measure'] or f['claim']}  [{f['relation']}: {f['relation_id']}]"
         lines.append(head)
-        lines += textwrap.wrap(f["explanation"], width=width, initial_indent="              ", subsequent_indent="              ")
+        lines += textwrap.wrap(f["explanation"], width=width, initial_indent=" " * 22, subsequent_indent=" " * 22)
     return "\n".join(lines)
+
+
+def format_scan(project: Project, folder: Path, findings: pd.DataFrame) -> str:
+    """Candidates the scanners find in the source texts and ledger, marked as recorded or not."""
+    from .ledger import Data
+
+    texts = rules.read_sources(folder)
+    recorded = findings.to_dict("records")
+    lines = ["", "Scan of the source texts (candidates; record real ones in data/relations.csv):"]
+    for src, sections in texts.items():
+        for rep in rules.scan_repeats(src, sections):
+            heads = [re.sub(r" \(line \d+\)$", "", x).lower() for x in (rep.section, rep.other_section)]
+            lines_ = re.findall(r"line (\d+)", rep.section + rep.other_section)
+            done = any(f["relation"] == "repeated_passage" and (
+                all(h in ((f["section"] or "") + " " + (f["other_section"] or "") + " " + (f["measure"] or "")).lower() for h in heads)
+                or all(n in (f.get("note") or "") for n in lines_)) for f in recorded)
+            lines.append(f"  repeated passage ({rep.similarity:.0%} alike) in {src}: '{rep.section}' / '{rep.other_section}'"
+                         + ("  [recorded]" if done else ""))
+    for term, uses in sorted(rules.scan_abbreviations(texts).items()):
+        done = any(f["relation"] == "abbreviation_expanded" and f["measure"] == term for f in recorded)
+        lines.append(f"  {term} spelled out {len(uses)} ways: " + " / ".join(f"'{u.expansion}' ({u.source})" for u in uses)
+                     + ("  [recorded]" if done else ""))
+    data = Data.load(project)
+    scoped = {f["claim"] for f in recorded if f["relation"] == "scope_of"}
+    for cid, area, head in rules.scan_scope(data.outcomes.to_dict("records"), data.areas.reset_index(drop=True).to_dict("records")):
+        lines.append(f"  figure {cid} covers {area} but sits under {head}" + ("  [recorded]" if cid in scoped else ""))
+    return "\n".join(lines)
+
+
+def strip_ids(text: str) -> str:
+    """Ledger-style ids never reach readers: remove anything that looks like one."""
+    return re.sub(r"\b(?:eoy|flt|kf|lga|mhe|rel)-[a-z0-9_-]+\b", "", text)

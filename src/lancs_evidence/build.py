@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 
+from .audit import write_result as write_audit_result
 from .pages import discover
 from .postprocess import repair_site
 from .project import Project
@@ -109,8 +110,7 @@ def sphinx_build(project: Project, out: Path, builder: str = "html", clean: bool
 def export_downloads(project: Project, site: Path) -> list[Path]:
     """Copy every described table (and the descriptor, metadata and boundaries) into site/downloads,
     plus the audit findings as CSV. The copies are byte-for-byte the validated files."""
-    from .audit import audit
-    from .ledger import Data
+    from .audit import export_csv, load_result
 
     out_dir = site / "downloads"
     descriptor = json.loads((project.data / "datapackage.json").read_text(encoding="utf-8"))
@@ -123,11 +123,8 @@ def export_downloads(project: Project, site: Path) -> list[Path]:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(f, dest)
             written.append(dest)
-    data = Data.load(project)
-    findings = audit(data.outcomes, data.relations)
-    cols = ["relation_id", "relation", "claim", "inputs", "stated", "recomputed", "status", "explanation", "source", "section"]
-    findings[cols].to_csv(out_dir / "audit.csv", index=False, lineterminator="\n", float_format="%.6g")
-    written.append(out_dir / "audit.csv")
+    # the audit CSV is the build's one audit result (the same one every page read), not a recomputation
+    written.append(export_csv(load_result(project), out_dir / "audit.csv"))
     return written
 
 
@@ -223,15 +220,6 @@ def build(project: Project, jobs: int | None = None, force: bool = False, progre
         return exc.exit_code
 
 
-def write_audit_result(project: Project) -> None:
-    """The audit, computed once per build before pages run (when the audit module provides it)."""
-    from . import audit
-
-    writer = getattr(audit, "write_result", None)
-    if writer is not None:
-        writer(project)
-
-
 def _build(project: Project, jobs, force, progress, builder, publish_site, timeout, executor, scheduler) -> int:
     t0 = time.perf_counter()
     if stop_on_problems(project.data, "nothing was built and the published site was left as it was"):
@@ -244,7 +232,7 @@ def _build(project: Project, jobs, force, progress, builder, publish_site, timeo
         shutil.rmtree(jb_out, ignore_errors=True)
     marker.write_text(str(os.getpid()), encoding="utf-8")
     ensure_vega_bundle(project)
-    write_audit_result(project)
+    write_audit_result(project)  # once per build, before pages run: every page reads this one result
     pages = discover(project)
     write_toc(project, pages)
     report = run_pages(project, jobs=jobs, force=force, progress=progress, pages=pages, timeout=timeout,

@@ -64,7 +64,8 @@ def cmd_audit(args) -> int:
     from .audit import run_audit_command
 
     project = _project(args)
-    return run_audit_command(project, out=Path(args.output) if args.output else None, strict=args.strict)
+    return run_audit_command(project, out=Path(args.output) if args.output else None, strict=args.strict,
+                             scan=Path(args.scan) if args.scan else None)
 
 
 def cmd_pdf(args) -> int:
@@ -159,6 +160,8 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("audit", help="recompute derived figures the sources state and report any that do not add up")
     s.add_argument("-o", "--output", help="CSV file for the findings (default: _build/audit.csv)")
     s.add_argument("--strict", action="store_true", help="exit non-zero when any claim is inconsistent or contradicted")
+    s.add_argument("--scan", metavar="DIR", help="also scan the source texts in DIR (*.txt) for repeated passages, abbreviations "
+                   "spelled out two ways and figures outside their heading's area, and list any not yet recorded")
     s.set_defaults(func=cmd_audit)
 
     s = sub.add_parser("pdf", help="build the whole book as one PDF (single HTML page printed by Chromium)")

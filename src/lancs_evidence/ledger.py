@@ -145,6 +145,11 @@ class _inside:
         _DEPTH -= 1
 
 
+def not_recorded() -> "_inside":
+    """A block whose reads are not the page's (for example checking that a cached result is current)."""
+    return _inside()
+
+
 def served(method):
     """Record a call of a `Data` accessor made by a page (calls inside the data layer are not recorded)."""
     sig = inspect.signature(method)

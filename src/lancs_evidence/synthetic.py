@@ -15,6 +15,8 @@ from pathlib import Path
 from .reference import sha256
 
 COPY_FILES = ("_config.yml", "constraints.txt")
+RELATIONS_HEADER = ("id,relation,claim,inputs,term,source,section,says,other_source,other_section,other_says,ambiguity,"
+                    "advice,note").split(",")
 COPY_DATA = ("sources.csv", "themes.csv", "units.csv", "measures.csv", "datapackage.json", "README.md")
 LEDGER_HEADER = "id,source,section,area,measure,value,value_high,unit,qualifier,period,baseline,baseline_period,target,comparator,evidence_level,initiative,statement,note".split(",")
 
@@ -152,7 +154,7 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
                 "file": f"{name}.csv", "sha256": sha256(ref / f"{name}.csv")}
         (ref / f"{name}.meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     # relations.csv needs at least one row to be valid: link the first area's two statements of nothing
-    _write_csv(data / "relations.csv", "id,relation,claim,inputs,note".split(","), [
+    _write_csv(data / "relations.csv", RELATIONS_HEADER, [
         {"id": "rel-test-01", "relation": "same_measure_as", "claim": f"eoy-{area_id(1)}-people-supported",
          "inputs": f"eoy-{area_id(1)}-people-supported", "note": "self link so the table has a row"}])
     ch = dest / "chapters"

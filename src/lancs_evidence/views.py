@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from . import charts, fmt, provenance
-from .audit import notes_by_claim
+from .audit import WORDS as AUDIT_WORDS
+from .audit import load_result, notes_by_claim, result_frame
 from .html import esc, show, table, tag
 from .ledger import Data
 from .project import Project, UserError
@@ -85,20 +86,49 @@ class Page:
         return f"{self.source_title(source_id)}, {section}"
 
     # shared sections ---------------------------------------------------------------------------
+    @property
+    def audit_result(self) -> dict:
+        """The build's one audit result (audit.load_result): every page, card and chart reads this."""
+        if not hasattr(self, "_audit_result"):
+            self._audit_result = load_result(self.project, self.year)
+        return self._audit_result
+
     def findings(self) -> pd.DataFrame:
         if not hasattr(self, "_findings"):
-            self._findings = self.data.audit_findings()  # recorded as one read: the findings, not the ledger
+            self._findings = result_frame(self.audit_result)
         return self._findings
+
+    def audit_mark(self, claim_id: str) -> str:
+        """The figure's one audit mark (its worst verdict), or '' when no check judges it."""
+        status = self.audit_result["marks"].get(claim_id)
+        if not status:
+            return ""
+        self.figures.setdefault("audit_marks", {})[claim_id] = status
+        return tag("span", esc(AUDIT_WORDS[status]), class_=f"lx-audit lx-audit-{status}",
+                   title="Claim audit: see the audit page for both statements and which to rely on")
+
+    def audit_line(self, ids: list[str]) -> str:
+        """One sentence: how the build's audit result judges these figures (the same marks as the table)."""
+        from .audit import SEVERITY, count_words
+
+        marks = self.audit_result["marks"]
+        judged = [marks[i] for i in ids if marks.get(i)]
+        self.record("audit_line", {i: marks[i] for i in ids if marks.get(i)})
+        if not judged:
+            return tag("p", esc("None of these figures is restated elsewhere or derived from others, so the claim audit has "
+                                "nothing to compare them with."))
+        parts = [count_words(s, judged.count(s)) for s in SEVERITY if judged.count(s)]
+        return tag("p", esc(f"The claim audit judges {fmt.plural(len(judged), 'of these figures', 'of these figures')}: "
+                            + fmt.join_words(parts) + ". The audit page gives both statements for each and which to rely on."))
 
     def audit_note(self, claim_id: str) -> str:
         notes = notes_by_claim(self.findings()).get(claim_id, [])
-        words = {"consistent": "Checked: adds up", "inconsistent": "Checked: does not add up",
-                 "contradicted": "Checked: stated differently elsewhere", "not_checked": "Linked to another statement"}
-        out = []
+        out = [self.audit_mark(claim_id)] if notes else []
         for f in notes:
-            out.append(tag("span", esc(words.get(f["status"], f["status"])), class_=f"lx-audit lx-audit-{f['status']}",
-                           title=f["explanation"]) + " " + esc(f["explanation"]))
-        return "<br>".join(out)
+            judged = claim_id in f["involved"]
+            lead = "" if judged else "Used to check another figure: "
+            out.append(esc(lead + f["explanation"]) + (" " + tag("em", esc(f["advice"])) if f.get("advice") and judged else ""))
+        return "<br>".join(x for x in out if x)
 
     def outcomes_table(self, rows: pd.DataFrame, caption: str, with_area: bool = False) -> str:
         body = []
@@ -377,7 +407,8 @@ class DistrictView(Page):
         if self.outcomes.empty:
             show(tag("p", esc(f"The review reports no figures for {self.name}.")))
             return
-        show(self.outcomes_table(self.outcomes, f"Figures the review reports for {self.name}, {self.year_label}"))
+        show(self.outcomes_table(self.outcomes, f"Figures the review reports for {self.name}, {self.year_label}"),
+             self.audit_line(list(self.outcomes["id"])))
         figures = self.before_after_charts(self.outcomes) + self.target_only_charts(self.outcomes)
         counts = self.outcomes[(self.outcomes["unit"] == "count") & (self.outcomes["kind"] != "change")]
         if len(counts) >= 2:

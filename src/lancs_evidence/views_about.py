@@ -7,12 +7,26 @@ import altair as alt
 import pandas as pd
 
 from . import charts, fmt
+from .audit import ARITHMETIC, PLAUSIBILITY
+from .audit import KIND_WORDS as AUDIT_KIND_WORDS
+from .audit import MEANING as AUDIT_MEANING
+from .audit import SEVERITY as AUDIT_SEVERITY
+from .audit import WORDS as AUDIT_WORDS
+from .audit import strip_ids
+
+AUDIT_DERIVED = (*ARITHMETIC, *PLAUSIBILITY)
 from .html import esc, show, table, tag
 from .summaries import evidence_profile
 from .views_chapter import ChapterView
 from .views_place import PlaceChapter
 
 DOWNLOADS = "downloads"  # the site folder the build copies data/ tables into
+DEFAULT_ADVICE = {
+    "contradicted": "The source does not say which is right; the book shows each where it is quoted, with this mark.",
+    "inconsistent": "Rely on the figures the source states directly; the derived figure does not follow from them.",
+    "differs": "Quote each statement with its own qualifier, period and area, and do not treat them as one figure.",
+    "not_checked": "Quote each with its own period or context; the text alone cannot settle which to prefer.",
+}
 
 
 def download_href(rel_path: str, depth: int = 1) -> str:
@@ -71,43 +85,98 @@ class AboutView(ChapterView):
         show(table(rows, ["Title", "Publisher", "Date or period", "Role", "Licence and use"], "Sources and their licences"))
 
     # audit ---------------------------------------------------------------------------------------
+    def audit_counts(self) -> dict[str, int]:
+        """Counts by verdict, straight from the build's one audit result (never recomputed here)."""
+        return {s: int(self.audit_result["counts"].get(s, 0)) for s in AUDIT_SEVERITY}
+
+    def audit_summary(self) -> str:
+        c, n = self.audit_counts(), int(self.audit_result["n_checks"])
+        parts = [f"{c['consistent']:,} add up or are stated the same way each time",
+                 f"{c['inconsistent']:,} do not add up",
+                 f"{c['contradicted']:,} are contradicted by another passage",
+                 f"{c['differs']:,} are stated differently",
+                 f"{c['not_checked']:,} could not be checked from the text"]
+        return f"Of {fmt.plural(n, 'check')}, " + ", ".join(parts[:-1]) + " and " + parts[-1] + "."
+
     def glue_audit(self) -> None:
-        f = self.findings()
-        counts = f["status"].value_counts()
-        self.glue_count("n_checks", len(f), "check")
-        for status in ("consistent", "inconsistent", "contradicted", "not_checked"):
-            self.glue_count(f"n_{status}", int(counts.get(status, 0)), "claim")
-        self.record("audit_counts", counts.to_dict())
+        c = self.audit_counts()
+        self.glue_count("n_checks", int(self.audit_result["n_checks"]), "check")
+        for status, n in c.items():
+            self.glue_number(f"n_{status}", n, 0)
+        self.glue("audit_summary", self.audit_summary())
+        self.glue_count("n_problems", c["contradicted"] + c["inconsistent"], "finding")
+        self.record("audit_counts", c)
 
     def audit_chart(self) -> None:
-        f = self.findings()
-        order = ["consistent", "inconsistent", "contradicted", "not_checked"]
-        words = {"consistent": "Adds up", "inconsistent": "Does not add up", "contradicted": "Stated differently elsewhere",
-                 "not_checked": "Could not be compared"}
-        d = pd.DataFrame({"status": [words[s] for s in order], "checks": [int((f["status"] == s).sum()) for s in order]})
-        chart = charts.bar(d, "status", "checks", x_title="Number of checks", sort=[words[s] for s in order])
-        bad = int(d["checks"][1] + d["checks"][2])
-        show(charts.accessible_figure(chart, d, title=f"Most stated figures add up; {bad} do not",
-                                      description=charts.describe_extremes(d, "status", "checks", what="Audit checks by result"),
+        c = self.audit_counts()
+        order = ["contradicted", "inconsistent", "differs", "not_checked", "consistent"]
+        d = pd.DataFrame({"status": [AUDIT_WORDS[s] for s in order], "checks": [c[s] for s in order]})
+        chart = charts.bar(d, "status", "checks", x_title="Number of checks", sort=[AUDIT_WORDS[s] for s in order])
+        n = int(self.audit_result["n_checks"])
+        title = (f"{c['consistent']:,} of {n:,} checks add up; {c['contradicted']:,} are contradicted and "
+                 f"{c['inconsistent']:,} do not add up")
+        self.record("audit_chart", d)
+        show(charts.accessible_figure(chart, d, title=title,
+                                      description="One bar per result, worst first: " + "; ".join(
+                                          f"{AUDIT_WORDS[s]}: {c[s]:,}" for s in order) + ".",
                                       source="Claim audit of the evidence ledger (data/relations.csv)", csv_name="audit-summary.csv",
                                       table_columns={"status": "Result", "checks": "Checks"}))
 
+    def _place(self, source: str, section: str) -> str:
+        title = self.source_title(source) if source in self.data.sources.index else ""
+        sec = " > ".join(p.strip() for p in str(section or "").split(">") if p.strip())
+        return ", ".join(x for x in (title, sec) if x)
+
+    def audit_findings(self) -> None:
+        """Every finding that is not a plain 'adds up', grouped by what it means for a reader, in plain words."""
+        f = self.findings()
+        out = []
+        for status in ("contradicted", "inconsistent", "differs", "not_checked"):
+            group = f[f["status"] == status].sort_values(["measure", "relation_id"])
+            out.append(tag("h3", esc(f"{AUDIT_WORDS[status]} ({len(group)})"), id=f"audit-{status.replace('_', '-')}"))
+            out.append(tag("p", esc(AUDIT_MEANING[status])))
+            if group.empty:
+                out.append(tag("p", esc("None.")))
+            items = []
+            for r in group.to_dict("records"):
+                first = self._place(r["source"], r["section"])
+                second = self._place(r["other_source"], r["other_section"])
+                rows = [("What is compared", AUDIT_KIND_WORDS.get(r["relation"], r["relation"]).capitalize())]
+                derived = r["relation"] in AUDIT_DERIVED
+                label1 = "Stated figure" if derived or r["relation"] == "scope_of" else "First statement"
+                label2 = "Stated with it" if derived else ("Where it sits" if r["relation"] == "scope_of" else "Second statement")
+                if r["statement"]:
+                    rows.append((label1, f"{r['statement']} ({first})" if first else r["statement"]))
+                elif first:
+                    rows.append(("First passage", first))
+                if r["relation"] == "scope_of":
+                    rows.append((label2, f"under the heading {second}"))
+                elif r["other_statement"]:
+                    rows.append((label2, f"{r['other_statement']} ({second})" if second else r["other_statement"]))
+                elif second and second != first:
+                    rows.append(("Second passage", second))
+                rows.append(("What we found", strip_ids(r["explanation"])))
+                rows.append(("What to rely on", r["advice"] or DEFAULT_ADVICE[status]))
+                body = "".join(tag("dt", esc(k)) + tag("dd", esc(v)) for k, v in rows)
+                items.append(tag("li", tag("strong", esc(r["measure"] or "A stated figure")) + " "
+                                 + tag("span", esc(AUDIT_WORDS[status]), class_=f"lx-audit lx-audit-{status}")
+                                 + tag("dl", body, class_="lx-finding")))
+            if items:
+                out.append(tag("ol", "".join(items), class_="lx-findings"))
+        self.record("audit_findings", f[f["status"] != "consistent"][["relation_id", "status"]])
+        show(*out)
+
     def audit_table(self) -> None:
-        f = self.findings().copy()
-        order = {s: i for i, s in enumerate(("contradicted", "inconsistent", "not_checked", "consistent"))}
-        f = f.sort_values(by=["status", "claim"], key=lambda c: c.map(order) if c.name == "status" else c)
-        words = {"consistent": "Adds up", "inconsistent": "Does not add up", "contradicted": "Stated differently elsewhere",
-                 "not_checked": "Could not be compared"}
-        rows = []
-        for r in f.to_dict("records"):
-            src = self.data.sources.loc[r["source"], "prefix"].upper() if r["source"] in self.data.sources.index else ""
-            rows.append([tag("code", esc(r["claim"])),
-                         tag("span", esc(words[r["status"]]), class_=f"lx-audit lx-audit-{r['status']}"),
-                         esc(r["relation"].replace("_", " ")), esc(r["explanation"]),
-                         esc(f"{src} {r['section']}".strip())])
+        """The checks that add up, in a compact table, and the CSV of every finding."""
+        f = self.findings()
+        ok = f[f["status"] == "consistent"].sort_values(["measure", "relation_id"])
+        rows = [[esc(r["measure"] or "A stated figure"), esc(AUDIT_KIND_WORDS.get(r["relation"], r["relation"])),
+                 esc(strip_ids(r["explanation"])), esc(self._place(r["source"], r["section"]))] for r in ok.to_dict("records")]
         self.record("audit", f[["relation_id", "claim", "inputs", "stated", "recomputed", "status"]])
-        show(table(rows, ["Claim", "Result", "Rule", "What we found", "Where"], "Every check the audit makes", safe_cells=True),
-             tag("p", "Download: " + tag("a", "all audit findings (CSV)", href=download_href("audit.csv")) + ".", class_="lx-source"))
+        show(table(rows, ["Figure", "Check", "What we found", "Where"], "Checks that add up or are stated the same way each time",
+                   safe_cells=True),
+             tag("p", "Download: " + tag("a", "every audit finding, machine-readable (CSV)", href=download_href("audit.csv")) + ".",
+                 class_="lx-source"))
 
     def evidence_profiles(self) -> None:
         o = self.data.outcomes

@@ -116,6 +116,12 @@ class ChapterView(Page):
             text = fmt.figure(abs(r["value"]), r["unit"], r.get("qualifier", "") or "")
         else:
             raise ValueError(f"unknown part {part!r}")
+        mark = self.audit_result["marks"].get(claim_id)
+        if part in ("figure", "value", "magnitude", "change") and mark and mark != "consistent":
+            # an audited figure carries its mark in prose too (a plain 'adds up' is left unsaid there)
+            from .audit import WORDS as AUDIT_WORDS
+            text += f" (audit: {AUDIT_WORDS[mark].lower()})"
+            self.figures.setdefault("audit_marks", {})[claim_id] = mark
         self.glue(name, text)
 
     def glue_count(self, name: str, n: int, one: str, many: str | None = None) -> None:
@@ -161,7 +167,7 @@ class ChapterView(Page):
         lis = []
         for cid, label in items:
             r = self.claim(cid)
-            lis.append(tag("li", tag("span", esc(fmt.row_figure(r)), class_="lx-big") + esc(label)))
+            lis.append(tag("li", tag("span", esc(fmt.row_figure(r)), class_="lx-big") + esc(label) + (" " + mark if (mark := self.audit_mark(cid)) else "")))
             self.record(f"headline:{cid}", {"value": r["value"], "unit": r["unit"]})
         show(tag("ul", "".join(lis), class_="lx-headline"))
 
@@ -185,6 +191,11 @@ class ChapterView(Page):
         chart = charts.bar(d, "label", "value", x_title=x_title, colour="area_name" if colour_by_area else None,
                            colour_title="Area" if colour_by_area else None)
         cols = {"label": "What", "value": "Value", "shown": "As stated"}
+        marks = {cid: self.audit_result["marks"].get(cid) for cid in d["id"]}
+        if any(marks.values()):  # the audit mark travels with each figure into the chart's table and download
+            from .audit import WORDS as AUDIT_WORDS
+            d["audit"] = d["id"].map(lambda cid: AUDIT_WORDS.get(marks.get(cid) or "", ""))
+            cols["audit"] = "Audit"
         if colour_by_area:
             cols["area_name"] = "Area"
         src = source or "; ".join(sorted({self.cite(r["source"], r["section"]) for r in rows.to_dict("records")}))

@@ -1,0 +1,358 @@
+"""The claim audit: every kind of check on small hand-built rows (true and false cases), properties of the
+restatement rule, the source scanners on invented text, and one result read everywhere."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lancs_evidence import audit as A
+from lancs_evidence import audit_rules as R
+from lancs_evidence.project import Project
+from lancs_evidence.synthetic import make_project
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def row(id, value, unit="count", **kw):
+    base = {"id": id, "value": value, "unit": unit, "qualifier": "", "value_high": float("nan"), "baseline": float("nan"),
+            "baseline_period": "", "target": float("nan"), "period": "", "section": "A > B", "area": "x", "source": "s",
+            "measure_label": "Things"}
+    base.update(kw)
+    return base
+
+
+def rel(kind, claim="", inputs="", **kw):
+    return {"id": "r", "relation": kind, "claim": claim, "inputs": inputs, **kw}
+
+
+def check(kind, rows, claim="", inputs="", areas=None, **kw):
+    return A.check_relation(rel(kind, claim, inputs, **kw), {r["id"]: r for r in rows}, areas)
+
+
+AREAS = [{"id": "place", "name": "Test Place", "kind": "place", "parent": ""},
+         {"id": "north", "name": "North Side", "kind": "locality", "parent": "place"},
+         {"id": "lan", "name": "Lanfield", "kind": "partnership", "parent": "north"},
+         {"id": "icb", "name": "Wide Board", "kind": "icb", "parent": ""}]
+
+
+# --- arithmetic: inputs stated with the claim only ---------------------------------------------------
+
+def test_derived_figure_is_never_checked_against_another_passages_value():
+    rows = [row("b", 20.5, baseline=27, section="Four > i"), row("c", -25, "percent", section="Five > North")]
+    f = check("pct_change_of", rows, "c", "b")
+    assert f.status == "not_checked" and "another passage" in f.explanation
+    rows[0]["section"] = "Five > North"
+    assert check("pct_change_of", rows, "c", "b").status == "inconsistent"  # 27 to 20.5 is 24.1%, not 25%
+
+
+def test_arithmetic_kinds_true_and_false():
+    ok = [row("p", 11), row("w", 14), row("s", 79, "percent")]
+    assert check("share_of", ok, "s", "p;w").status == "consistent"
+    ok[2]["value"] = 75
+    assert check("share_of", ok, "s", "p;w").status == "inconsistent"
+    parts = [row("a", 3), row("b", 4), row("t", 7)]
+    assert check("sum_of", parts, "t", "a;b").status == "consistent"
+    parts[2]["value"] = 8
+    assert check("sum_of", parts, "t", "a;b").status == "inconsistent"
+    mixed = [row("a", 3), row("b", 4, "gbp"), row("t", 7)]
+    assert check("sum_of", mixed, "t", "a;b").status == "not_checked"  # unlike figures are never summed
+
+
+def test_written_precision_comes_from_the_ledger_not_the_float():
+    # "5.0" written with one decimal is checked to a tenth, though 5.0 == 5 as a float
+    assert A.precision_step(5.0, 1) == pytest.approx(0.1)
+    assert A.precision_step(5.0) == 1
+
+
+# --- restatements --------------------------------------------------------------------------------------
+
+def test_same_number_from_two_start_dates_is_contradicted():
+    rows = [row("a", 24, "percent", baseline_period="April 2020", period="since April 2020"),
+            row("b", 24, "percent", baseline_period="April 2024", period="since April 2024")]
+    f = check("same_measure_as", rows, "a", "b")
+    assert f.status == "contradicted"
+    assert "April 2020" in f.explanation and "April 2024" in f.explanation
+
+
+def test_restatement_verdicts():
+    same = [row("a", 7000, qualifier="over", period="to date"), row("b", 7000, qualifier="over", period="to date, 2024/25")]
+    assert check("same_measure_as", same, "a", "b").status == "consistent"
+    almost = [row("a", 35, "gbp"), row("b", 35, "gbp", qualifier="almost")]
+    f = check("same_measure_as", almost, "a", "b")
+    assert f.status == "differs" and "almost" in f.explanation
+    half = [row("a", 4500, period="first half of 2024/25"), row("b", 4500, period="2024/25")]
+    assert check("same_measure_as", half, "a", "b").status == "differs"
+    values = [row("a", 94, "percent"), row("b", 95, "percent", period="current")]
+    assert check("same_measure_as", values, "a", "b").status == "contradicted"
+    periods = [row("a", 45, "percent", period="Q3"), row("b", 48, "percent", period="April to March")]
+    assert check("same_measure_as", periods, "a", "b").status == "not_checked"
+    worded = [row("a", 11), row("b", 11)]
+    assert check("same_measure_as", worded, "a", "b", says="schools", other_says="schools and colleges").status == "differs"
+
+
+CHANGES = {
+    "period": ("period", ["2024/25", "Q3 2024/25", "since June", "first half"]),
+    "baseline_period": ("baseline_period", ["April 2020", "April 2024", "Q1"]),
+    "qualifier": ("qualifier", ["", "over", "almost", "circa", "up_to"]),
+    "unit": ("unit", ["count", "percent", "gbp", "weeks"]),
+    "area": ("area", ["x", "y", "place"]),
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(field=st.sampled_from(sorted(CHANGES)), pick=st.data(), value=st.integers(min_value=1, max_value=10**6))
+def test_statements_that_differ_in_any_respect_are_never_stated_the_same_way(field, pick, value):
+    col, options = CHANGES[field]
+    a_val, b_val = pick.draw(st.sampled_from(options)), pick.draw(st.sampled_from(options))
+    if col in ("period", "baseline_period") and not (a_val and b_val):
+        return
+    a = row("a", value, **{col: a_val})
+    b = row("b", value, **{col: b_val})
+    f = check("same_measure_as", [a, b], "a", "b")
+    differs = a_val != b_val
+    assert (f.status == "consistent") == (not differs)
+
+
+@settings(max_examples=100, deadline=None)
+@given(v=st.integers(min_value=1, max_value=10**6), w=st.integers(min_value=1, max_value=10**6))
+def test_different_values_with_nothing_else_differing_are_contradicted(v, w):
+    f = check("same_measure_as", [row("a", v), row("b", w)], "a", "b")
+    assert f.status == ("consistent" if v == w else "contradicted")
+
+
+# --- plausibility --------------------------------------------------------------------------------------
+
+def test_occupancy_from_capacity_stay_and_throughput():
+    rows = [row("occ", 70, "percent", value_high=80), row("beds", 373), row("adm", 17000, period="per year", qualifier="circa"),
+            row("stay", 4.5, "days")]
+    f = check("occupancy_of", rows, "occ", "beds;adm;stay")
+    assert f.status == "inconsistent" and f.recomputed == pytest.approx(56.2, abs=0.05)
+    rows[2]["value"] = 23000  # 23,000 × 4.5 ÷ 365 ÷ 373 = 76%
+    assert check("occupancy_of", rows, "occ", "beds;adm;stay").status == "consistent"
+    rows[2]["period"] = ""
+    assert check("occupancy_of", rows, "occ", "beds;adm;stay").status == "not_checked"
+
+
+def test_share_of_a_stated_count_must_be_a_whole_number_of_it():
+    assert check("share_of_whole", [row("s", 90, "percent"), row("n", 88)], "s", "n").status == "consistent"
+    assert check("share_of_whole", [row("s", 50, "percent"), row("n", 3)], "s", "n").status == "inconsistent"
+
+
+def test_counts_and_shares_must_share_one_total():
+    rows = [row("s", 19.3, "percent", baseline=24.6), row("c", 116, baseline=148)]
+    assert check("same_base_as", rows, "s", "c").status == "consistent"
+    rows[1]["baseline"] = 200
+    assert check("same_base_as", rows, "s", "c").status == "inconsistent"
+
+
+# --- text kinds ----------------------------------------------------------------------------------------
+
+def test_status_statements():
+    assert check("status_disagrees", [], says="developing", other_says="established", source="s", section="x").status == "contradicted"
+    assert check("status_disagrees", [], says="done", other_says="done").status == "consistent"
+    assert check("status_disagrees", [], says="done", other_says="finished-ish").status == "not_checked"
+    amb = check("status_disagrees", [], says="done", other_says="developing", ambiguity="May be two different reviews.")
+    assert amb.status == "not_checked" and "two different reviews" in amb.explanation
+
+
+def test_dates():
+    assert check("dates_disagree", [], says="July 2024", other_says="April 2024").status == "contradicted"
+    assert check("dates_disagree", [], says="July 2024", other_says="july 2024").status == "consistent"
+
+
+def test_abbreviations_and_names():
+    two = check("abbreviation_expanded", [], term="NMC2R", says="Not Meeting Criteria to Reside", other_says="No Medical Criteria to Reside")
+    assert two.status == "contradicted"
+    assert check("abbreviation_expanded", [], term="UEC", says="Urgent & Emergency Care",
+                 other_says="urgent and emergency care").status == "consistent"
+    assert check("abbreviation_expanded", [], term="CAMHS", says="CAMHS", other_says="CAHMS").status == "differs"
+    assert check("abbreviation_expanded", [], term="ASC", says="", other_says="").status == "not_checked"
+
+
+def test_repeated_passage_names_the_risk():
+    same = [row("a", 25, area="x"), row("b", 25, area="y")]
+    f = check("repeated_passage", same, "a", "b")
+    assert f.status == "not_checked" and "twice" in f.explanation
+    other = [row("a", 4.1, "percent", area="x"), row("b", 8.24, "percent", area="y")]
+    assert "figures differ" in check("repeated_passage", other, "a", "b").explanation
+
+
+def test_scope_of_a_figure_against_its_heading():
+    wide = [row("w", 24500, area="icb", section="3.c East > Lanfield > Early Diagnosis")]
+    f = check("scope_of", wide, "w", areas=AREAS)
+    assert f.status == "differs" and "Lanfield" in f.explanation
+    local = [row("w", 10, area="lan", section="3.c East > Lanfield > Early Diagnosis")]
+    assert check("scope_of", local, "w", areas=AREAS).status == "consistent"
+    said = [row("w", 10, area="lan", section="The solution")]
+    assert check("scope_of", said, "w", areas=AREAS, says="north", other_says="lan").status == "differs"
+    assert check("scope_of", said, "w", areas=AREAS).status == "not_checked"
+
+
+def test_every_kind_is_an_enum_value_in_the_descriptor():
+    d = json.loads((REPO / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    res = next(r for r in d["resources"] if r["name"] == "relations")
+    enum = next(f for f in res["schema"]["fields"] if f["name"] == "relation")["constraints"]["enum"]
+    assert set(enum) == set(A.RELATIONS)
+
+
+# --- scanners on invented text --------------------------------------------------------------------------
+
+TEXT = """Report
+
+Alpha Town
+
+The alpha partnership brought together councils, doctors and charities to plan a new walking programme for older residents across the town.
+
+Beta Town
+
+The beta partnership brought together councils, doctors and charities to plan a new walking programme for older residents across the town.
+
+Gamma Town
+
+Gamma built a swimming pool with money from a lottery grant, and opened it in the spring with a party for every local school.
+
+The Not Meeting Criteria to Reside (NMC2R) list shrank. Later the No Medical Criteria to Reside (NMC2R) list grew.
+"""
+
+
+def test_scanners_find_repeats_and_abbreviations_and_nothing_else():
+    reps = R.scan_repeats("src", TEXT)
+    assert [(r.section.split(" (")[0], r.other_section.split(" (")[0]) for r in reps] == [("Alpha Town", "Beta Town")]
+    abbr = R.scan_abbreviations({"src": TEXT})
+    assert list(abbr) == ["NMC2R"]
+    assert {u.expansion for u in abbr["NMC2R"]} == {"Not Meeting Criteria to Reside", "No Medical Criteria to Reside"}
+
+
+def test_scope_scanner_flags_only_wider_figures():
+    outcomes = [{"id": "a", "area": "icb", "section": "East > Lanfield > X"}, {"id": "b", "area": "lan", "section": "East > Lanfield > X"}]
+    assert R.scan_scope(outcomes, AREAS) == [("a", "icb", "lan")]
+
+
+# --- one result, read everywhere --------------------------------------------------------------------------
+
+statuses = st.sampled_from(A.STATUSES)
+
+
+@settings(deadline=None)
+@given(st.lists(st.tuples(statuses, st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=3)), max_size=30))
+def test_counts_add_up_and_each_figure_has_one_worst_mark(items):
+    findings = pd.DataFrame([{"status": s, "involved": inv} for s, inv in items], columns=["status", "involved"])
+    counts = A.counts_of(findings)
+    assert sum(counts.values()) == len(items)
+    marks = A.marks_of(findings)
+    for cid, mark in marks.items():
+        seen = [s for s, inv in items if cid in inv]
+        assert mark == min(seen, key=A.SEVERITY.index)
+
+
+@pytest.fixture
+def small(tmp_path):
+    root = make_project(tmp_path / "book", REPO, n_areas=2, chapters=("audit",))
+    rel = root / "data" / "relations.csv"
+    lines = rel.read_text(encoding="utf-8").splitlines()
+    lines.append("rel-test-02,status_disagrees,,,A plan,eoy-review-2024-25,One,developing,eoy-review-2024-25,Two,established,,,")
+    rel.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+def test_result_written_once_is_what_every_view_reads(small, monkeypatch):
+    from lancs_evidence.views_about import AboutView, HomeView
+
+    project = Project(small)
+    path = A.write_result(project)
+    result = json.loads(path.read_text(encoding="utf-8"))
+    assert result["n_checks"] == 2 and sum(result["counts"].values()) == 2
+    monkeypatch.chdir(small)
+    import lancs_evidence.views_about as va
+    shown = []
+    monkeypatch.setattr(va, "show", lambda *a: shown.append("".join(a)))
+    page = AboutView("chapters/audit.md", "2024-25")
+    page.glue_audit()
+    page.audit_chart()
+    page.audit_findings()
+    for s in A.STATUSES:
+        assert page.figures[f"glue:n_{s}"] == f"{result['counts'][s]:,}"
+    assert page.figures["audit_counts"] == result["counts"]
+    assert "Contradicted (1)" in shown[-1] and "A plan" in shown[-1] and "rel-test" not in shown[-1]
+    # the home page's sentence and the audit page's are the same text from the same counts
+    home = HomeView("chapters/index.md", "2024-25")
+    home.glue_audit()
+    assert home.figures["glue:audit_summary"] == page.figures["glue:audit_summary"]
+    # a district page's audit sentence and table marks come from the same result
+    from lancs_evidence.synthetic import area_id
+    from lancs_evidence.views import DistrictView
+    import lancs_evidence.views as v
+    monkeypatch.setattr(v, "show", lambda *a: shown.append("".join(a)))
+    district = DistrictView(area_id(1), "2024-25")
+    district.reported_outcomes()
+    expected = {i: m for i, m in result["marks"].items() if i in set(district.outcomes["id"])}
+    assert district.figures["audit_line"] == expected and expected
+    assert all(A.WORDS[m] in shown[-2] for m in expected.values())
+    # headline cards carry the figure's mark from the result
+    cid = next(iter(result["marks"]))
+    assert result["marks"][cid] in home.audit_mark(cid) or A.WORDS[result["marks"][cid]] in home.audit_mark(cid)
+
+
+def test_stale_or_missing_result_is_recomputed_and_download_matches(small, tmp_path):
+    project = Project(small)
+    first = A.load_result(project)  # no file yet: computed
+    A.write_result(project)
+    assert A.load_result(project) == json.loads(A.result_path(project).read_text(encoding="utf-8"))
+    rel = small / "data" / "relations.csv"
+    rel.write_text(rel.read_text(encoding="utf-8").replace("developing", "established"), encoding="utf-8")
+    after = A.load_result(project)
+    assert after["counts"]["contradicted"] == first["counts"]["contradicted"] - 1  # the edit is seen, not the stale file
+    out = A.export_csv(after, tmp_path / "audit.csv")
+    csv = pd.read_csv(out)
+    assert list(csv["status"].value_counts().reindex(A.STATUSES, fill_value=0)) == [after["counts"][s] for s in A.STATUSES]
+
+
+# --- the real data: the false verdicts the issue names stay fixed ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def real():
+    return A.compute(Project(REPO))
+
+
+def test_real_audit_known_cases(real):
+    from lancs_evidence.ledger import Data
+
+    ledger = Data(REPO, Project(REPO).current_year()).outcomes.set_index("id")
+    by_id = {f["relation_id"]: f for f in real["findings"]}
+    rise = [f for f in real["findings"] if "eoy-place-short-term-support-increase-exec" in f["involved"]]
+    assert rise and all(f["status"] != "consistent" for f in rise)  # since April 2020 vs since April 2024
+    assert real["marks"]["eoy-place-2hr-urgent-response-within-target-exec"] == "contradicted"  # 94% and 95%
+    assert all(len({f["status"] for f in real["findings"] if f["relation_id"] == r}) == 1 for r in by_id)
+    kinds = {f["relation"] for f in real["findings"]}
+    assert {"status_disagrees", "repeated_passage", "occupancy_of", "abbreviation_expanded", "scope_of"} <= kinds
+    for f in real["findings"]:
+        assert f["source"] and (f["section"] or f["relation"] == "abbreviation_expanded"), f["relation_id"]
+        if f["relation"] in A.ARITHMETIC and f["status"] != "not_checked":
+            for i in f["inputs"].split(";"):  # a derived figure is only ever checked against inputs stated with it
+                assert (ledger.loc[i, "source"], ledger.loc[i, "section"]) == (f["source"], f["section"]), (f["relation_id"], i)
+        if f["status"] not in ("consistent",):
+            assert f["other_section"] or f["other_statement"], f["relation_id"]  # both passages named
+
+
+@settings(deadline=None)
+@given(st.lists(statuses, max_size=60))
+def test_page_sentence_counts_always_sum_to_the_results_checks(items):
+    import re
+    import types
+
+    from lancs_evidence.views_about import AboutView
+
+    findings = pd.DataFrame({"status": items}, columns=["status"])
+    result = {"n_checks": len(items), "counts": A.counts_of(findings)}
+    page = types.SimpleNamespace(audit_result=result)
+    page.audit_counts = lambda: AboutView.audit_counts(page)
+    text = AboutView.audit_summary(page)
+    numbers = [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", text)]
+    assert numbers[0] == len(items) and sum(numbers[1:]) == len(items)
+    assert numbers[1:] == [result["counts"][s] for s in ("consistent", "inconsistent", "contradicted", "differs", "not_checked")]
