@@ -190,3 +190,45 @@ def test_a_worker_killed_mid_page_loses_and_duplicates_nothing(tmp_path, repo):
     assert not list(districts.glob(".*running*")) and not list(districts.glob(".*.tmp"))
     cache = json.loads((root / "_build" / ".work" / "cache.json").read_text(encoding="utf-8"))
     assert sorted(cache) == [f"chapters/districts/{a}" for a in areas]
+
+
+def process_tree(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                children.setdefault(int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]), []).append(int(d.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_dask_build_stops_everything_and_publishes_nothing(tmp_path, repo):
+    root = make_project(tmp_path / "book", repo, n_areas=2)
+    env = {**os.environ}
+    env.pop("LANCS_EVIDENCE_ROOT", None)
+    proc = subprocess.Popen([*CLI, "--root", str(root), "build", "-q", "--executor", "dask", "-j", "2"], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        running = wait_for(lambda: sorted((root / "chapters").rglob(".*.running.ipynb")) or (proc.poll() is not None and ["ended"]),
+                           "a page to start on a worker")
+        assert running != ["ended"], "the build ended before any page started"
+        worker = int(re.fullmatch(r"\.(.+)\.(\d+)\.running\.ipynb", running[0].name).group(2))
+        started = process_tree(proc.pid)
+        assert worker in started  # the worker is one of the command's own processes
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130
+    assert "interrupted; the published site was left as it was" in err
+    assert "Traceback" not in out + err
+    wait_for(lambda: not any(alive(p) for p in started), "every process of the build to end", limit=120)
+    assert not (root / "_build" / "html").exists()
