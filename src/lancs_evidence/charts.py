@@ -107,7 +107,8 @@ def accessible_figure(
                          class_="lx-table"), class_="lx-table-wrap", tabindex="0", role="region", aria_label=f"Data for: {title}"),
         class_="lx-chart-data",
     )
-    download = tag("a", "Download the data (CSV)", href=_csv_href(data[cols]), download=csv_name)
+    # the CSV's header uses the same reader-facing column names as the table (rule 9: no code-style names)
+    download = tag("a", "Download the data (CSV)", href=_csv_href(data[cols].rename(columns=table_columns)), download=csv_name)
     return tag(
         "figure",
         tag("figcaption", esc(title), id=f"{fig_id}-title", class_="lx-chart-title")

@@ -202,7 +202,16 @@ class Page:
             f"lancs-evidence run --area {area} --force" if area else "lancs-evidence run --force",
         ]
         print(f"receipt: {self.receipt}")
-        show(provenance.box(params=params, inputs=inputs, root=root, template=template, rerun=rerun, receipt_value=self.receipt))
+        # Rule 9: the receipt box is for reviewers. It is glued here and shown in the book's "For reviewers"
+        # part (views_context.write_receipts_page); the reader's page gets a short link to it.
+        from myst_nb import glue
+        from IPython.display import HTML
+
+        from .views_context import page_key, reviewer_link
+
+        box = provenance.box(params=params, inputs=inputs, root=root, template=template, rerun=rerun, receipt_value=self.receipt)
+        glue("provenance_box", HTML(box), display=False)
+        show(reviewer_link(page_key(template, params)))
 
 
 class DistrictView(Page):
