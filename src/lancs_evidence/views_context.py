@@ -93,7 +93,6 @@ def glue_place_context(page) -> None:
     page.glue("n_board_seats", fmt.plural(len(board), "seat"))
     page.glue("n_nominated", fmt.plural(int((board["group"] == "board_nominated").sum()), "nominated representative"))
     kinds = e["kind"] if not e.empty else pd.Series(dtype=str)
-    page.glue("n_joint_meetings", fmt.plural(int((kinds == "joint_meeting").sum()), "joint meeting"))
     page.glue("n_scrutiny_committees", fmt.plural(int((kinds == "scrutiny_committee").sum()), "scrutiny committee"))
     leads = r[r["group"] == "locality_lead"]
     page.glue("n_locality_leads", fmt.plural(len(leads), "named lead"))
@@ -168,6 +167,11 @@ def glue_locality_context(page, area: str) -> None:
         note = (row.get("note") or "").strip()
         sentence = (f"The review puts its population at {fmt.row_figure(row)}, without a date or a source; "
                     f"{census_words}. The Census count is the one this book uses for rates.")
+        gap = float(row["value"]) - census
+        if census and abs(gap) / census > 0.05:  # more than the rounding of a "c337k"-style figure explains
+            sentence += (f" The review's figure is {fmt.number(abs(gap))} {'above' if gap > 0 else 'below'} the Census "
+                         f"count ({fmt.number(abs(gap) / census * 100, 0)}%), more than rounding explains; the review does "
+                         "not say what area or date its figure covers.")
         if note:
             sentence += f" How this book reads the review's figure: {note}"
     else:
@@ -192,7 +196,8 @@ def show_locality_districts(page, area: str) -> None:
     from_key = f"chapters/localities/{area}"
     items = "".join(tag("li", link(from_key, f"chapters/districts/{pid}", f"{row['name']} Health and Wellbeing Partnership"))
                     for pid, row in parts.iterrows())
-    show(tag("nav", tag("ul", items), aria_label="Partnerships in this locality", class_="lx-onward"))
+    show(tag("nav", tag("p", "Its partnerships:") + tag("ul", items), aria_label="Partnerships in this locality",
+             class_="lx-onward"))
 
 
 # --- a district: its locality and the chapters its work belongs to --------------------------------
@@ -222,7 +227,7 @@ def show_district_onward(page, area: str) -> None:
     for key, title in district_chapters(ordered):
         if key in in_book:
             items.append(tag("li", link(from_key, key, title)))
-    show(tag("nav", tag("ul", "".join(items)), aria_label="Where to go next", class_="lx-onward"))
+    show(tag("nav", tag("p", "Read on:") + tag("ul", "".join(items)), aria_label="Where to go next", class_="lx-onward"))
 
 
 # --- the home page: every part of the book ---------------------------------------------------------
