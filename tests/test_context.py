@@ -174,3 +174,24 @@ def test_pages_link_onward_and_to_their_record_for_reviewers(tiny_built):
     text = visible_text(locality)
     assert "Test Leader" in text
     assert "2021 Census counted" in text
+
+
+@pytest.mark.parametrize("counts", [(12, 6, 5, 1), (2, 1, 1, 0), (1, 0, 1, 0), (0, 0, 0, 0)])
+def test_health_profile_sentence_agrees_in_number(counts):
+    text = vc.profile_sentence(*counts)
+    assert not re.search(r"\b1 \w+ are\b|\b1 indicator values\b|\b0 ", text), text
+    if counts[0] and counts[3] == 0:
+        assert "none is better" in text
+
+
+def test_chart_titles_start_with_a_capital():
+    import altair as alt
+    import pandas as pd
+
+    from lancs_evidence import charts
+
+    df = pd.DataFrame({"label": ["A"], "value": [1]})
+    out = charts.accessible_figure(alt.Chart(df).mark_bar(), df, title="the frailty programme: output leads",
+                                   description="d", source="s", csv_name="x.csv", table_columns={"label": "Label", "value": "Value"})
+    assert ">The frailty programme: output leads</figcaption>" in out
+    assert "Label%2CValue" in out  # the CSV header uses the table's reader-facing names

@@ -85,6 +85,7 @@ def accessible_figure(
 ) -> str:
     """Return the HTML for one accessible chart. `data` is exactly what the chart plots."""
     table_columns = table_columns or {c: c for c in data.columns}
+    title = title[:1].upper() + title[1:]  # a title is a sentence: it starts with a capital (issue 18)
     chart = (chart.properties(width="container", description=description) if responsive
              else chart.properties(description=description)).configure(**theme_config())
     spec = chart.to_dict()

@@ -316,6 +316,10 @@ class DistrictView(Page):
         self.glue("n_better", fmt.plural(int(counts.get("Better", 0)), "indicator"))
         self.glue("n_similar", fmt.plural(int(counts.get("Similar", 0)), "indicator"))
         self.glue("n_indicators", fmt.plural(len(ft), "indicator value"))
+        from .views_context import profile_sentence  # a sentence that reads well for counts of 0 and 1
+
+        self.glue("profile_sentence", profile_sentence(len(ft), int(counts.get("Worse", 0)), int(counts.get("Similar", 0)),
+                                                       int(counts.get("Better", 0))))
         show(table(rows, ["Indicator", second, "Value", "95% confidence interval", "England", "Compared with England"],
                    f"Public health indicators for the {self.name} partnership's councils against England", safe_cells=True,
                    classes="lx-table lx-profile"))

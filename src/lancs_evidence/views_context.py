@@ -379,3 +379,17 @@ def glue_district_evidence(page) -> None:
     page.glue("evidence_sentence", evidence_sentence(
         "this partnership", int(prof["claims"]), int(prof["outcome"] + prof["impact"]), int(prof["with_baseline"]),
         int(prof["with_target"]), int(prof["with_comparator"])))
+
+
+def profile_sentence(total: int, worse: int, similar: int, better: int) -> str:
+    """The health profile's comparison with England, worded for any counts."""
+    if total == 0:
+        return "No indicator values are available to compare with England."
+
+    def part(n: int, words: str) -> str:
+        if n == 0:
+            return f"none is {words}"
+        return f"{fmt.number(n)} {_verb(n, 'is', 'are')} {words}"
+
+    return (f"Of the {fmt.plural(total, 'indicator value')} shown, {part(worse, 'significantly worse than England')}, "
+            f"{part(similar, 'similar')} and {part(better, 'better')}.")
