@@ -375,6 +375,9 @@ def evidence_sentence(who: str, total: int, outcome_impact: int, with_baseline: 
 def glue_district_evidence(page) -> None:
     from .summaries import evidence_profile
 
+    # the most recent official count of residents (Census 2021), not the older mid-2020 estimate
+    page.glue("census_population", fmt.number(int(page.population()["census2021_usual_residents"].sum())))
+
     prof = evidence_profile(page.outcomes)
     page.glue("evidence_sentence", evidence_sentence(
         "this partnership", int(prof["claims"]), int(prof["outcome"] + prof["impact"]), int(prof["with_baseline"]),
