@@ -394,7 +394,7 @@ class DistrictView(Page):
         figures = self.before_after_charts(self.outcomes) + self.target_only_charts(self.outcomes)
         counts = self.outcomes[(self.outcomes["unit"] == "count") & (self.outcomes["kind"] != "change")]
         if len(counts) >= 2:
-            d = counts.assign(label=counts["statement"].str.slice(0, 60), shown=counts.apply(fmt.row_figure, axis=1))
+            d = counts.assign(label=counts["statement"], shown=counts.apply(fmt.row_figure, axis=1))
             chart = charts.bar(d, "label", "value", x_title="Number (as reported)")
             figures.append(charts.accessible_figure(
                 chart, d[["label", "value", "qualifier", "shown"]],
