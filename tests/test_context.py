@@ -195,3 +195,10 @@ def test_chart_titles_start_with_a_capital():
                                    description="d", source="s", csv_name="x.csv", table_columns={"label": "Label", "value": "Value"})
     assert ">The frailty programme: output leads</figcaption>" in out
     assert "Label%2CValue" in out  # the CSV header uses the table's reader-facing names
+
+
+@pytest.mark.parametrize("counts", [(5, 0, 0, 0, 3), (1, 1, 2, 1, 0), (0, 0, 0, 0, 0)])
+def test_case_study_evidence_sentence_has_no_zero_counts(counts):
+    text = vc.case_evidence_sentence(*counts)
+    assert not re.search(r"(?<![\d,.])0 \w+", text), text
+    assert "1 figures" not in text

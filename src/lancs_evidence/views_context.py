@@ -396,3 +396,18 @@ def profile_sentence(total: int, worse: int, similar: int, better: int) -> str:
 
     return (f"Of the {fmt.plural(total, 'indicator value')} shown, {part(worse, 'significantly worse than England')}, "
             f"{part(similar, 'similar')} and {part(better, 'better')}.")
+
+
+def clause(n: int, verb_one: str, verb_many: str, noun: str = "figure", nouns: str | None = None) -> str:
+    """'none measures a result', '1 figure measures a result', '3 figures measure a result'."""
+    if n == 0:
+        return f"none {verb_one}"
+    return f"{fmt.plural(int(n), noun, nouns)} {verb_one if n == 1 else verb_many}"
+
+
+def case_evidence_sentence(activity_output: int, results: int, context: int, with_comparison: int, noted: int) -> str:
+    return (f"Of the statements of figures, {clause(activity_output, 'counts', 'count')} effort or delivery (activity and "
+            f"output), {clause(results, 'measures', 'measure')} a result, and "
+            f"{clause(context, 'describes', 'describe')} the population rather than the work itself. In all, "
+            f"{clause(with_comparison, 'comes', 'come')} with an earlier value or a comparison, and "
+            f"{clause(noted, 'carries', 'carry')} a caveat in the ledger.")
