@@ -117,3 +117,11 @@ def test_axe_finds_no_violations(site_checks):
 
 def test_nothing_is_requested_from_outside_the_site(site_checks):
     assert site_checks["__blocked__"] == []
+
+
+def test_real_reader_pages_show_no_ids_paths_commands_or_code_names(real_site):
+    """Rule 9 on the real book: every page outside the 'For reviewers' part, and its CSV downloads."""
+    from .test_context import reader_page_problems
+
+    problems = reader_page_problems(real_site.parent.parent)
+    assert not problems, "\n".join(problems[:40])

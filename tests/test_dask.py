@@ -36,6 +36,37 @@ def wait_for(condition, what: str, limit: float = 300.0, poll: float = 0.02):
         time.sleep(poll)
 
 
+# A gate cell in the district template: the page announces it started, naming the worker process that
+# runs it (its kernel's parent), then waits until the test lets it go. Tests wait on that file, never on time.
+WORKER_GATE = '''import os as _os, pathlib as _pl, time as _t
+_gate = _os.environ.get("LX_TEST_GATE")
+if _gate:
+    _pl.Path(_gate, f"started-{area}-{_os.getppid()}").touch()
+    while not _pl.Path(_gate, "go").exists():
+        _t.sleep(0.05)
+'''
+
+
+def gated_project(root: Path, gate: Path) -> dict:
+    tpl = root / "templates" / "district.md"
+    text = tpl.read_text(encoding="utf-8")
+    assert "page.glue_all()\n" in text
+    tpl.write_text(text.replace("page.glue_all()\n", "page.glue_all()\n" + WORKER_GATE, 1), encoding="utf-8")
+    gate.mkdir(exist_ok=True)
+    env = {**os.environ, "LX_TEST_GATE": str(gate)}
+    env.pop("LANCS_EVIDENCE_ROOT", None)
+    return env
+
+
+def first_started(gate: Path, proc: subprocess.Popen) -> tuple[str, int] | list[str]:
+    """(area, worker pid) of the first page that reached the gate, or ["ended"] if the command ended first."""
+    found = sorted(gate.glob("started-*"))
+    if found:
+        area, pid = found[0].name.removeprefix("started-").rsplit("-", 1)
+        return area, int(pid)
+    return ["ended"] if proc.poll() is not None else []
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -158,21 +189,18 @@ def test_a_two_worker_local_cluster_builds_the_same_site_as_the_local_pool(tmp_p
 def test_a_worker_killed_mid_page_loses_and_duplicates_nothing(tmp_path, repo):
     root = make_project(tmp_path / "book", repo, n_areas=3)
     areas = [area_id(i) for i in (1, 2, 3)]
-    env = {**os.environ}
-    env.pop("LANCS_EVIDENCE_ROOT", None)
+    gate = tmp_path / "gate"
+    env = gated_project(root, gate)
     cmd = [*CLI, "--root", str(root), "run", "-q", "--executor", "dask", "-j", "2", *(f"--area={a}" for a in areas)]
     proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     districts = root / "chapters" / "districts"
     try:
-        # papermill's in-progress file is named after the worker process running the page
-        running = wait_for(lambda: proc.poll() is None and sorted(districts.glob(".*.running.ipynb")) or
-                           (proc.poll() is not None and ["ended"]), "a page to start on a worker")
-        assert running != ["ended"], "the run ended before any page started"
-        victim = running[0]
-        pid = int(re.fullmatch(r"\.(.+)\.(\d+)\.running\.ipynb", victim.name).group(2))
-        os.kill(pid, signal.SIGKILL)
-        assert victim.exists()  # the page was still in progress when its worker died
+        started = wait_for(lambda: first_started(gate, proc), "a page to start on a worker")
+        assert started != ["ended"], "the run ended before any page started"
+        _area, pid = started
+        os.kill(pid, signal.SIGKILL)  # the worker dies while its page is held at the gate
+        (gate / "go").touch()  # the other pages, and the retried one, may now finish
         out, err = proc.communicate(timeout=600)
     finally:
         if proc.poll() is None:
@@ -211,15 +239,14 @@ def process_tree(pid: int) -> list[int]:
 @pytest.mark.slow
 def test_ctrl_c_during_a_dask_build_stops_everything_and_publishes_nothing(tmp_path, repo):
     root = make_project(tmp_path / "book", repo, n_areas=2)
-    env = {**os.environ}
-    env.pop("LANCS_EVIDENCE_ROOT", None)
+    gate = tmp_path / "gate"
+    env = gated_project(root, gate)
     proc = subprocess.Popen([*CLI, "--root", str(root), "build", "-q", "--executor", "dask", "-j", "2"], cwd=root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        running = wait_for(lambda: sorted((root / "chapters").rglob(".*.running.ipynb")) or (proc.poll() is not None and ["ended"]),
-                           "a page to start on a worker")
+        running = wait_for(lambda: first_started(gate, proc), "a page to start on a worker")
         assert running != ["ended"], "the build ended before any page started"
-        worker = int(re.fullmatch(r"\.(.+)\.(\d+)\.running\.ipynb", running[0].name).group(2))
+        worker = running[1]
         started = process_tree(proc.pid)
         assert worker in started  # the worker is one of the command's own processes
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does

@@ -85,6 +85,7 @@ def accessible_figure(
 ) -> str:
     """Return the HTML for one accessible chart. `data` is exactly what the chart plots."""
     table_columns = table_columns or {c: c for c in data.columns}
+    title = title[:1].upper() + title[1:]  # a title is a sentence: it starts with a capital (issue 18)
     chart = (chart.properties(width="container", description=description) if responsive
              else chart.properties(description=description)).configure(**theme_config())
     spec = chart.to_dict()
@@ -107,7 +108,8 @@ def accessible_figure(
                          class_="lx-table"), class_="lx-table-wrap", tabindex="0", role="region", aria_label=f"Data for: {title}"),
         class_="lx-chart-data",
     )
-    download = tag("a", "Download the data (CSV)", href=_csv_href(data[cols]), download=csv_name)
+    # the CSV's header uses the same reader-facing column names as the table (rule 9: no code-style names)
+    download = tag("a", "Download the data (CSV)", href=_csv_href(data[cols].rename(columns=table_columns)), download=csv_name)
     return tag(
         "figure",
         tag("figcaption", esc(title), id=f"{fig_id}-title", class_="lx-chart-title")

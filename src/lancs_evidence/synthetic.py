@@ -128,6 +128,10 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
     _write_csv(data / year / "lesson_evidence.csv", "id,lesson,evidence,kind,note".split(","), [
         {"id": "le-01", "lesson": f"lp-eoy-{area_id(1)}-01", "evidence": f"ini-{area_id(1)}-hub", "kind": "initiative",
          "note": "An invented link."}])
+    _write_csv(data / year / "place_roles.csv", "id,source,section,area,group,role,holder,organisation".split(","), [
+        {"id": "role-loc_0-integrated-place-leader", "source": "eoy-review-2024-25", "section": "3. District partnerships",
+         "area": "loc_0", "group": "locality_lead", "role": "Integrated Place Leader", "holder": "Test Leader", "organisation": ""}])
+    _write_csv(data / year / "place_engagement.csv", "id,source,section,kind,name,period,status,summary".split(","), [])
     _write_csv(data / year / "headlines.csv", ["claim", "label"], [
         {"claim": f"eoy-{area_id(1)}-people-supported", "label": "residents helped by the invented hub"}])
     _write_csv(data / "case-studies" / "outcomes.csv", LEDGER_HEADER, [

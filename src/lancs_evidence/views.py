@@ -232,7 +232,16 @@ class Page:
             f"lancs-evidence run --area {area} --force" if area else "lancs-evidence run --force",
         ]
         print(f"receipt: {self.receipt}")
-        show(provenance.box(params=params, inputs=inputs, root=root, template=template, rerun=rerun, receipt_value=self.receipt))
+        # Rule 9: the receipt box is for reviewers. It is glued here and shown in the book's "For reviewers"
+        # part (views_context.write_receipts_page); the reader's page gets a short link to it.
+        from myst_nb import glue
+        from IPython.display import HTML
+
+        from .views_context import page_key, reviewer_link
+
+        box = provenance.box(params=params, inputs=inputs, root=root, template=template, rerun=rerun, receipt_value=self.receipt)
+        glue("provenance_box", HTML(box), display=False)
+        show(reviewer_link(page_key(template, params)))
 
 
 class DistrictView(Page):
@@ -337,6 +346,10 @@ class DistrictView(Page):
         self.glue("n_better", fmt.plural(int(counts.get("Better", 0)), "indicator"))
         self.glue("n_similar", fmt.plural(int(counts.get("Similar", 0)), "indicator"))
         self.glue("n_indicators", fmt.plural(len(ft), "indicator value"))
+        from .views_context import profile_sentence  # a sentence that reads well for counts of 0 and 1
+
+        self.glue("profile_sentence", profile_sentence(len(ft), int(counts.get("Worse", 0)), int(counts.get("Similar", 0)),
+                                                       int(counts.get("Better", 0))))
         show(table(rows, ["Indicator", second, "Value", "95% confidence interval", "England", "Compared with England"],
                    f"Public health indicators for the {self.name} partnership's councils against England", safe_cells=True,
                    classes="lx-table lx-profile"))
@@ -412,7 +425,7 @@ class DistrictView(Page):
         figures = self.before_after_charts(self.outcomes) + self.target_only_charts(self.outcomes)
         counts = self.outcomes[(self.outcomes["unit"] == "count") & (self.outcomes["kind"] != "change")]
         if len(counts) >= 2:
-            d = counts.assign(label=counts["statement"].str.slice(0, 60), shown=counts.apply(fmt.row_figure, axis=1))
+            d = counts.assign(label=counts["statement"], shown=counts.apply(fmt.row_figure, axis=1))
             chart = charts.bar(d, "label", "value", x_title="Number (as reported)")
             figures.append(charts.accessible_figure(
                 chart, d[["label", "value", "qualifier", "shown"]],

@@ -72,7 +72,7 @@ class AboutView(ChapterView):
         top = totals.loc[totals["total"].idxmax()]
         show(charts.accessible_figure(chart, long, title=f"{top['source']} supplies the most figures",
                                       description=charts.describe_extremes(totals, "source", "total", what="Figures per source"),
-                                      source="The evidence ledger (data/*/outcomes.csv)", csv_name="figures-by-source.csv",
+                                      source="The evidence ledger: every figure the five sources state", csv_name="figures-by-source.csv",
                                       table_columns={"source": "Source", "level": "Evidence level", "figures": "Figures"}))
 
     def sources_and_licences(self) -> None:

@@ -1,0 +1,204 @@
+"""The context pages and reader-facing rules: what the book leaves out (rule 7), reader pages that speak
+to readers with receipts kept for reviewers (rule 9), onward links and sentences for zero cases (issue 18)."""
+from __future__ import annotations
+
+import html as _html
+import re
+import urllib.parse
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lancs_evidence import views_context as vc
+from lancs_evidence.pages import Page
+from lancs_evidence.project import Project
+from lancs_evidence.toc import REVIEWERS_CAPTION, build_toc, toc_files, write_toc
+from lancs_evidence.validate import validate
+
+# --- unit tests on hand-built inputs ---------------------------------------------------------------
+
+
+def test_relative_links_between_pages():
+    assert vc.href("chapters/districts/lancaster", "chapters/localities/north") == "../localities/north.html"
+    assert vc.href("chapters/index", "chapters/place") == "place.html"
+    assert vc.href("chapters/index", "chapters/districts/preston") == "districts/preston.html"
+    assert vc.href("chapters/place", "chapters/reviewers/receipts", "receipt-chapters-place") == \
+        "reviewers/receipts.html#receipt-chapters-place"
+
+
+@pytest.mark.parametrize("counts", [(3, 0, 0, 0, 0), (3, 2, 1, 0, 0), (4, 1, 0, 2, 0), (0, 0, 0, 0, 0), (1, 1, 1, 1, 1)])
+def test_evidence_sentence_never_reads_like_template_output(counts):
+    text = vc.evidence_sentence("this partnership", *counts)
+    assert not re.search(r"\b0 \w+", text), text  # no "0 figures ..."
+    assert "1 figures" not in text and "1 describe " not in text, text
+    total, oi, base, target, comp = counts
+    if total and not (base or target or comp):
+        assert "none comes with an earlier value, a target or any other comparison" in text
+    if base and not target:
+        assert "none has a target" in text
+
+
+def test_district_links_follow_its_themes_and_always_reach_the_theme_comparison():
+    chapters = [k for k, _ in vc.district_chapters(["integrated_working", "housing_environment"])]
+    assert chapters[0] == vc.ALL_DISTRICTS_CHAPTER[0]
+    assert "chapters/workstreams/integrated-neighbourhoods" in chapters
+    assert "chapters/priorities/frailty" not in chapters
+    assert [k for k, _ in vc.district_chapters([])] == [vc.ALL_DISTRICTS_CHAPTER[0]]
+
+
+def test_receipts_page_pastes_each_pages_record_under_an_anchor(tmp_path):
+    with_record = tmp_path / "a.md"
+    with_record.write_text("# A page\n\n```{code-cell} python\npage.provenance()\n```\n", encoding="utf-8")
+    without = tmp_path / "b.md"
+    without.write_text("# Plain\n", encoding="utf-8")
+    pages = [Page(key="chapters/districts/x_y", source=with_record, output=tmp_path / "x.ipynb", title="X and Y"),
+             Page(key="chapters/plain", source=without, output=tmp_path / "p.ipynb")]
+    text = vc.receipts_page_text(pages)
+    assert "(receipt-chapters-districts-x-y)=" in text
+    assert "## X and Y" in text
+    assert ":doc: ../districts/x_y.ipynb" in text
+    assert "chapters/plain" not in text and "Plain" not in text  # no record to paste
+    assert vc.anchor_of("chapters/districts/x_y") == "receipt-chapters-districts-x-y"
+
+
+def test_toc_always_holds_the_reviewers_page(tiny):
+    project = Project(tiny)
+    contents = tiny / "chapters" / "_contents.yml"
+    data = yaml.safe_load(contents.read_text(encoding="utf-8"))
+    data["parts"] = [p for p in data["parts"] if p["caption"] != REVIEWERS_CAPTION]
+    contents.write_text(yaml.safe_dump(data), encoding="utf-8")
+    toc = build_toc(project)
+    assert toc["parts"][-1]["caption"] == REVIEWERS_CAPTION
+    assert toc_files(toc).count(vc.RECEIPTS_KEY) == 1
+    write_toc(project)
+    assert (tiny / (vc.RECEIPTS_KEY + ".ipynb")).exists()
+
+
+def test_a_bad_role_row_is_reported_by_file_row_and_column(tiny):
+    path = tiny / "data" / "2024-25" / "place_roles.csv"
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("role-nowhere-lead,eoy-review-2024-25,3. Somewhere,nowhere,locality_lead,Integrated Place Leader,A Person,\n")
+    problems = [str(p) for p in validate(tiny / "data")]
+    assert any("place_roles.csv:3" in p and "area" in p for p in problems), problems
+
+
+def test_an_engagement_row_needs_a_known_status(tiny):
+    path = tiny / "data" / "2024-25" / "place_engagement.csv"
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("eng-x,eoy-review-2024-25,2. Place,joint_meeting,A meeting,,achieved,Something\n")
+    problems = [str(p) for p in validate(tiny / "data")]
+    assert any("place_engagement.csv:2" in p and "status" in p for p in problems), problems
+
+
+# --- the reader-page scan (rule 9), on a built book ------------------------------------------------
+
+SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+LEDGER_ID = re.compile(r"\b(?:eoy|flt|kf|lga|mhe|ini|lp|role|eng|rel)-[a-z0-9_]+-[a-z0-9_-]+\b")
+PATH = re.compile(r"(?:\b[\w.-]+/)+[\w.-]+\.(?:csv|md|ipynb|py|json|ya?ml|xlsx)\b|\b[\w-]+\.(?:csv|ipynb|py|md|yml)\b")
+COMMAND = re.compile(r"\b(?:lancs-evidence|papermill|jupytext|jupyter-book|pip install)\b|\.venv\b|--force\b")
+
+
+def reader_pages(root: Path) -> list[str]:
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    reviewers = {item["file"] for p in toc["parts"] if p["caption"] == REVIEWERS_CAPTION
+                 for item in p["chapters"]}
+    return [k for k in toc_files(toc) if k not in reviewers]
+
+
+def visible_text(page_html: str) -> str:
+    m = re.search(r'<article class="bd-article">(.*)</article>', page_html, re.S)
+    body = m.group(1) if m else page_html
+    body = re.sub(r"<(script|style|svg)\b.*?</\1>", " ", body, flags=re.S)
+    body = re.sub(r"<[^>]+>", " ", body)
+    return re.sub(r"\s+", " ", _html.unescape(body))
+
+
+def csv_headers(page_html: str) -> list[str]:
+    out = []
+    for href in re.findall(r'href="data:text/csv;charset=utf-8,([^"]*)"', page_html):
+        text = urllib.parse.unquote(_html.unescape(href))
+        out.append(text.split("\n", 1)[0])
+    return out
+
+
+def reader_page_problems(root: Path) -> list[str]:
+    problems = []
+    site = root / "_build" / "html"
+    for key in reader_pages(root):
+        page_html = (site / f"{key}.html").read_text(encoding="utf-8")
+        text = visible_text(page_html)
+        for name, pattern in (("code-style name", SNAKE), ("ledger id", LEDGER_ID), ("file path", PATH), ("command", COMMAND)):
+            for m in pattern.finditer(text):
+                problems.append(f"{key}: {name} {m.group(0)!r} in '...{text[max(0, m.start() - 40):m.end() + 40]}...'")
+        for header in csv_headers(page_html):
+            for m in SNAKE.finditer(header):
+                problems.append(f"{key}: CSV header column {m.group(0)!r} ({header})")
+    return problems
+
+
+def test_the_scan_catches_what_it_looks_for():
+    page = ('<article class="bd-article"><p>See eoy-lancaster-health-checks and ci95_lower in data/2024-25/outcomes.csv; '
+            'run lancs-evidence run --force</p><a href="data:text/csv;charset=utf-8,ci95_lower%2CValue%0A1%2C2">x</a></article>')
+    text = visible_text(page)
+    assert LEDGER_ID.search(text) and SNAKE.search(text) and PATH.search(text) and COMMAND.search(text)
+    assert csv_headers(page) == ["ci95_lower,Value"]
+    assert not SNAKE.search(visible_text('<article class="bd-article"><p>Per 1,000 residents, 95% interval</p></article>'))
+
+
+@pytest.mark.slow
+def test_reader_pages_show_no_ids_paths_commands_or_code_names(tiny_built):
+    assert reader_pages(tiny_built), "no reader pages found"
+    problems = reader_page_problems(tiny_built)
+    assert not problems, "\n".join(problems[:40])
+
+
+@pytest.mark.slow
+def test_pages_link_onward_and_to_their_record_for_reviewers(tiny_built):
+    from lancs_evidence.synthetic import area_id
+
+    site = tiny_built / "_build" / "html" / "chapters"
+    locality = (site / "localities" / "loc_0.html").read_text(encoding="utf-8")
+    for i in (1, 2):
+        assert f'href="../districts/{area_id(i)}.html"' in locality
+        district = (site / "districts" / f"{area_id(i)}.html").read_text(encoding="utf-8")
+        assert 'href="../localities/loc_0.html"' in district
+        anchor = vc.anchor_of(f"chapters/districts/{area_id(i)}")
+        assert f'href="../reviewers/receipts.html#{anchor}"' in district
+        assert "lx-provenance" not in district  # the receipt box itself is not on the reader's page
+    receipts = (site / "reviewers" / "receipts.html").read_text(encoding="utf-8")
+    for i in (1, 2):
+        assert f'id="{vc.anchor_of(f"chapters/districts/{area_id(i)}")}"' in receipts
+    assert receipts.count("lx-provenance") >= 3  # the locality and both districts
+    # the locality page names its lead from place_roles.csv and sets a Census count beside the review's
+    text = visible_text(locality)
+    assert "Test Leader" in text
+    assert "2021 Census counted" in text
+
+
+@pytest.mark.parametrize("counts", [(12, 6, 5, 1), (2, 1, 1, 0), (1, 0, 1, 0), (0, 0, 0, 0)])
+def test_health_profile_sentence_agrees_in_number(counts):
+    text = vc.profile_sentence(*counts)
+    assert not re.search(r"\b1 \w+ are\b|\b1 indicator values\b|\b0 ", text), text
+    if counts[0] and counts[3] == 0:
+        assert "none is better" in text
+
+
+def test_chart_titles_start_with_a_capital():
+    import altair as alt
+    import pandas as pd
+
+    from lancs_evidence import charts
+
+    df = pd.DataFrame({"label": ["A"], "value": [1]})
+    out = charts.accessible_figure(alt.Chart(df).mark_bar(), df, title="the frailty programme: output leads",
+                                   description="d", source="s", csv_name="x.csv", table_columns={"label": "Label", "value": "Value"})
+    assert ">The frailty programme: output leads</figcaption>" in out
+    assert "Label%2CValue" in out  # the CSV header uses the table's reader-facing names
+
+
+@pytest.mark.parametrize("counts", [(5, 0, 0, 0, 3), (1, 1, 2, 1, 0), (0, 0, 0, 0, 0)])
+def test_case_study_evidence_sentence_has_no_zero_counts(counts):
+    text = vc.case_evidence_sentence(*counts)
+    assert not re.search(r"(?<![\d,.])0 \w+", text), text
+    assert "1 figures" not in text
