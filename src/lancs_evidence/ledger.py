@@ -55,7 +55,7 @@ _RECORD: dict | None = None  # query (JSON text) -> hash; None when not recordin
 _DEPTH = 0  # > 0 while inside the data layer
 _ROOT: str | None = None
 _HOOKED = False
-WATCHED = ("data", "_build/.work/audit-result.json")
+WATCHED = ("data", "_build/.work/audit-result.json", "_toc.yml", "chapters/_contents.yml")
 
 
 def value_hash(value) -> str:
