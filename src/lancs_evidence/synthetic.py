@@ -16,7 +16,8 @@ from .reference import sha256
 
 COPY_FILES = ("_config.yml", "constraints.txt")
 COPY_DATA = ("sources.csv", "themes.csv", "units.csv", "measures.csv", "datapackage.json", "README.md")
-LEDGER_HEADER = "id,source,section,area,measure,value,value_high,unit,qualifier,period,baseline,baseline_period,target,comparator,evidence_level,initiative,statement,note".split(",")
+LEDGER_HEADER = ("id,source,section,area,measure,value,value_high,unit,qualifier,value_words,period,baseline,baseline_period,target,target_kind,"
+                 "comparator,evidence_level,initiative,statement,note,footprint").split(",")
 
 
 def area_id(i: int) -> str:
@@ -130,7 +131,7 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
         {"claim": f"eoy-{area_id(1)}-people-supported", "label": "residents helped by the invented hub"}])
     _write_csv(data / "case-studies" / "outcomes.csv", LEDGER_HEADER, [
         {"id": "flt-fleetwood-population", "source": "fleetwood-case-study", "section": "Working together", "area": "fleetwood",
-         "measure": "registered_population", "value": 28595, "unit": "count", "evidence_level": "impact",
+         "measure": "registered_population", "value": 28595, "unit": "count", "evidence_level": "context",
          "statement": "Patients registered with the local primary care network"}])
     _write_csv(data / "case-studies" / "initiatives.csv", "id,source,section,area,name,themes,partners,summary".split(","), [
         {"id": "ini-fleetwood-hub", "source": "fleetwood-case-study", "section": "The solution", "area": "fleetwood",
