@@ -89,18 +89,29 @@ class TargetStatus:
     target: float
     unit: str
     polarity: str
+    value_high: float | None = None  # a stated range (70-80%) is judged as a range, never by one end
+    kind: str = "target"  # target, ceiling, or aspiration (an ambition: reached or not yet, never "missed")
 
     @property
     def lower_is_better(self) -> bool:
-        return self.polarity == "lower_better"
+        return self.polarity == "lower_better" or self.kind == "ceiling"
+
+    def _meets(self, v: float) -> bool:
+        return v <= self.target if self.lower_is_better else v >= self.target
 
     @property
     def met(self) -> bool:
-        return self.value <= self.target if self.lower_is_better else self.value >= self.target
+        """Met only when the whole stated range meets it."""
+        return self._meets(self.value) and (self.value_high is None or self._meets(self.value_high))
+
+    @property
+    def partly(self) -> bool:
+        """A range with one end meeting the target and the other not."""
+        return self.value_high is not None and self._meets(self.value) != self._meets(self.value_high)
 
     @property
     def margin(self) -> float:
-        """How far past (positive) or short of (negative) the target, in the measure's unit."""
+        """How far past (positive) or short of (negative) the target, in the measure's unit (the bottom of a range)."""
         return (self.target - self.value) if self.lower_is_better else (self.value - self.target)
 
     def describe(self) -> str:
@@ -109,12 +120,23 @@ class TargetStatus:
         decimals = max(fmt.decimals_of(self.value), fmt.decimals_of(self.target))
         gap = (f"{fmt.number(size, decimals)} percentage points" if self.unit == "percent"
                else fmt.with_unit(size, self.unit, decimals))
-        kind = "ceiling" if self.lower_is_better else "target"
+        if self.kind == "aspiration":
+            if self.met:
+                return f"has reached the aspiration of {target}"
+            return f"has not yet reached the aspiration of {target} ({gap} to go); the source sets no deadline for it"
+        word = "ceiling" if self.lower_is_better else "target"
+        if self.value_high is not None:
+            span = fmt.figure(self.value, self.unit, value_high=self.value_high)
+            if self.met:
+                return f"meets the {word} of {target} across its whole range ({span})"
+            if self.partly:
+                return f"meets the {word} of {target} only at one end of its range ({span})"
+            return f"falls short of the {word} of {target} across its whole range ({span})"
         if self.margin == 0:
-            return f"exactly met the {kind} of {target}"
+            return f"exactly met the {word} of {target}"
         if self.met:
-            return f"met the {kind} of {target}, by {gap}"
-        return f"missed the {kind} of {target}, by {gap}"
+            return f"met the {word} of {target}, by {gap}"
+        return f"missed the {word} of {target}, by {gap}"
 
 
 def target_of(row) -> TargetStatus | None:
@@ -122,7 +144,10 @@ def target_of(row) -> TargetStatus | None:
     value, target = get("value"), get("target")
     if not (_isnum(value) and _isnum(target)):
         return None
-    return TargetStatus(float(value), float(target), get("unit", ""), get("polarity", "neutral") or "neutral")
+    high = get("value_high")
+    kind = get("target_kind", "") or "target"
+    return TargetStatus(float(value), float(target), get("unit", ""), get("polarity", "neutral") or "neutral",
+                        float(high) if _isnum(high) else None, kind if isinstance(kind, str) else "target")
 
 
 def rate(value: float, population: float, per: int = 1000) -> float:
@@ -133,17 +158,27 @@ def rate(value: float, population: float, per: int = 1000) -> float:
 
 
 def rates_for(rows: pd.DataFrame, population: pd.DataFrame, per: int = 1000) -> pd.DataFrame:
-    """Rate per `per` residents for count rows of areas that have a population.
+    """Rate per `per` residents, only where a rate means something.
 
-    `population` has columns area, population, period. Only counts of people or events qualify:
-    money, durations and percentages are not divided by population.
-    """
-    counts = rows[(rows["unit"] == "count") & rows["value"].notna()]
-    merged = counts.merge(population, on="area", how="inner")
+    `population` has columns area, population, population_period (say which count it is, e.g. "Census
+    2021 usual residents"). A row qualifies only when its measure is declared population-level
+    (`rate_base` is `residents` in measures.csv), it is a number (not words), it covers the area it is
+    filed under (no wider `footprint`) and is not context or testimony. The qualifier and range travel:
+    a rate from "over 5,995" is "over" too (columns rate, rate_high, qualifier)."""
+    cols = ["id", "area", "measure", "value", "population", "population_period", "rate", "rate_high", "qualifier", "per"]
+    df = rows.copy()
+    for col, default in (("rate_base", ""), ("footprint", ""), ("value_high", float("nan")), ("qualifier", ""), ("evidence_level", "")):
+        if col not in df:
+            df[col] = default
+    ok = (df["rate_base"].fillna("").eq("residents") & df["value"].notna() & df["footprint"].fillna("").str.strip().eq("")
+          & ~df["evidence_level"].isin(["context", "testimony"]))
+    merged = df[ok].merge(population, on="area", how="inner")
     merged = merged[merged["population"] > 0].copy()
     merged["rate"] = merged["value"] / merged["population"] * per
+    merged["rate_high"] = merged["value_high"] / merged["population"] * per
+    merged["qualifier"] = merged["qualifier"].fillna("")
     merged["per"] = per
-    return merged[["id", "area", "measure", "value", "population", "population_period", "rate", "per"]]
+    return merged[cols]
 
 
 # --- roll-ups ---------------------------------------------------------------------------------
@@ -176,62 +211,124 @@ def dedupe_statements(rows: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFra
     return rows.loc[~rep.duplicated()]
 
 
-def rollup(rows: pd.DataFrame, relations: pd.DataFrame, group_of: dict[str, str], kinds=("partnership",)) -> pd.DataFrame:
-    """Sum additive figures by group (e.g. locality) without double counting or mixing.
+ROLLUP_COLUMNS = ["group", "measure", "unit", "period", "value", "value_high", "qualifier", "figure", "statements", "areas",
+                  "ids", "added", "reason"]
 
-    - only rows whose area kind is in `kinds` (one footprint level, so a district figure and the
-      Place figure containing it are never added together);
-    - statements of the same figure count once;
-    - sums are per measure and unit, and only for counts and money (never percentages, rates or
-      durations), and only where no row in the group is a range or a qualified figure (over, circa...):
-      such sums are flagged as approximate instead of shown as exact.
-    `group_of` maps area id to group id (e.g. partnership -> locality); `rows` must carry `area_kind`.
-    """
-    cols = ["group", "measure", "unit", "total", "statements", "areas", "approximate"]
+_LOWER_BOUND = {"over", "at_least"}
+_UPPER_BOUND = {"up_to", "under"}
+
+
+def add_figures(rows: pd.DataFrame) -> tuple[dict | None, str]:
+    """The sum of like figures with their qualifiers kept, or (None, why it cannot be stated).
+
+    Exact figures and ranges add bound by bound (250-300 and a further 60 is 310-360, never "about 310").
+    Lower bounds ("over", "at least") add to a lower bound: over 50 and 100 is over 150. Upper bounds ("up to",
+    "under") add to an upper bound. "almost" and "about" (circa) only add to figures of their own kind or
+    exact ones. Qualifiers that point different ways, a range with a bound, or a figure given only in words
+    cannot be added: the rows are then shown side by side."""
     if rows.empty:
-        return pd.DataFrame(columns=cols)
-    df = rows[rows["area_kind"].isin(kinds) & rows["unit"].isin(["count", "gbp"]) & rows["value"].notna()]
-    if "kind" in df.columns:
-        df = df[df["kind"] == "level"]  # changes and per-person averages are never added up
-    df = dedupe_statements(df, relations).copy()
-    df["group"] = df["area"].map(group_of)
-    df = df[df["group"].notna()]
+        return None, "nothing to add"
+    if rows["value"].isna().any():
+        return None, "a figure is given only in words"
+    quals = {q for q in rows["qualifier"].fillna("").astype(str) if q}
+    highs = rows["value_high"] if "value_high" in rows else pd.Series(float("nan"), index=rows.index)
+    ranged = bool(highs.notna().any())
+    lo = float(rows["value"].sum())
+    if not quals:
+        hi = float(highs.fillna(rows["value"]).sum())
+        return {"value": lo, "value_high": hi if ranged else None, "qualifier": ""}, ""
+    if quals <= _LOWER_BOUND:
+        return {"value": lo, "value_high": None, "qualifier": "over" if "over" in quals else "at_least"}, ""
+    if ranged:
+        return None, "a range cannot be added to a figure stated with a qualifier"
+    if quals <= _UPPER_BOUND:
+        return {"value": lo, "value_high": None, "qualifier": "up_to" if "up_to" in quals else "under"}, ""
+    if len(quals) == 1 and quals <= {"almost", "circa"}:
+        return {"value": lo, "value_high": None, "qualifier": next(iter(quals))}, ""
+    words = fmt.join_words(sorted(f"'{fmt.QUALIFIER_WORDS.get(q, q)}'" for q in quals))
+    return None, f"qualifiers that point different ways ({words}) cannot be added"
+
+
+def why_not_additive(row) -> str:
+    """'' when a ledger row may enter a sum; otherwise the reason it is shown on its own."""
+    get = row.get if hasattr(row, "get") else (lambda k, d=None: getattr(row, k, d))
+    if not _isnum(get("value")):
+        return "given only in words, so never added"
+    if get("kind", "level") != "level" or not bool(get("additive", False)):
+        return "not a measure that can be added up"
+    foot = get("footprint", "")
+    if isinstance(foot, str) and foot.strip():
+        return f"covers a different footprint ({foot.strip()})"
+    if get("evidence_level", "") in ("context", "testimony"):
+        return "context or a single account, not the work's results"
+    return ""
+
+
+def _rollup(df: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
+    """`df` has a `group` column. Adds like with like within each group; lists everything else."""
     if df.empty:
-        return pd.DataFrame(columns=cols)
-    df["approx"] = df["qualifier"].fillna("").ne("") | df["value_high"].notna()
-    out = (df.groupby(["group", "measure", "unit"], sort=True)
-             .agg(total=("value", "sum"), statements=("id", "count"), areas=("area", "nunique"), approximate=("approx", "any"))
-             .reset_index())
-    return out[cols]
+        return pd.DataFrame(columns=ROLLUP_COLUMNS)
+    df = df.copy()
+    for col, default in (("value_high", float("nan")), ("qualifier", ""), ("period", ""), ("footprint", ""),
+                         ("value_words", ""), ("additive", False), ("kind", "level"), ("evidence_level", "")):
+        if col not in df:
+            df[col] = default
+    df["qualifier"] = df["qualifier"].fillna("")
+    df["period"] = df["period"].fillna("")
+    df["reason"] = df.apply(why_not_additive, axis=1)
+    groups = statement_groups(relations)
+    out = []
+    for (group, measure, unit, period), part in df.groupby(["group", "measure", "unit", "period"], sort=True):
+        # statements the ledger records as (possibly) the same figure count once within a group
+        part = part.loc[~part["id"].map(lambda i: groups.get(i, i)).duplicated()]
+        addable = part[part["reason"] == ""]
+        rest = part[part["reason"] != ""]
+        if len(addable) > 1:
+            total, why = add_figures(addable)
+            if total is not None:
+                out.append({"group": group, "measure": measure, "unit": unit, "period": period, **total,
+                            "figure": fmt.figure(total["value"], unit, total["qualifier"], total["value_high"]),
+                            "statements": len(addable), "areas": int(addable["area"].nunique()), "ids": list(addable["id"]),
+                            "added": True, "reason": ""})
+                addable = addable.iloc[0:0]
+            else:
+                addable = addable.assign(reason=why)
+        for r in pd.concat([addable, rest]).to_dict("records"):
+            out.append({"group": group, "measure": measure, "unit": unit, "period": period, "value": r["value"],
+                        "value_high": r["value_high"], "qualifier": r["qualifier"], "figure": fmt.ledger_figure(r),
+                        "statements": 1, "areas": 1, "ids": [r["id"]], "added": False, "reason": r["reason"]})
+    return pd.DataFrame(out, columns=ROLLUP_COLUMNS)
+
+
+def rollup(rows: pd.DataFrame, relations: pd.DataFrame, group_of: dict[str, str], kinds=("partnership",)) -> pd.DataFrame:
+    """Counts and money by group (e.g. per partnership), adding only like with like.
+
+    A sum combines rows only when: they are at one footprint level (area kind in `kinds`, so a district
+    figure and the Place figure containing it are never added) and none declares a wider footprint; the
+    measure is declared additive in measures.csv (a level, never a share, average, duration or target);
+    they share measure, unit and period; and the ledger does not record them as the same figure. The sum
+    keeps the qualifiers and ranges (`add_figures`). Every other count or money row is listed on its own
+    with the reason (`added` is False, `reason` says why), so the table shows rows side by side rather
+    than a total that means nothing. `rows` must carry `area_kind`."""
+    if rows.empty:
+        return pd.DataFrame(columns=ROLLUP_COLUMNS)
+    df = rows[rows["area_kind"].isin(kinds) & rows["unit"].isin(["count", "gbp"])].copy()
+    df["group"] = df["area"].map(group_of)
+    return _rollup(df[df["group"].notna()], relations)
 
 
 def rollup_by_theme(rows: pd.DataFrame, relations: pd.DataFrame, initiatives: pd.DataFrame,
                     kinds=("partnership",)) -> pd.DataFrame:
-    """Sum additive figures by the themes of the initiatives they belong to, with the same rules as
-    `rollup`: one footprint level, each figure once, one unit per total, counts and money only. A figure
-    of an initiative with two themes counts once under each theme (themes overlap; never add them up)."""
+    """Counts and money by the themes of the initiatives they belong to, with the rules of `rollup`.
+    A figure of an initiative with two themes appears under each theme (themes overlap; never add them up)."""
     themes = initiatives.set_index("id")["themes"].str.split(";") if not initiatives.empty else pd.Series(dtype=object)
     linked = rows[rows["initiative"].isin(themes.index)] if "initiative" in rows else rows.iloc[0:0]
+    linked = linked[linked["area_kind"].isin(kinds) & linked["unit"].isin(["count", "gbp"])]
     if linked.empty:
-        return pd.DataFrame(columns=["group", "measure", "unit", "total", "statements", "areas", "approximate"])
-    exploded = linked.assign(theme=linked["initiative"].map(themes)).explode("theme")
-    exploded = exploded.assign(area_key=exploded["area"], area=exploded["area"] + "|" + exploded["theme"])
-    group_of = dict(zip(exploded["area"], exploded["theme"]))
-    out = rollup(exploded.assign(id=exploded["id"] + "|" + exploded["theme"]), _suffix_relations(relations, exploded), group_of, kinds)
-    return out
-
-
-def _suffix_relations(relations: pd.DataFrame, exploded: pd.DataFrame) -> pd.DataFrame:
-    """Restatement links copied for each theme a figure is counted under."""
-    if relations is None or relations.empty:
-        return relations
-    same = relations[relations["relation"] == "same_measure_as"]
-    recs = []
-    for theme in exploded["theme"].unique():
-        for r in same.to_dict("records"):
-            recs.append({**r, "claim": f"{r['claim']}|{theme}",
-                         "inputs": ";".join(f"{i.strip()}|{theme}" for i in str(r["inputs"]).split(";") if i.strip())})
-    return pd.DataFrame(recs, columns=relations.columns)
+        return pd.DataFrame(columns=ROLLUP_COLUMNS)
+    exploded = linked.assign(group=linked["initiative"].map(themes)).explode("group")
+    exploded["group"] = exploded["group"].str.strip()
+    return _rollup(exploded, relations)
 
 
 def explode_themes(df: pd.DataFrame) -> pd.DataFrame:
@@ -276,7 +373,7 @@ def theme_counts(initiatives: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFram
 
 def evidence_profile(rows: pd.DataFrame) -> dict:
     """Claims by evidence level, and how many have a baseline, a target or a comparator."""
-    levels = ["activity", "output", "outcome", "impact"]
+    levels = ["activity", "output", "outcome", "impact", "context", "testimony"]
     counts = rows["evidence_level"].value_counts() if not rows.empty else pd.Series(dtype=int)
     return {
         "claims": int(len(rows)),

@@ -1,0 +1,167 @@
+"""Fidelity rules (issue 13): every figure means what its source says, wherever it appears.
+
+Each test builds a small table by hand and checks one rule; each fails if the rule is broken (a qualifier
+dropped, unlike figures summed, a vague word turned into a number, a footprint or period lost, a result
+verb resting on an activity row, a rate for a measure that is not population-level)."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from lancs_evidence import fmt
+from lancs_evidence.summaries import (TargetStatus, add_figures, evidence_profile, rates_for, rollup, rollup_by_theme,
+                                      target_of)
+
+NAN = float("nan")
+
+
+def lrow(id, value, unit="count", **kw):
+    """One ledger row as pages see it (measure columns already joined)."""
+    base = {"id": id, "value": value, "unit": unit, "qualifier": "", "value_high": NAN, "value_words": "", "baseline": NAN,
+            "target": NAN, "target_kind": "", "period": "2024/25", "section": "3 > X", "area": "p1", "area_kind": "partnership",
+            "source": "s", "polarity": "higher_better", "comparator": "", "measure": "people_supported", "kind": "level",
+            "additive": True, "rate_base": "residents", "footprint": "", "evidence_level": "output", "note": "",
+            "statement": "People helped", "initiative": ""}
+    base.update(kw)
+    return base
+
+
+NO_RELATIONS = pd.DataFrame(columns=["id", "relation", "claim", "inputs", "note"])
+
+
+# --- rule 1: a qualifier is part of the figure ------------------------------------------------------
+
+@pytest.mark.parametrize("kw, shown", [
+    ({"value": 7000, "qualifier": "over"}, "over 7,000"),
+    ({"value": 400, "qualifier": "circa"}, "about 400"),
+    ({"value": 70000, "unit": "gbp", "qualifier": "up_to"}, "up to £70,000"),
+    ({"value": 3, "unit": "ratio", "qualifier": "almost"}, "almost 3"),
+    ({"value": 250, "value_high": 300}, "250 to 300"),
+    ({"value": 70, "value_high": 80, "unit": "percent"}, "70% to 80%"),
+    ({"value": 5.0, "value_dp": 1, "unit": "weeks"}, "5.0 weeks"),
+])
+def test_ledger_figure_keeps_qualifier_range_and_precision(kw, shown):
+    r = lrow("a", **{"value": kw.pop("value"), **kw})
+    assert fmt.ledger_figure(r) == shown
+
+
+def test_a_range_plus_a_further_figure_is_a_range_never_about():
+    parts = pd.DataFrame([lrow("plt", 250, value_high=300, measure="staff_trained"), lrow("msk", 60, measure="staff_trained")])
+    total, why = add_figures(parts)
+    assert why == "" and (total["value"], total["value_high"]) == (310, 360)
+    out = rollup(parts, NO_RELATIONS, {"p1": "p1"})
+    assert list(out["figure"]) == ["310 to 360"]
+    assert "about" not in out["figure"].iloc[0]
+
+
+@pytest.mark.parametrize("quals, expected", [
+    (["over", ""], "over 150"), (["at_least", ""], "at least 150"), (["over", "at_least"], "over 150"),
+    (["up_to", ""], "up to 150"), (["circa", "circa"], "about 150"), (["almost", ""], "almost 150"),
+])
+def test_sums_keep_the_direction_of_their_qualifiers(quals, expected):
+    parts = pd.DataFrame([lrow("a", 100, qualifier=quals[0]), lrow("b", 50, qualifier=quals[1])])
+    out = rollup(parts, NO_RELATIONS, {"p1": "p1"})
+    assert list(out["figure"]) == [expected]
+
+
+def test_qualifiers_pointing_different_ways_are_listed_not_added():
+    parts = pd.DataFrame([lrow("a", 100, qualifier="over"), lrow("b", 50, qualifier="up_to")])
+    out = rollup(parts, NO_RELATIONS, {"p1": "p1"})
+    assert not out["added"].any() and sorted(out["figure"]) == ["over 100", "up to 50"]
+    assert "cannot be added" in out["reason"].iloc[0]
+
+
+# --- rule 2: roll-ups add only like with like --------------------------------------------------------
+
+def _theme_table(rows):
+    ini = pd.DataFrame({"id": ["i1"], "themes": ["prevention"]})
+    return rollup_by_theme(pd.DataFrame(rows), NO_RELATIONS, ini)
+
+
+def test_enhanced_checks_are_not_added_to_checks_at_one_event():
+    out = _theme_table([
+        lrow("lanc", 169, measure="enhanced_health_checks_completed", period="past 12 months", initiative="i1", area="lancaster"),
+        lrow("fw", 1197, measure="enhanced_health_checks_completed", period="past 12 months", initiative="i1", area="fylde_wyre"),
+        lrow("mela", 40, qualifier="over", measure="health_checks_completed", initiative="i1", area="chorley")])
+    enhanced = out[out["measure"] == "enhanced_health_checks_completed"]
+    assert list(enhanced["value"]) == [1366] and bool(enhanced["added"].iloc[0])
+    mela = out[out["measure"] == "health_checks_completed"]
+    assert list(mela["figure"]) == ["over 40"] and not mela["added"].any()
+
+
+def test_different_periods_are_never_added():
+    out = _theme_table([lrow("a", 10, period="2024/25", initiative="i1"), lrow("b", 5, period="Q3 2024/25", initiative="i1")])
+    assert not out["added"].any() and len(out) == 2
+
+
+def test_a_measure_not_declared_additive_is_never_added():
+    out = _theme_table([lrow("a", 3, measure="organisations_involved", additive=False, initiative="i1", area="x"),
+                        lrow("b", 2, measure="organisations_involved", additive=False, initiative="i1", area="y")])
+    assert not out["added"].any() and set(out["reason"]) == {"not a measure that can be added up"}
+
+
+def test_a_wider_footprint_is_never_added_to_a_district_figure():
+    out = _theme_table([lrow("a", 10, initiative="i1", area="x"),
+                        lrow("b", 500, initiative="i1", area="y", footprint="Lancashire and South Cumbria")])
+    assert not out["added"].any()
+    assert any("Lancashire and South Cumbria" in r for r in out["reason"])
+
+
+def test_possibly_the_same_figure_counts_once():
+    rel = pd.DataFrame([{"id": "r", "relation": "same_measure_as", "claim": "b", "inputs": "a", "note": "possibly one programme"}])
+    rows = pd.DataFrame([lrow("a", 25, initiative="i1", area="x"), lrow("b", 25, initiative="i1", area="y")])
+    out = rollup_by_theme(rows, rel, pd.DataFrame({"id": ["i1"], "themes": ["prevention"]}))
+    assert list(out["value"]) == [25] and list(out["ids"]) == [["a"]]
+
+
+# --- rule 3: no number the source does not give --------------------------------------------------------
+
+def test_vague_words_are_shown_as_words_and_never_summed():
+    vague = lrow("v", NAN, value_words="hundreds of", measure="waiting_list_size")
+    assert fmt.ledger_figure(vague) == "hundreds of (no number given)"
+    assert not any(ch.isdigit() for ch in fmt.ledger_figure(vague))
+    out = rollup(pd.DataFrame([vague, lrow("n", 12, measure="waiting_list_size")]), NO_RELATIONS, {"p1": "p1"})
+    assert not out["added"].any()
+    assert out.loc[out["ids"].map(lambda i: i == ["v"]), "reason"].iloc[0] == "given only in words, so never added"
+
+
+def test_context_and_testimony_are_not_counted_as_outcomes_or_impact():
+    rows = pd.DataFrame([lrow("pop", 28595, evidence_level="context"), lrow("beth", 4, "years", evidence_level="testimony"),
+                         lrow("out", 20, evidence_level="outcome")])
+    prof = evidence_profile(rows)
+    assert (prof["outcome"], prof["impact"], prof["context"], prof["testimony"]) == (1, 0, 1, 1)
+
+
+# --- rule 5: judgements the source supports ----------------------------------------------------------
+
+def test_an_aspiration_is_never_reported_as_missed():
+    t = target_of(lrow("los", 5.0, "weeks", target=4, target_kind="aspiration", polarity="lower_better"))
+    assert "missed" not in t.describe() and "not yet reached the aspiration of 4 weeks" in t.describe()
+    assert "missed" in TargetStatus(5.0, 4, "weeks", "lower_better").describe()  # a real target can be missed
+
+
+def test_a_stated_range_is_judged_as_a_range():
+    t = target_of(lrow("vw", 70, "percent", value_high=80, target=80))
+    assert not t.met and t.partly
+    assert t.describe() == "meets the target of 80% only at one end of its range (70% to 80%)"
+    assert target_of(lrow("ok", 85, "percent", value_high=90, target=80)).met
+
+
+# --- rule 6: rates only where they mean something ----------------------------------------------------
+
+def test_rates_only_for_population_level_measures_with_their_denominator():
+    pop = pd.DataFrame({"area": ["p1"], "population": [100000.0], "population_period": ["Census 2021 usual residents"]})
+    rows = pd.DataFrame([
+        lrow("people", 500, qualifier="over"),
+        lrow("staff", 60, measure="staff_trained", rate_base=""),  # not population-level
+        lrow("wide", 900, footprint="Lancashire and South Cumbria"),  # footprint wider than the area
+        lrow("words", NAN, value_words="hundreds of"),
+        lrow("ctx", 28595, measure="registered_population", evidence_level="context"),
+    ])
+    r = rates_for(rows, pop)
+    assert list(r["id"]) == ["people"]
+    assert r["rate"].iloc[0] == pytest.approx(5.0) and r["qualifier"].iloc[0] == "over"
+    assert r["population_period"].iloc[0] == "Census 2021 usual residents"
+    assert math.isnan(r["rate_high"].iloc[0])
