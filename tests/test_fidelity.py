@@ -109,6 +109,15 @@ def test_a_wider_footprint_is_never_added_to_a_district_figure():
     assert any("Lancashire and South Cumbria" in r for r in out["reason"])
 
 
+def test_rows_sharing_one_declared_footprint_add_to_each_other_only():
+    central = {"footprint": "Central Lancashire", "measure": "staff_trained", "initiative": "i1"}
+    out = _theme_table([lrow("plt", 250, value_high=300, **central), lrow("msk", 60, **central),
+                        lrow("own", 5, measure="staff_trained", initiative="i1")])
+    added = out[out["added"]]
+    assert list(added["figure"]) == ["310 to 360"] and list(added["footprint"]) == ["Central Lancashire"]
+    assert list(out[~out["added"]]["ids"]) == [["own"]]
+
+
 def test_possibly_the_same_figure_counts_once():
     rel = pd.DataFrame([{"id": "r", "relation": "same_measure_as", "claim": "b", "inputs": "a", "note": "possibly one programme"}])
     rows = pd.DataFrame([lrow("a", 25, initiative="i1", area="x"), lrow("b", 25, initiative="i1", area="y")])

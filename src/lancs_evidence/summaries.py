@@ -72,11 +72,24 @@ class Change:
         return text
 
 
+def exact(row) -> bool:
+    """A single stated number: no qualifier, no range, not words. Only exact figures are worked into changes."""
+    get = row.get if hasattr(row, "get") else (lambda k, d=None: getattr(row, k, d))
+    q = get("qualifier", "")
+    return _isnum(get("value")) and not _isnum(get("value_high")) and not (isinstance(q, str) and q.strip())
+
+
+def change_between(after_row, before_row) -> bool:
+    """Whether a change can be stated between two ledger rows without dropping a qualifier or range."""
+    return exact(after_row) and exact(before_row)
+
+
 def change_of(row) -> Change | None:
-    """The change for a ledger row with a baseline, or None."""
+    """The change for a ledger row with a baseline, or None (also when the figure is a bound, a range or
+    words: "over 292" against 205 is not a rise of 87)."""
     get = row.get if hasattr(row, "get") else (lambda k, d=None: getattr(row, k, d))
     before, after = get("baseline"), get("value")
-    if not (_isnum(before) and _isnum(after)):
+    if not (_isnum(before) and _isnum(after)) or not exact(row):
         return None
     dps = [d for d in (get("value_dp", None), get("baseline_dp", None)) if d is not None and not (isinstance(d, float) and math.isnan(d))]
     decimals = int(max(dps)) if dps else None
@@ -211,7 +224,7 @@ def dedupe_statements(rows: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFra
     return rows.loc[~rep.duplicated()]
 
 
-ROLLUP_COLUMNS = ["group", "measure", "unit", "period", "value", "value_high", "qualifier", "figure", "statements", "areas",
+ROLLUP_COLUMNS = ["group", "measure", "unit", "period", "footprint", "value", "value_high", "qualifier", "figure", "statements", "areas",
                   "ids", "added", "reason"]
 
 _LOWER_BOUND = {"over", "at_least"}
@@ -256,9 +269,6 @@ def why_not_additive(row) -> str:
         return "given only in words, so never added"
     if get("kind", "level") != "level" or not bool(get("additive", False)):
         return "not a measure that can be added up"
-    foot = get("footprint", "")
-    if isinstance(foot, str) and foot.strip():
-        return f"covers a different footprint ({foot.strip()})"
     if get("evidence_level", "") in ("context", "testimony"):
         return "context or a single account, not the work's results"
     return ""
@@ -275,10 +285,13 @@ def _rollup(df: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
             df[col] = default
     df["qualifier"] = df["qualifier"].fillna("")
     df["period"] = df["period"].fillna("")
+    df["footprint"] = df["footprint"].fillna("").astype(str).str.strip()
     df["reason"] = df.apply(why_not_additive, axis=1)
     groups = statement_groups(relations)
     out = []
-    for (group, measure, unit, period), part in df.groupby(["group", "measure", "unit", "period"], sort=True):
+    # a declared footprint (wider than, or different from, the area) is part of the key: such rows add only
+    # to rows of exactly that footprint, never to figures for the areas themselves
+    for (group, measure, unit, period, foot), part in df.groupby(["group", "measure", "unit", "period", "footprint"], sort=True):
         # statements the ledger records as (possibly) the same figure count once within a group
         part = part.loc[~part["id"].map(lambda i: groups.get(i, i)).duplicated()]
         addable = part[part["reason"] == ""]
@@ -286,7 +299,7 @@ def _rollup(df: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
         if len(addable) > 1:
             total, why = add_figures(addable)
             if total is not None:
-                out.append({"group": group, "measure": measure, "unit": unit, "period": period, **total,
+                out.append({"group": group, "measure": measure, "unit": unit, "period": period, "footprint": foot, **total,
                             "figure": fmt.figure(total["value"], unit, total["qualifier"], total["value_high"]),
                             "statements": len(addable), "areas": int(addable["area"].nunique()), "ids": list(addable["id"]),
                             "added": True, "reason": ""})
@@ -294,7 +307,9 @@ def _rollup(df: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
             else:
                 addable = addable.assign(reason=why)
         for r in pd.concat([addable, rest]).to_dict("records"):
-            out.append({"group": group, "measure": measure, "unit": unit, "period": period, "value": r["value"],
+            if foot and not r["reason"]:
+                r["reason"] = f"covers a different footprint ({foot})"
+            out.append({"group": group, "measure": measure, "unit": unit, "period": period, "footprint": foot, "value": r["value"],
                         "value_high": r["value_high"], "qualifier": r["qualifier"], "figure": fmt.ledger_figure(r),
                         "statements": 1, "areas": 1, "ids": [r["id"]], "added": False, "reason": r["reason"]})
     return pd.DataFrame(out, columns=ROLLUP_COLUMNS)

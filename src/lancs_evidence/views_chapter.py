@@ -90,11 +90,19 @@ class ChapterView(Page):
     # glue ---------------------------------------------------------------------------------------
     def glue_claim(self, name: str, claim_id: str, part: str = "figure") -> None:
         """Glue one ledger figure for prose. part: figure (with qualifier and unit), value, baseline,
-        target, change (worded change since the baseline), target_status, period."""
+        target, change (worded change since the baseline), target_status, period, footprint, note.
+
+        `value` (the bare number) is refused for a figure the source qualifies, gives as a range or only
+        in words: prose must then use `figure`, which keeps "over", the range or the words."""
+        from .summaries import exact
+
         r = self.claim(claim_id)
         if part == "figure":
-            text = fmt.row_figure(r)
+            text = fmt.ledger_figure(r)
         elif part == "value":
+            if not exact(r):
+                raise ValueError(f"{claim_id} is stated as {fmt.ledger_figure(r)!r}: glue part='figure' so the qualifier, "
+                                 "range or words stay with it")
             text = fmt.number(r["value"])
         elif part == "baseline":
             text = fmt.with_unit(r["baseline"], r["unit"])
@@ -111,9 +119,15 @@ class ChapterView(Page):
                 raise ValueError(f"{claim_id} has no target")
             text = tg.describe()
         elif part == "period":
-            text = r["period"]
+            text = fmt.period_text(r)
+        elif part == "footprint":
+            text = self.footprint(r)
+        elif part == "note":
+            text = r.get("note", "") or "no caveat recorded"
         elif part == "magnitude":  # a stated change without its sign: 'fell 48%' reads as 48%
-            text = fmt.figure(abs(r["value"]), r["unit"], r.get("qualifier", "") or "")
+            high = r.get("value_high")
+            text = fmt.figure(abs(r["value"]), r["unit"], r.get("qualifier", "") or "",
+                              abs(high) if high is not None and not pd.isna(high) else None)
         else:
             raise ValueError(f"unknown part {part!r}")
         self.glue(name, text)
@@ -161,8 +175,11 @@ class ChapterView(Page):
         lis = []
         for cid, label in items:
             r = self.claim(cid)
-            lis.append(tag("li", tag("span", esc(fmt.row_figure(r)), class_="lx-big") + esc(label)))
-            self.record(f"headline:{cid}", {"value": r["value"], "unit": r["unit"]})
+            context = f"{self.footprint(r)}, {fmt.period_text(r).lower() if not r.get('period') else r['period']}"
+            lis.append(tag("li", tag("span", esc(fmt.ledger_figure(r)), class_="lx-big") + esc(label)
+                           + tag("span", esc(f" ({context})"), class_="lx-headline-context")))
+            self.record(f"headline:{cid}", {"value": r["value"], "unit": r["unit"], "footprint": self.footprint(r),
+                                            "period": fmt.period_text(r)})
         show(tag("ul", "".join(lis), class_="lx-headline"))
 
     # charts -------------------------------------------------------------------------------------
@@ -179,12 +196,17 @@ class ChapterView(Page):
         units = rows["unit"].unique()
         if len(units) != 1:
             raise ValueError(f"a bar chart needs one unit, got {list(units)}")
-        d = rows.assign(label=rows[label].astype(str), shown=rows.apply(fmt.row_figure, axis=1))
+        words = rows[rows["value"].isna()]
+        if not words.empty:
+            raise ValueError(f"{', '.join(words['id'])}: given only in words, so it cannot be charted as a number")
+        d = self.with_ledger_context(rows).assign(label=rows[label].astype(str))
+        d["label"] = d["label"] + d["shown"].map(lambda t: f" ({t})")  # the qualifier travels with the bar
         if colour_by_area:
             d["area_name"] = d["area"].map(self.data.areas["name"])
         chart = charts.bar(d, "label", "value", x_title=x_title, colour="area_name" if colour_by_area else None,
                            colour_title="Area" if colour_by_area else None)
-        cols = {"label": "What", "value": "Value", "shown": "As stated"}
+        cols = {"label": "What", "value": "Value", "shown": "As the source states it", "period_shown": "Period",
+                "footprint_shown": "Area covered", "caveat": "Caveat"}
         if colour_by_area:
             cols["area_name"] = "Area"
         src = source or "; ".join(sorted({self.cite(r["source"], r["section"]) for r in rows.to_dict("records")}))
@@ -207,7 +229,8 @@ class ChapterView(Page):
         show(self.evidence_chart(rows, who, src))
 
     def show_theme_rollup(self, source: str | None = None) -> None:
-        """Counts and money the partnerships reported, added up by the themes of their initiatives."""
+        """Counts and money the partnerships reported, by the themes of their initiatives: like figures added,
+        everything else side by side with the reason it is not added (summaries.rollup_by_theme)."""
         from .summaries import rollup_by_theme
 
         o = self.data.outcomes
@@ -218,13 +241,9 @@ class ChapterView(Page):
         if out.empty:
             show(tag("p", esc("No partnership figure is linked to an initiative, so nothing can be added up by theme.")))
             return
-        themes, labels = self.data.themes["label"], self.data.measures["label"]
-        rows = [[themes.get(r["group"], r["group"]), labels.get(r["measure"], r["measure"]),
-                 ("about " if r["approximate"] else "") + fmt.with_unit(r["total"], r["unit"]), str(r["statements"]), str(r["areas"])]
-                for r in out.to_dict("records")]
-        show(table(rows, ["Theme", "Measure", "Total", "Figures added", "Partnerships"],
-                   "Counts and money reported by the partnerships, added up by theme (each figure once; themes overlap, so do not add across them)",
-                   numeric=[2, 3, 4]))
+        show(self.rollup_table(out, "Theme", self.data.themes["label"],
+                               "Counts and money the partnerships reported, by theme: like figures added, others side by side "
+                               "(themes overlap, so never add across them)"))
 
     def theme_table(self, initiatives: pd.DataFrame) -> pd.DataFrame:
         return theme_counts(initiatives, self.data.themes)
