@@ -6,6 +6,7 @@ verb resting on an activity row, a rate for a measure that is not population-lev
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -174,3 +175,66 @@ def test_rates_only_for_population_level_measures_with_their_denominator():
     assert r["rate"].iloc[0] == pytest.approx(5.0) and r["qualifier"].iloc[0] == "over"
     assert r["population_period"].iloc[0] == "Census 2021 usual residents"
     assert math.isnan(r["rate_high"].iloc[0])
+
+
+# --- rule 5: every claim in the prose rests on evidence that can bear its verb -------------------------
+
+def _check(links, tmp_path, texts=None):
+    from lancs_evidence.fidelity import check_claim_evidence
+
+    (tmp_path / "chapters").mkdir(exist_ok=True)
+    (tmp_path / "chapters" / "p.md").write_text("# A page\n", encoding="utf-8")
+    outcomes = pd.DataFrame([
+        {"id": "act", "evidence_level": "activity", "kind": "level", "baseline": NAN},
+        {"id": "out", "evidence_level": "output", "kind": "level", "baseline": NAN},
+        {"id": "outchg", "evidence_level": "output", "kind": "change", "baseline": NAN},
+        {"id": "res", "evidence_level": "outcome", "kind": "level", "baseline": 9.5},
+        {"id": "ctx", "evidence_level": "context", "kind": "level", "baseline": NAN},
+    ])
+    initiatives = pd.DataFrame({"id": ["ini-a"]})
+    lps = pd.DataFrame({"id": ["lp-a"]})
+    sources = pd.DataFrame({"id": ["src"]}).set_index("id", drop=False)
+    cols = ["id", "page", "claim", "verb", "evidence", "kind", "note"]
+    frame = pd.DataFrame([dict(zip(cols, [f"ce-{i:03d}", *r, ""])) for i, r in enumerate(links, 1)], columns=cols)
+    return check_claim_evidence(frame, outcomes, initiatives, lps, sources, tmp_path, texts or {"src": "1. Intro\n2. The Work\n"})
+
+
+@pytest.mark.parametrize("verb", ["achieved", "reduced", "improved"])
+def test_a_result_verb_on_an_activity_row_fails(tmp_path, verb):
+    problems = _check([("chapters/p.md", "it worked", verb, "act", "claim")], tmp_path)
+    assert len(problems) == 1 and problems[0].column == "verb" and "outcome or impact" in problems[0].message
+
+
+def test_a_result_verb_on_an_initiative_or_context_alone_fails_and_on_an_outcome_passes(tmp_path):
+    assert _check([("chapters/p.md", "x", "improved", "ini-a", "initiative")], tmp_path)
+    assert _check([("chapters/p.md", "x", "reduced", "ctx", "claim")], tmp_path)
+    assert _check([("chapters/p.md", "x", "reduced", "res", "claim"), ("chapters/p.md", "x", "reduced", "ini-a", "initiative")],
+                  tmp_path) == []
+
+
+def test_a_change_verb_needs_a_recorded_change_above_activity(tmp_path):
+    assert _check([("chapters/p.md", "x", "rose", "out", "claim")], tmp_path)  # a plain count shows no change
+    assert _check([("chapters/p.md", "x", "rose", "outchg", "claim")], tmp_path) == []
+    assert _check([("chapters/p.md", "x", "fell", "res", "claim")], tmp_path) == []
+
+
+def test_every_reference_must_exist(tmp_path):
+    problems = _check([("chapters/p.md", "a", "delivered", "nope", "claim"),
+                       ("chapters/p.md", "b", "delivered", "ini-zzz", "initiative"),
+                       ("chapters/p.md", "c", "delivered", "lp-zzz", "learning_point"),
+                       ("chapters/p.md", "d", "delivered", "src > 3. Missing heading", "section"),
+                       ("chapters/p.md", "e", "delivered", "nosrc > 2. The Work", "section"),
+                       ("chapters/missing.md", "f", "delivered", "out", "claim")], tmp_path)
+    assert [(p.row, p.column) for p in problems] == [(2, "evidence"), (3, "evidence"), (4, "evidence"), (5, "evidence"),
+                                                      (6, "evidence"), (7, "page")]
+    assert _check([("chapters/p.md", "d", "delivered", "src > 2. The Work", "section"),
+                   ("chapters/p.md", "g", "aims", "ini-a", "initiative")], tmp_path) == []
+
+
+def test_the_books_claim_evidence_table_is_sound():
+    from lancs_evidence.fidelity import load_and_check
+    from lancs_evidence.project import Project
+
+    root = Path(__file__).resolve().parents[1]
+    problems = load_and_check(Project(root))
+    assert problems == [], "\n".join(map(str, problems))

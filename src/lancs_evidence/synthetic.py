@@ -127,6 +127,7 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
     _write_csv(data / year / "lesson_evidence.csv", "id,lesson,evidence,kind,note".split(","), [
         {"id": "le-01", "lesson": f"lp-eoy-{area_id(1)}-01", "evidence": f"ini-{area_id(1)}-hub", "kind": "initiative",
          "note": "An invented link."}])
+    _write_csv(data / "claim_evidence.csv", "id,page,claim,verb,evidence,kind,note".split(","), [])
     _write_csv(data / year / "headlines.csv", ["claim", "label"], [
         {"claim": f"eoy-{area_id(1)}-people-supported", "label": "residents helped by the invented hub"}])
     _write_csv(data / "case-studies" / "outcomes.csv", LEDGER_HEADER, [
