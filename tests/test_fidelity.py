@@ -238,3 +238,60 @@ def test_the_books_claim_evidence_table_is_sound():
     root = Path(__file__).resolve().parents[1]
     problems = load_and_check(Project(root))
     assert problems == [], "\n".join(map(str, problems))
+
+
+# --- rule 8: case studies computed, not only copied -----------------------------------------------------
+
+def test_a_wait_before_and_after_in_different_units_is_a_change_in_one_unit():
+    from lancs_evidence.summaries import derive
+
+    before = lrow("b", 6, "months", value_high=9)
+    after = lrow("a", 2, "weeks")
+    text, lo, hi = derive("change", before, after)
+    assert text == "from 6 to 9 months (about 26 to 39 weeks) to 2 weeks: 24 to 37 weeks shorter (92% to 95% less)"
+    assert lo == pytest.approx(2 - 9 * 52 / 12) and hi == pytest.approx(2 - 6 * 52 / 12)
+
+
+def test_return_on_investment_as_a_ratio_and_counts_as_shares():
+    from lancs_evidence.summaries import derive
+
+    assert derive("ratio", lrow("s", 142838, "gbp"), lrow("i", 25000, "gbp"))[0] == "5.7 to 1"
+    assert derive("share", lrow("p", 20), lrow("w", 100))[0] == "20%"
+    assert derive("share", lrow("p", 20), lrow("w", 80, value_high=100))[0] == "20% to 25%"
+
+
+def test_nothing_is_computed_from_a_bound_or_words():
+    from lancs_evidence.summaries import derive
+
+    text, lo, hi = derive("share", lrow("p", 20), lrow("w", 100, qualifier="over"))
+    assert lo is None and text.startswith("not worked out")
+    assert derive("ratio", lrow("p", NAN, value_words="hundreds of"), lrow("w", 100))[1] is None
+
+
+def test_crosswalk_matches_name_specific_asks_and_initiatives():
+    from lancs_evidence.summaries import crosswalk_matches
+
+    contributions = pd.DataFrame({"id": ["c1", "c2"], "summary": ["Single access points", "School support"],
+                                  "question": ["what_works", "what_works"]})
+    inits = pd.DataFrame({"id": ["i1", "i2"], "name": ["Social prescribing", "Help is Close"], "area": ["chorley", "lancaster"]})
+    areas = pd.DataFrame({"name": ["Chorley", "Lancaster"]}, index=["chorley", "lancaster"])
+    m = pd.DataFrame({"id": ["cw-1", "cw-2"], "contribution": ["c2", "c1"], "initiative": ["i2", "i1"],
+                      "match": ["partial", "close"], "note": ["", ""]})
+    out = crosswalk_matches(m, contributions, inits, areas)
+    assert list(zip(out["ask"], out["initiative_name"], out["area_name"])) == [
+        ("Single access points", "Social prescribing", "Chorley"), ("School support", "Help is Close", "Lancaster")]
+    with pytest.raises(KeyError, match="zzz"):
+        crosswalk_matches(m.assign(initiative=["zzz", "i1"]), contributions, inits, areas)
+
+
+def test_the_books_derived_figures_and_matches_resolve():
+    from lancs_evidence.ledger import Data, read_table
+    from lancs_evidence.summaries import crosswalk_matches, derived_figures
+
+    root = Path(__file__).resolve().parents[1]
+    data = Data(root, "2024-25")
+    d = derived_figures(read_table(root / "data" / "case-studies" / "derived.csv"), data.outcomes)
+    assert d["low"].notna().all(), d[d["low"].isna()][["id", "text"]]
+    m = crosswalk_matches(read_table(root / "data" / "case-studies" / "crosswalk_matches.csv"), data.event_contributions,
+                          data.initiatives, data.areas)
+    assert m["initiative_name"].notna().all() and m["ask"].notna().all()

@@ -397,3 +397,112 @@ def evidence_profile(rows: pd.DataFrame) -> dict:
         "with_target": int(rows["target"].notna().sum()) if not rows.empty else 0,
         "with_comparator": int(rows["comparator"].fillna("").ne("").sum()) if not rows.empty else 0,
     }
+
+
+# --- case studies computed: ratios, changes and shares the sources give the inputs for -----------------
+
+WEEKS_PER = {"weeks": 1.0, "days": 1 / 7, "months": 52 / 12, "years": 52.0}
+
+
+def _bounds(row) -> tuple[float, float] | None:
+    """(low, high) of an exact figure or a stated range; None for a bound ('over'), an estimate or words,
+    which cannot be carried through arithmetic without inventing precision."""
+    get = row.get if hasattr(row, "get") else (lambda k, d=None: getattr(row, k, d))
+    q = get("qualifier", "") or ""
+    if not _isnum(get("value")) or (isinstance(q, str) and q.strip()):
+        return None
+    lo = float(get("value"))
+    hi = float(get("value_high")) if _isnum(get("value_high")) else lo
+    return lo, hi
+
+
+def _span(lo: float, hi: float, unit: str, decimals: int) -> str:
+    lo, hi = round(lo, decimals), round(hi, decimals)
+    return fmt.figure(lo, unit, decimals=decimals) if lo == hi else fmt.figure(lo, unit, value_high=hi, decimals=decimals)
+
+
+def derive(kind: str, first, second) -> tuple[str, float | None, float | None]:
+    """One figure a reader wants, computed from two ledger rows: (text, low, high), or (reason, None, None).
+
+    - `ratio`: first ÷ second, written 'X to 1' (a return on investment from savings and money spent);
+    - `share`: first as a percentage of second (20 of 100 users is 20%);
+    - `change`: from `first` (before) to `second` (after), converted to one unit of time when the two are
+      stated in different ones (6 to 9 months before, 2 weeks after), as a difference and a percentage.
+    Ranges stay ranges; a figure stated with a qualifier is not used."""
+    a, b = _bounds(first), _bounds(second)
+    if a is None or b is None:
+        return "not worked out: an input is a bound, an estimate or words, so the result would be invented", None, None
+    if kind == "ratio":
+        if min(b) <= 0:
+            return "not worked out: the denominator is zero", None, None
+        lo, hi = a[0] / b[1], a[1] / b[0]
+        return _span(lo, hi, "", 1) + " to 1", lo, hi
+    if kind == "share":
+        if min(b) <= 0:
+            return "not worked out: the whole is zero", None, None
+        lo, hi = 100 * a[0] / b[1], 100 * a[1] / b[0]
+        return _span(lo, hi, "percent", 0), lo, hi
+    if kind == "change":
+        ua, ub = first["unit"], second["unit"]
+        if ua != ub:
+            if ua not in WEEKS_PER or ub not in WEEKS_PER:
+                return f"not worked out: {ua} and {ub} cannot be compared", None, None
+            a = (a[0] * WEEKS_PER[ua], a[1] * WEEKS_PER[ua])
+            b = (b[0] * WEEKS_PER[ub], b[1] * WEEKS_PER[ub])
+            unit = "weeks"
+        else:
+            unit = ua
+        # the difference after - before over every combination of the two ranges
+        d_lo, d_hi = b[0] - a[1], b[1] - a[0]
+        if min(a) <= 0:
+            pct = ""
+        else:
+            p_lo, p_hi = 100 * (b[0] - a[1]) / a[1], 100 * (b[1] - a[0]) / a[0]
+            word = "less" if p_hi < 0 else "more" if p_lo > 0 else "change"
+            pct = f" ({_span(min(abs(p_lo), abs(p_hi)), max(abs(p_lo), abs(p_hi)), 'percent', 0)} {word})"
+        size = _span(min(abs(d_lo), abs(d_hi)), max(abs(d_lo), abs(d_hi)), unit, 0)
+        direction = "shorter" if d_hi < 0 and unit in WEEKS_PER else "lower" if d_hi < 0 else "longer" if d_lo > 0 and unit in WEEKS_PER else "higher" if d_lo > 0 else "different"
+        before = _span(a[0], a[1], unit, 0)
+        after = _span(b[0], b[1], unit, 0)
+        if ua != ub:  # say what the source wrote, then the converted figure (months to weeks is approximate)
+            before = (fmt.ledger_figure(first) + f" (about {before})") if ua != unit else before
+            after = (fmt.ledger_figure(second) + f" (about {after})") if ub != unit else after
+        return f"from {before} to {after}: {size} {direction}{pct}", d_lo, d_hi
+    raise ValueError(f"unknown kind {kind!r}: ratio, share or change")
+
+
+def derived_figures(spec: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """`spec` rows (id, source, kind, first, second, label, note) computed against the ledger."""
+    by_id = outcomes.set_index("id")
+    out = []
+    for r in spec.to_dict("records"):
+        missing = [i for i in (r["first"], r["second"]) if i not in by_id.index]
+        if missing:
+            raise KeyError(f"derived figure {r['id']}: no ledger row {', '.join(missing)}")
+        first, second = by_id.loc[r["first"]].to_dict(), by_id.loc[r["second"]].to_dict()
+        text, lo, hi = derive(r["kind"], first, second)
+        out.append({**r, "text": text, "low": lo, "high": hi,
+                    "first_shown": fmt.ledger_figure(first), "second_shown": fmt.ledger_figure(second),
+                    "period": "; ".join(dict.fromkeys(fmt.period_text(x) for x in (first, second)))})
+    return pd.DataFrame(out, columns=[*spec.columns, "text", "low", "high", "first_shown", "second_shown", "period"])
+
+
+def crosswalk_matches(matches: pd.DataFrame, contributions: pd.DataFrame, initiatives: pd.DataFrame,
+                      areas: pd.DataFrame) -> pd.DataFrame:
+    """Specific 2021 asks matched to specific 2024/25 initiatives (data/case-studies/crosswalk_matches.csv),
+    with the ask's words, the initiative's name and area, and how close the match is. Asks with no match
+    are not listed here (the theme cross-walk counts them)."""
+    c = contributions.set_index("id")
+    i = initiatives.drop_duplicates("id").set_index("id")
+    missing = sorted(set(matches["contribution"]) - set(c.index)) + sorted(set(matches["initiative"]) - set(i.index))
+    if missing:
+        raise KeyError(f"cross-walk matches name unknown ids: {', '.join(missing)}")
+    out = matches.assign(
+        ask=matches["contribution"].map(c["summary"]),
+        question=matches["contribution"].map(c["question"]),
+        initiative_name=matches["initiative"].map(i["name"]),
+        area=matches["initiative"].map(i["area"]),
+    )
+    out["area_name"] = out["area"].map(areas["name"]).fillna(out["area"])
+    order = {"close": 0, "partial": 1}
+    return out.sort_values(["contribution", "match", "initiative"], key=lambda s: s.map(order) if s.name == "match" else s)

@@ -128,6 +128,8 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
         {"id": "le-01", "lesson": f"lp-eoy-{area_id(1)}-01", "evidence": f"ini-{area_id(1)}-hub", "kind": "initiative",
          "note": "An invented link."}])
     _write_csv(data / "claim_evidence.csv", "id,page,claim,verb,evidence,kind,note".split(","), [])
+    _write_csv(data / "case-studies" / "derived.csv", "id,source,kind,first,second,label,note".split(","), [])
+    _write_csv(data / "case-studies" / "crosswalk_matches.csv", "id,contribution,initiative,match,note".split(","), [])
     _write_csv(data / year / "headlines.csv", ["claim", "label"], [
         {"claim": f"eoy-{area_id(1)}-people-supported", "label": "residents helped by the invented hub"}])
     _write_csv(data / "case-studies" / "outcomes.csv", LEDGER_HEADER, [

@@ -245,6 +245,60 @@ class ChapterView(Page):
                                "Counts and money the partnerships reported, by theme: like figures added, others side by side "
                                "(themes overlap, so never add across them)"))
 
+    # computed from the case studies ----------------------------------------------------------------
+    def derived(self, source: str | None = None) -> pd.DataFrame:
+        """Ratios, shares and changes computed from two ledger rows each (data/case-studies/derived.csv)."""
+        from .ledger import read_table
+        from .summaries import derived_figures
+
+        path = self.project.data / "case-studies" / "derived.csv"
+        spec = read_table(path) if path.exists() else pd.DataFrame(columns=["id", "source", "kind", "first", "second", "label", "note"])
+        if source:
+            spec = spec[spec["source"] == source]
+        return derived_figures(spec, self.data.outcomes)
+
+    def glue_derived(self, name: str, derived_id: str) -> None:
+        d = self.derived()
+        row = d[d["id"] == derived_id]
+        if row.empty:
+            raise KeyError(f"no derived figure {derived_id!r} in data/case-studies/derived.csv")
+        self.glue(name, row.iloc[0]["text"])
+
+    def show_derived(self, source: str | None = None, caption: str | None = None) -> None:
+        d = self.derived(source)
+        if d.empty:
+            show(tag("p", esc("The source gives no pair of figures from which a ratio, share or change can fairly be worked out.")))
+            return
+        by_id = self.data.outcomes.set_index("id")
+        rows = [[r["label"], r["text"],
+                 f"{by_id.loc[r['first'], 'statement']}: {r['first_shown']}; {by_id.loc[r['second'], 'statement']}: {r['second_shown']}",
+                 r["period"], r["note"]] for r in d.to_dict("records")]
+        self.record(f"derived:{source}", d[["id", "low", "high", "text"]])
+        show(table(rows, ["What is worked out", "Result", "Worked out from (as the source states them)", "Period", "Caveat"],
+                   caption or "Figures worked out from the ones the source gives"))
+
+    def show_crosswalk_matches(self) -> None:
+        """Specific 2021 asks matched to specific initiatives of the review (data/case-studies/crosswalk_matches.csv)."""
+        from .ledger import read_table
+        from .summaries import crosswalk_matches
+
+        path = self.project.data / "case-studies" / "crosswalk_matches.csv"
+        matches = read_table(path) if path.exists() else pd.DataFrame()
+        if matches.empty:
+            show(tag("p", esc("No specific ask from the workshop has been matched to a specific initiative yet.")))
+            return
+        inits = self.initiatives(source=self.review_source)
+        m = crosswalk_matches(matches, self.data.event_contributions, inits, self.data.areas)
+        words = {"close": "Close: does what was asked", "partial": "Partial: part of it, or for one group or place"}
+        questions = {"local_issues": "Local issue", "what_works": "What works", "barriers": "Barrier", "opportunities": "Opportunity"}
+        rows = [[r["ask"], questions.get(r["question"], r["question"]), r["initiative_name"], r["area_name"], words[r["match"]], r["note"]]
+                for r in m.to_dict("records")]
+        self.record("crosswalk_matches", m[["id", "contribution", "initiative", "match"]])
+        self.glue("n_matched_asks", fmt.plural(int(m["contribution"].nunique()), "ask"))
+        self.glue("n_matched_initiatives", fmt.plural(int(m["initiative"].nunique()), "initiative"))
+        show(table(rows, ["Raised at the 2021 workshop", "Kind", "Initiative in the review", "Where", "How close", "Why"],
+                   f"Specific asks from 2021 and the {self.year_label} initiatives that answer them"))
+
     def theme_table(self, initiatives: pd.DataFrame) -> pd.DataFrame:
         return theme_counts(initiatives, self.data.themes)
 
