@@ -295,3 +295,11 @@ def test_the_books_derived_figures_and_matches_resolve():
     m = crosswalk_matches(read_table(root / "data" / "case-studies" / "crosswalk_matches.csv"), data.event_contributions,
                           data.initiatives, data.areas)
     assert m["initiative_name"].notna().all() and m["ask"].notna().all()
+
+
+def test_chart_descriptions_keep_the_qualifier():
+    from lancs_evidence.charts import describe_extremes
+
+    d = pd.DataFrame({"label": ["Visits", "Schools"], "value": [7000.0, 11.0], "shown": ["over 7,000", "11"]})
+    text = describe_extremes(d, "label", "value", shown="shown")
+    assert "Visits at over 7,000" in text and "Schools at 11" in text

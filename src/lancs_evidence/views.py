@@ -447,12 +447,12 @@ class DistrictView(Page):
                                & ~self.outcomes["evidence_level"].isin(["context", "testimony"])]
         if len(counts) >= 2:
             d = self.with_ledger_context(counts).assign(label=counts["statement"].str.slice(0, 60))
-            d["label"] = d["label"] + d["shown"].map(lambda t: f" ({t})")
+            d["label"] = d["label"] + d["shown"].map(lambda t: f" ({t})")  # the qualifier travels with the bar
             chart = charts.bar(d, "label", "value", x_title="Number (each bar labelled with the figure as the source states it)")
             figures.append(charts.accessible_figure(
                 chart, d[["label", "value", "shown", "period_shown", "footprint_shown", "caveat"]],
                 title=f"The counts {self.name} reported, largest first (different things and periods: never add them up)",
-                description=charts.describe_extremes(d, "label", "value", what="Counts reported") +
+                description=charts.describe_extremes(d, "label", "value", what="Counts reported", shown="shown") +
                 " Each label keeps the source's qualifier, such as 'over'.",
                 source=self.cite(self.review_source, "3. District Health and Wellbeing Partnerships"),
                 csv_name=f"counts-{self.area}.csv",

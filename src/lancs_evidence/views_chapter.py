@@ -212,7 +212,7 @@ class ChapterView(Page):
         src = source or "; ".join(sorted({self.cite(r["source"], r["section"]) for r in rows.to_dict("records")}))
         self.record(f"chart:{csv_name}", d[["id", "value"]])
         show(charts.accessible_figure(chart, d[list(cols)], title=title,
-                                      description=charts.describe_extremes(d, "label", "value", unit=units[0], what=x_title),
+                                      description=charts.describe_extremes(d, "label", "value", unit=units[0], what=x_title, shown="shown"),
                                       source=src, csv_name=csv_name, table_columns=cols))
 
     def chart_frame(self, frame: pd.DataFrame, *, label: str, value: str, title: str, x_title: str, source: str,
