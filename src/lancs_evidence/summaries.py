@@ -136,7 +136,7 @@ class TargetStatus:
         if self.kind == "aspiration":
             if self.met:
                 return f"has reached the aspiration of {target}"
-            return f"has not yet reached the aspiration of {target} ({gap} to go); the source sets no deadline for it"
+            return f"has not yet reached the aspiration of {target} ({gap} to go)"
         word = "ceiling" if self.lower_is_better else "target"
         if self.value_high is not None:
             span = fmt.figure(self.value, self.unit, value_high=self.value_high)

@@ -148,7 +148,7 @@ class Page:
                 cells.append(esc(self.area_name(r["area"])))
             cells += [
                 tag("strong", esc(figure)) if level != "testimony" else tag("q", esc(figure)),
-                esc(fmt.footprint_text(r, "" if with_area else self.area_name(r["area"])) or "As the area column"),
+                esc(self.footprint(r)),
                 esc(fmt.period_text(r)),
                 esc(LEVEL_LABELS.get(level, str(level).capitalize())),
                 esc("; ".join(compared)),
@@ -215,7 +215,8 @@ class Page:
             chart = alt.layer(*layers)
             title = f"{r['measure_label']} {ch.describe()}" + (f"; it {tg.describe()}" if tg else "")
             desc = (f"Two bars: {df['when'][0]} at {fmt.with_unit(r['baseline'], r['unit'])} and {df['when'][1]} at "
-                    f"{fmt.row_figure(r)}." + (f" A dashed line marks the target of {fmt.with_unit(tg.target, r['unit'])}." if tg else ""))
+                    f"{fmt.ledger_figure(r)}." + (f" A dashed line marks the {'aspiration' if tg.kind == 'aspiration' else 'target'} of "
+                       f"{fmt.with_unit(tg.target, r['unit'])}." if tg else ""))
             data = df.copy()
             if tg:
                 data["target"] = tg.target
@@ -241,8 +242,9 @@ class Page:
                                "caveat": [r.get("note", "") or ""]})
             bars = charts.bar(df, "what", "value", x_title=f"{r['measure_label']}")
             rule = alt.Chart(df).mark_rule(color="#c0392b", strokeDash=[6, 3], size=2).encode(x="target:Q")
-            title = f"{r['measure_label']}: {fmt.row_figure(r)}, which {tg.describe()}"
-            desc = f"One bar at {fmt.row_figure(r)} with a dashed line at the target of {fmt.with_unit(tg.target, r['unit'])}."
+            title = f"{r['measure_label']}: {fmt.ledger_figure(r)}, which {tg.describe()}"
+            desc = (f"One bar at {fmt.ledger_figure(r)} with a dashed line at the {'aspiration' if tg.kind == 'aspiration' else 'target'} "
+                    f"of {fmt.with_unit(tg.target, r['unit'])}.")
             out.append(charts.accessible_figure(alt.layer(bars, rule), df, title=title, description=desc,
                                                 source=self.cite(r["source"], r["section"]), csv_name=f"{r['id']}-target.csv",
                                                 table_columns={"what": "Figure", "value": "Value", "target": "Target",
@@ -446,7 +448,7 @@ class DistrictView(Page):
         counts = self.outcomes[(self.outcomes["unit"] == "count") & (self.outcomes["kind"] != "change") & self.outcomes["value"].notna()
                                & ~self.outcomes["evidence_level"].isin(["context", "testimony"])]
         if len(counts) >= 2:
-            d = self.with_ledger_context(counts).assign(label=counts["statement"].str.slice(0, 60))
+            d = self.with_ledger_context(counts).assign(label=counts["statement"].map(_short))
             d["label"] = d["label"] + d["shown"].map(lambda t: f" ({t})")  # the qualifier travels with the bar
             chart = charts.bar(d, "label", "value", x_title="Number (each bar labelled with the figure as the source states it)")
             figures.append(charts.accessible_figure(
@@ -518,7 +520,7 @@ class DistrictView(Page):
                 continue
             prev_fig = fmt.ledger_figure({k[:-5]: v for k, v in r.items() if k.endswith("_prev")} | {"unit": r["unit"]})
             ch = Change(float(r["value_prev"]), float(r["value"]), r["unit"], r.get("polarity") or "neutral")
-            rows.append([r["measure_label"], self.data.areas.loc[r["area"], "name"], prev_fig, fmt.row_figure(r), ch.describe()])
+            rows.append([r["measure_label"], self.data.areas.loc[r["area"], "name"], prev_fig, fmt.ledger_figure(r), ch.describe()])
         show(table(rows, ["Measure", "Area", prev_label, self.year_label, "Change"],
                    f"Measures {self.name} reported in both {prev_label} and {self.year_label}", numeric=[2, 3]))
 
@@ -550,6 +552,14 @@ class DistrictView(Page):
 
     def provenance(self) -> None:
         self.provenance_box({"area": self.area, "year": self.year}, self.area, self.template)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """A chart label: the statement cut at a word boundary, with an ellipsis when cut."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _share_change_words(before: float, after: float) -> str:

@@ -175,9 +175,13 @@ class ChapterView(Page):
         lis = []
         for cid, label in items:
             r = self.claim(cid)
-            context = f"{self.footprint(r)}, {fmt.period_text(r).lower() if not r.get('period') else r['period']}"
+            foot = self.footprint(r)
+            period = fmt.period_text(r)
+            context = f"Area covered: {foot[0].lower() + foot[1:] if foot.startswith('Not stated') else foot}. Period: {period}."
+            note = r.get("note", "") or ""
             lis.append(tag("li", tag("span", esc(fmt.ledger_figure(r)), class_="lx-big") + esc(label)
-                           + tag("span", esc(f" ({context})"), class_="lx-headline-context")))
+                           + tag("span", esc(" " + context), class_="lx-headline-context")
+                           + (tag("span", esc(" Caveat: " + note), class_="lx-headline-note") if note else "")))
             self.record(f"headline:{cid}", {"value": r["value"], "unit": r["unit"], "footprint": self.footprint(r),
                                             "period": fmt.period_text(r)})
         show(tag("ul", "".join(lis), class_="lx-headline"))
