@@ -49,7 +49,8 @@ def test_ledger_figure_keeps_qualifier_range_and_precision(kw, shown):
 
 
 def test_a_range_plus_a_further_figure_is_a_range_never_about():
-    parts = pd.DataFrame([lrow("plt", 250, value_high=300, measure="staff_trained"), lrow("msk", 60, measure="staff_trained")])
+    parts = pd.DataFrame([lrow("plt", 250, value_high=300, measure="staff_trained", rate_base=""),
+                          lrow("msk", 60, measure="staff_trained", rate_base="")])
     total, why = add_figures(parts)
     assert why == "" and (total["value"], total["value_high"]) == (310, 360)
     out = rollup(parts, NO_RELATIONS, {"p1": "p1"})
@@ -62,14 +63,14 @@ def test_a_range_plus_a_further_figure_is_a_range_never_about():
     (["up_to", ""], "up to 150"), (["circa", "circa"], "about 150"), (["almost", ""], "almost 150"),
 ])
 def test_sums_keep_the_direction_of_their_qualifiers(quals, expected):
-    parts = pd.DataFrame([lrow("a", 100, qualifier=quals[0]), lrow("b", 50, qualifier=quals[1])])
-    out = rollup(parts, NO_RELATIONS, {"p1": "p1"})
+    parts = pd.DataFrame([lrow("a", 100, qualifier=quals[0]), lrow("b", 50, qualifier=quals[1], area="p2")])
+    out = rollup(parts, NO_RELATIONS, {"p1": "g", "p2": "g"})
     assert list(out["figure"]) == [expected]
 
 
 def test_qualifiers_pointing_different_ways_are_listed_not_added():
-    parts = pd.DataFrame([lrow("a", 100, qualifier="over"), lrow("b", 50, qualifier="up_to")])
-    out = rollup(parts, NO_RELATIONS, {"p1": "p1"})
+    parts = pd.DataFrame([lrow("a", 100, qualifier="over"), lrow("b", 50, qualifier="up_to", area="p2")])
+    out = rollup(parts, NO_RELATIONS, {"p1": "g", "p2": "g"})
     assert not out["added"].any() and sorted(out["figure"]) == ["over 100", "up to 50"]
     assert "cannot be added" in out["reason"].iloc[0]
 
@@ -92,6 +93,13 @@ def test_enhanced_checks_are_not_added_to_checks_at_one_event():
     assert list(mela["figure"]) == ["over 40"] and not mela["added"].any()
 
 
+def test_counts_of_people_from_two_services_in_one_area_are_not_added():
+    out = _theme_table([lrow("repair", 400, qualifier="circa", initiative="i1", area="fw"),
+                        lrow("supper", 30, initiative="i1", area="fw"), lrow("other", 5, initiative="i1", area="x")])
+    assert not out["added"].any() and len(out) == 3
+    assert "same people" in out.loc[out["ids"].map(lambda i: i == ["supper"]), "reason"].iloc[0]
+
+
 def test_different_periods_are_never_added():
     out = _theme_table([lrow("a", 10, period="2024/25", initiative="i1"), lrow("b", 5, period="Q3 2024/25", initiative="i1")])
     assert not out["added"].any() and len(out) == 2
@@ -111,9 +119,9 @@ def test_a_wider_footprint_is_never_added_to_a_district_figure():
 
 
 def test_rows_sharing_one_declared_footprint_add_to_each_other_only():
-    central = {"footprint": "Central Lancashire", "measure": "staff_trained", "initiative": "i1"}
+    central = {"footprint": "Central Lancashire", "measure": "staff_trained", "initiative": "i1", "rate_base": ""}
     out = _theme_table([lrow("plt", 250, value_high=300, **central), lrow("msk", 60, **central),
-                        lrow("own", 5, measure="staff_trained", initiative="i1")])
+                        lrow("own", 5, measure="staff_trained", initiative="i1", rate_base="")])
     added = out[out["added"]]
     assert list(added["figure"]) == ["310 to 360"] and list(added["footprint"]) == ["Central Lancashire"]
     assert list(out[~out["added"]]["ids"]) == [["own"]]

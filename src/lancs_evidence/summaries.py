@@ -296,6 +296,12 @@ def _rollup(df: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
         part = part.loc[~part["id"].map(lambda i: groups.get(i, i)).duplicated()]
         addable = part[part["reason"] == ""]
         rest = part[part["reason"] != ""]
+        counts_people = str(measure).startswith("people_") or (
+            "rate_base" in addable and addable["rate_base"].fillna("").eq("residents").any())
+        if len(addable) > 1 and counts_people and addable["area"].duplicated().any():
+            # two services in one area may reach the same people: never add their counts of people
+            rest = pd.concat([addable.assign(reason="may count the same people twice (two figures for one area)"), rest])
+            addable = addable.iloc[0:0]
         if len(addable) > 1:
             total, why = add_figures(addable)
             if total is not None:
@@ -321,7 +327,8 @@ def rollup(rows: pd.DataFrame, relations: pd.DataFrame, group_of: dict[str, str]
     A sum combines rows only when: they are at one footprint level (area kind in `kinds`, so a district
     figure and the Place figure containing it are never added) and none declares a wider footprint; the
     measure is declared additive in measures.csv (a level, never a share, average, duration or target);
-    they share measure, unit and period; and the ledger does not record them as the same figure. The sum
+    they share measure, unit and period; counts of people come from different areas (two services in one
+    area may reach the same people); and the ledger does not record them as the same figure. The sum
     keeps the qualifiers and ranges (`add_figures`). Every other count or money row is listed on its own
     with the reason (`added` is False, `reason` says why), so the table shows rows side by side rather
     than a total that means nothing. `rows` must carry `area_kind`."""

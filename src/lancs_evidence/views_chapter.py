@@ -293,7 +293,7 @@ class ChapterView(Page):
             return
         inits = self.initiatives(source=self.review_source)
         m = crosswalk_matches(matches, self.data.event_contributions, inits, self.data.areas)
-        words = {"close": "Close: does what was asked", "partial": "Partial: part of it, or for one group or place"}
+        words = {"close": "Close: work of the kind asked for", "partial": "Partial: part of it, or for one group or place"}
         questions = {"local_issues": "Local issue", "what_works": "What works", "barriers": "Barrier", "opportunities": "Opportunity"}
         rows = [[r["ask"], questions.get(r["question"], r["question"]), r["initiative_name"], r["area_name"], words[r["match"]], r["note"]]
                 for r in m.to_dict("records")]
