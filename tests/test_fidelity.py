@@ -167,6 +167,15 @@ def test_a_stated_range_is_judged_as_a_range():
     assert target_of(lrow("ok", 85, "percent", value_high=90, target=80)).met
 
 
+def test_a_change_in_activity_or_output_is_described_but_never_called_an_improvement():
+    from lancs_evidence.summaries import change_of
+
+    beds = lrow("vw", 292, baseline=205, evidence_level="output")
+    assert change_of(beds).describe() == "rose from 205 to 292 (up 42.4%)"
+    assert change_of({**beds, "evidence_level": "outcome"}).describe().endswith("an improvement")
+    assert change_of(lrow("x", 300, baseline=205, qualifier="over", evidence_level="outcome")) is None  # a bound: no change
+
+
 # --- rule 6: rates only where they mean something ----------------------------------------------------
 
 def test_rates_only_for_population_level_measures_with_their_denominator():

@@ -24,6 +24,7 @@ class Change:
     unit: str
     polarity: str
     decimals: int | None = None  # as the figures were written; None infers from the values
+    judged: bool = True  # False for activity or output rows: a change in effort is described, never called an improvement
 
     @property
     def absolute(self) -> float:
@@ -47,7 +48,7 @@ class Change:
     @property
     def assessment(self) -> str:
         """'an improvement', 'a deterioration', or '' when higher is neither better nor worse."""
-        if self.absolute == 0 or self.polarity == "neutral":
+        if self.absolute == 0 or self.polarity == "neutral" or not self.judged:
             return ""
         better = (self.absolute > 0) == (self.polarity == "higher_better")
         return "an improvement" if better else "a deterioration"
@@ -93,7 +94,9 @@ def change_of(row) -> Change | None:
         return None
     dps = [d for d in (get("value_dp", None), get("baseline_dp", None)) if d is not None and not (isinstance(d, float) and math.isnan(d))]
     decimals = int(max(dps)) if dps else None
-    return Change(float(before), float(after), get("unit", ""), get("polarity", "neutral") or "neutral", decimals)
+    level = get("evidence_level", "") or ""
+    judged = level not in ("activity", "output", "context", "testimony")  # only outcomes and impact are judged
+    return Change(float(before), float(after), get("unit", ""), get("polarity", "neutral") or "neutral", decimals, judged)
 
 
 @dataclass(frozen=True)
