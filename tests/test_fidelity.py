@@ -320,3 +320,35 @@ def test_chart_descriptions_keep_the_qualifier():
     d = pd.DataFrame({"label": ["Visits", "Schools"], "value": [7000.0, 11.0], "shown": ["over 7,000", "11"]})
     text = describe_extremes(d, "label", "value", shown="shown")
     assert "Visits at over 7,000" in text and "Schools at 11" in text
+
+
+# --- rule 4: footprint, period and caveat travel with the figure onto pages ---------------------------
+
+def test_a_district_page_shows_each_rows_footprint_period_and_caveat(tiny, monkeypatch):
+    """On a tiny invented project: give one row a wider footprint and a caveat, blank another row's period,
+    and check the district table and its count chart's data carry them (they fail if either is dropped)."""
+    import csv as _csv
+
+    from lancs_evidence.synthetic import area_id
+    from lancs_evidence.views import DistrictView
+
+    path = tiny / "data" / "2024-25" / "outcomes.csv"
+    rows = list(_csv.DictReader(path.open(encoding="utf-8")))
+    aid = area_id(1)
+    for r in rows:
+        if r["id"] == f"eoy-{aid}-people-supported":
+            r["footprint"], r["note"] = "Lancashire and South Cumbria", "Counted across the whole ICB"
+        if r["id"] == f"eoy-{aid}-satisfied":
+            r["period"] = ""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = _csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    monkeypatch.setenv("LANCS_EVIDENCE_ROOT", str(tiny))
+    page = DistrictView(aid)
+    html = page.outcomes_table(page.outcomes, "test")
+    assert "Lancashire and South Cumbria" in html and "Counted across the whole ICB" in html
+    assert "No date given" in html
+    ctx = page.with_ledger_context(page.outcomes).set_index("id")
+    assert ctx.loc[f"eoy-{aid}-people-supported", "shown"].startswith("over ")
+    assert ctx.loc[f"eoy-{aid}-satisfied", "period_shown"] == "No date given"
