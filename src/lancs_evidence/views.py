@@ -204,7 +204,8 @@ class Page:
         for r in rows.to_dict("records"):
             ch = change_of(r)
             tg = target_of(r)
-            df = pd.DataFrame({"when": [f"Before ({r['baseline_period'] or 'baseline'})", f"After ({r['period'] or 'latest'})"],
+            df = pd.DataFrame({"when": [f"Before ({r['baseline_period'] or 'baseline; no date given'})",
+                                        f"After ({r['period'] or 'no date given'})"],
                                "value": [r["baseline"], r["value"]]})
             unit_label = self.data.units.loc[r["unit"], "label"] if r["unit"] in self.data.units.index else r["unit"]
             bars = charts.bar(df, "when", "value", x_title=f"{r['measure_label']} ({unit_label})", sort=list(df["when"]))
