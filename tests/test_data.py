@@ -103,11 +103,12 @@ def test_no_statement_recorded_twice_and_measures_have_one_unit(ledger):
 def test_values_respect_their_units(ledger):
     measures = read_table(DATA / "measures.csv").set_index("id")
     v = pd.to_numeric(ledger["value"])
+    assert (v.isna() == ledger["value_words"].ne("")).all()  # no number only where the source gives only words
     kind = ledger["measure"].map(measures["kind"])
     pct = (ledger["unit"] == "percent") & (kind == "level")
     assert v[pct].between(0, 100).all()
     counts = (ledger["unit"] == "count") & (kind != "change")
-    assert (v[counts] >= 0).all()
+    assert (v[counts].dropna() >= 0).all()
     assert not ledger["value"].str.contains(r"[%£,a-zA-Z]").any()  # qualifiers and symbols never in the value
 
 

@@ -96,6 +96,7 @@ def _ledger():
     ]
     df = pd.DataFrame(rows)
     df["kind"] = "level"
+    df["additive"] = df["unit"].isin(["count", "gbp"])
     rel = pd.DataFrame([{"id": "r1", "relation": "same_measure_as", "claim": "a1-again", "inputs": "a1", "note": ""}])
     return df, rel
 
@@ -104,11 +105,11 @@ def test_rollup_counts_each_figure_once_and_never_mixes_units_or_footprints():
     df, rel = _ledger()
     out = rollup(df, rel, {"p1": "north", "p2": "north", "p3": "east"})
     people = out[(out["group"] == "north") & (out["measure"] == "people_supported")].iloc[0]
-    assert people["total"] == 150  # 100 once (not 200), plus 50; not the Place's 5000
-    assert people["statements"] == 2
-    assert bool(people["approximate"])  # one part was "over 50"
+    assert people["value"] == 150  # 100 once (not 200), plus 50; not the Place's 5000
+    assert people["statements"] == 2 and bool(people["added"])
+    assert people["figure"] == "over 150"  # one part was "over 50": the total is a lower bound, not "about"
     assert set(out["unit"]) == {"count", "gbp"}  # the percentage is not summed
-    assert out[(out["group"] == "east")].iloc[0]["total"] == 30
+    assert out[(out["group"] == "east")].iloc[0]["value"] == 30
 
 
 def test_dedupe_follows_chains_of_restatements():
@@ -126,7 +127,8 @@ def test_theme_counts_and_evidence_profile():
     df = pd.DataFrame([row("a", 1, evidence_level="output", baseline=0.5), row("b", 1, evidence_level="outcome", target=2),
                        row("c", 1, evidence_level="output", comparator="England")])
     prof = evidence_profile(df)
-    assert prof == {"claims": 3, "activity": 0, "output": 2, "outcome": 1, "impact": 0, "with_baseline": 1, "with_target": 1, "with_comparator": 1}
+    assert prof == {"claims": 3, "activity": 0, "output": 2, "outcome": 1, "impact": 0, "context": 0, "testimony": 0,
+                    "with_baseline": 1, "with_target": 1, "with_comparator": 1}
 
 
 # --- audit -----------------------------------------------------------------------------------------
@@ -271,9 +273,10 @@ def test_rollup_by_theme_counts_restated_figures_once_per_theme():
     df["initiative"] = ["i1", "i1", "i2", "i3", "i1", "i1", "i1"]
     ini = pd.DataFrame({"id": ["i1", "i2", "i3"], "themes": ["housing_environment;carers", "carers", "workforce"]})
     out = rollup_by_theme(df, rel, ini).set_index(["group", "measure"])
-    assert out.loc[("carers", "people_supported"), "total"] == 150  # 100 (stated twice, counted once) + 50
-    assert out.loc[("housing_environment", "people_supported"), "total"] == 100
-    assert out.loc[("workforce", "people_supported"), "total"] == 30
+    assert out.loc[("carers", "people_supported"), "value"] == 150  # 100 (stated twice, counted once) + 50
+    assert out.loc[("carers", "people_supported"), "figure"] == "over 150"
+    assert out.loc[("housing_environment", "people_supported"), "value"] == 100
+    assert out.loc[("workforce", "people_supported"), "value"] == 30
     assert out.loc[("carers", "funding_allocated"), "unit"] == "gbp"
     assert len(out[out.index.get_level_values("measure") == "share"]) == 0  # a percentage is never summed
 

@@ -44,19 +44,27 @@ def theme_config() -> dict:
     }
 
 
-def describe_extremes(data: pd.DataFrame, label: str, value: str, unit: str = "count", what: str = "") -> str:
-    """'Highest: A (1,200). Lowest: B (3).' computed from the data (ties listed together)."""
+def describe_extremes(data: pd.DataFrame, label: str, value: str, unit: str = "count", what: str = "",
+                      shown: str | None = None) -> str:
+    """'Highest: A (1,200). Lowest: B (3).' computed from the data (ties listed together).
+
+    `shown` names a column holding each value as the source states it (fmt.ledger_figure), so a
+    qualifier such as "over" stays in the description."""
     d = data.dropna(subset=[value])
     if d.empty:
         return "The chart has no values."
     hi, lo = d[value].max(), d[value].min()
     hi_labels = fmt.join_words([str(x) for x in d.loc[d[value] == hi, label]])
     lo_labels = fmt.join_words([str(x) for x in d.loc[d[value] == lo, label]])
+
+    def as_text(v):
+        return str(d.loc[d[value] == v, shown].iloc[0]) if shown else fmt.with_unit(v, unit)
+
     prefix = f"{what}: " if what else ""
     if len(d) == 1:
-        return f"{prefix}one value, {hi_labels} at {fmt.with_unit(hi, unit)}."
-    return (f"{prefix}highest is {hi_labels} at {fmt.with_unit(hi, unit)}; "
-            f"lowest is {lo_labels} at {fmt.with_unit(lo, unit)}.")
+        return f"{prefix}one value, {hi_labels} at {as_text(hi)}."
+    return (f"{prefix}highest is {hi_labels} at {as_text(hi)}; "
+            f"lowest is {lo_labels} at {as_text(lo)}.")
 
 
 def _csv_href(data: pd.DataFrame) -> str:

@@ -87,12 +87,43 @@ def _dp(get, col):
         return None
 
 
-def row_figure(row) -> str:
-    get = row.get if hasattr(row, "get") else (lambda k, d=None: getattr(row, k, d))
+def _getter(row):
+    return row.get if hasattr(row, "get") else (lambda k, d=None: getattr(row, k, d))
+
+
+def _blank(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or (isinstance(x, str) and not x.strip())
+
+
+def ledger_figure(row) -> str:
+    """A ledger figure as text: THE one way the book writes a ledger row's figure, everywhere (cards,
+    tables, chart labels and descriptions, roll-ups, summaries, CSV downloads).
+
+    Keeps the source's qualifier ("over 7,000"), its range ("250 to 300"), its precision, and, for a
+    figure the source never puts a number on, its words ("hundreds of", with no number)."""
+    get = _getter(row)
+    words = get("value_words", "")
+    if not _blank(words) and _blank(get("value")):
+        return f"{str(words).strip()} (no number given)"
     dp = _dp(get, "value")
     if dp is not None:
         dp = max(dp, _dp(get, "value_high") or 0)
     return figure(get("value"), get("unit", ""), get("qualifier", "") or "", get("value_high"), dp)
+
+
+row_figure = ledger_figure  # older name, same function
+
+
+def period_text(row) -> str:
+    """The period a figure covers as the source gives it, or a plain statement that it gives none."""
+    period = _getter(row)("period", "")
+    return "No date given" if _blank(period) else str(period).strip()
+
+
+def footprint_text(row, area_name: str = "") -> str:
+    """The footprint a figure covers: the row's declared footprint when it differs from its area, else the area."""
+    foot = _getter(row)("footprint", "")
+    return area_name if _blank(foot) else str(foot).strip()
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:

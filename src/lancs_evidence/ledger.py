@@ -296,7 +296,8 @@ class Data:
     def outcomes(self) -> pd.DataFrame:
         """All ledger rows (the year's review and the case studies), with measure labels and polarity."""
         df = _numeric(self._concat("outcomes.csv"), NUMERIC)
-        m = self.measures[["label", "polarity", "kind", "rate_base"]].rename(columns={"label": "measure_label"})
+        m = self.measures[["label", "polarity", "kind", "additive", "rate_base"]].rename(columns={"label": "measure_label"})
+        m = m.assign(additive=m["additive"].str.lower().eq("true"))
         df = df.join(m, on="measure")
         df["has_baseline"] = df["baseline"].notna()
         df["has_target"] = df["target"].notna()

@@ -24,6 +24,7 @@ class Change:
     unit: str
     polarity: str
     decimals: int | None = None  # as the figures were written; None infers from the values
+    judged: bool = True  # False for activity or output rows: a change in effort is described, never called an improvement
 
     @property
     def absolute(self) -> float:
@@ -47,7 +48,7 @@ class Change:
     @property
     def assessment(self) -> str:
         """'an improvement', 'a deterioration', or '' when higher is neither better nor worse."""
-        if self.absolute == 0 or self.polarity == "neutral":
+        if self.absolute == 0 or self.polarity == "neutral" or not self.judged:
             return ""
         better = (self.absolute > 0) == (self.polarity == "higher_better")
         return "an improvement" if better else "a deterioration"
@@ -72,15 +73,30 @@ class Change:
         return text
 
 
+def exact(row) -> bool:
+    """A single stated number: no qualifier, no range, not words. Only exact figures are worked into changes."""
+    get = row.get if hasattr(row, "get") else (lambda k, d=None: getattr(row, k, d))
+    q = get("qualifier", "")
+    return _isnum(get("value")) and not _isnum(get("value_high")) and not (isinstance(q, str) and q.strip())
+
+
+def change_between(after_row, before_row) -> bool:
+    """Whether a change can be stated between two ledger rows without dropping a qualifier or range."""
+    return exact(after_row) and exact(before_row)
+
+
 def change_of(row) -> Change | None:
-    """The change for a ledger row with a baseline, or None."""
+    """The change for a ledger row with a baseline, or None (also when the figure is a bound, a range or
+    words: "over 292" against 205 is not a rise of 87)."""
     get = row.get if hasattr(row, "get") else (lambda k, d=None: getattr(row, k, d))
     before, after = get("baseline"), get("value")
-    if not (_isnum(before) and _isnum(after)):
+    if not (_isnum(before) and _isnum(after)) or not exact(row):
         return None
     dps = [d for d in (get("value_dp", None), get("baseline_dp", None)) if d is not None and not (isinstance(d, float) and math.isnan(d))]
     decimals = int(max(dps)) if dps else None
-    return Change(float(before), float(after), get("unit", ""), get("polarity", "neutral") or "neutral", decimals)
+    level = get("evidence_level", "") or ""
+    judged = level not in ("activity", "output", "context", "testimony")  # only outcomes and impact are judged
+    return Change(float(before), float(after), get("unit", ""), get("polarity", "neutral") or "neutral", decimals, judged)
 
 
 @dataclass(frozen=True)
@@ -89,18 +105,29 @@ class TargetStatus:
     target: float
     unit: str
     polarity: str
+    value_high: float | None = None  # a stated range (70-80%) is judged as a range, never by one end
+    kind: str = "target"  # target, ceiling, or aspiration (an ambition: reached or not yet, never "missed")
 
     @property
     def lower_is_better(self) -> bool:
-        return self.polarity == "lower_better"
+        return self.polarity == "lower_better" or self.kind == "ceiling"
+
+    def _meets(self, v: float) -> bool:
+        return v <= self.target if self.lower_is_better else v >= self.target
 
     @property
     def met(self) -> bool:
-        return self.value <= self.target if self.lower_is_better else self.value >= self.target
+        """Met only when the whole stated range meets it."""
+        return self._meets(self.value) and (self.value_high is None or self._meets(self.value_high))
+
+    @property
+    def partly(self) -> bool:
+        """A range with one end meeting the target and the other not."""
+        return self.value_high is not None and self._meets(self.value) != self._meets(self.value_high)
 
     @property
     def margin(self) -> float:
-        """How far past (positive) or short of (negative) the target, in the measure's unit."""
+        """How far past (positive) or short of (negative) the target, in the measure's unit (the bottom of a range)."""
         return (self.target - self.value) if self.lower_is_better else (self.value - self.target)
 
     def describe(self) -> str:
@@ -109,12 +136,23 @@ class TargetStatus:
         decimals = max(fmt.decimals_of(self.value), fmt.decimals_of(self.target))
         gap = (f"{fmt.number(size, decimals)} percentage points" if self.unit == "percent"
                else fmt.with_unit(size, self.unit, decimals))
-        kind = "ceiling" if self.lower_is_better else "target"
+        if self.kind == "aspiration":
+            if self.met:
+                return f"has reached the aspiration of {target}"
+            return f"has not yet reached the aspiration of {target} ({gap} to go)"
+        word = "ceiling" if self.lower_is_better else "target"
+        if self.value_high is not None:
+            span = fmt.figure(self.value, self.unit, value_high=self.value_high)
+            if self.met:
+                return f"meets the {word} of {target} across its whole range ({span})"
+            if self.partly:
+                return f"meets the {word} of {target} only at one end of its range ({span})"
+            return f"falls short of the {word} of {target} across its whole range ({span})"
         if self.margin == 0:
-            return f"exactly met the {kind} of {target}"
+            return f"exactly met the {word} of {target}"
         if self.met:
-            return f"met the {kind} of {target}, by {gap}"
-        return f"missed the {kind} of {target}, by {gap}"
+            return f"met the {word} of {target}, by {gap}"
+        return f"missed the {word} of {target}, by {gap}"
 
 
 def target_of(row) -> TargetStatus | None:
@@ -122,7 +160,10 @@ def target_of(row) -> TargetStatus | None:
     value, target = get("value"), get("target")
     if not (_isnum(value) and _isnum(target)):
         return None
-    return TargetStatus(float(value), float(target), get("unit", ""), get("polarity", "neutral") or "neutral")
+    high = get("value_high")
+    kind = get("target_kind", "") or "target"
+    return TargetStatus(float(value), float(target), get("unit", ""), get("polarity", "neutral") or "neutral",
+                        float(high) if _isnum(high) else None, kind if isinstance(kind, str) else "target")
 
 
 def rate(value: float, population: float, per: int = 1000) -> float:
@@ -133,17 +174,27 @@ def rate(value: float, population: float, per: int = 1000) -> float:
 
 
 def rates_for(rows: pd.DataFrame, population: pd.DataFrame, per: int = 1000) -> pd.DataFrame:
-    """Rate per `per` residents for count rows of areas that have a population.
+    """Rate per `per` residents, only where a rate means something.
 
-    `population` has columns area, population, period. Only counts of people or events qualify:
-    money, durations and percentages are not divided by population.
-    """
-    counts = rows[(rows["unit"] == "count") & rows["value"].notna()]
-    merged = counts.merge(population, on="area", how="inner")
+    `population` has columns area, population, population_period (say which count it is, e.g. "Census
+    2021 usual residents"). A row qualifies only when its measure is declared population-level
+    (`rate_base` is `residents` in measures.csv), it is a number (not words), it covers the area it is
+    filed under (no wider `footprint`) and is not context or testimony. The qualifier and range travel:
+    a rate from "over 5,995" is "over" too (columns rate, rate_high, qualifier)."""
+    cols = ["id", "area", "measure", "value", "population", "population_period", "rate", "rate_high", "qualifier", "per"]
+    df = rows.copy()
+    for col, default in (("rate_base", ""), ("footprint", ""), ("value_high", float("nan")), ("qualifier", ""), ("evidence_level", "")):
+        if col not in df:
+            df[col] = default
+    ok = (df["rate_base"].fillna("").eq("residents") & df["value"].notna() & df["footprint"].fillna("").str.strip().eq("")
+          & ~df["evidence_level"].isin(["context", "testimony"]))
+    merged = df[ok].merge(population, on="area", how="inner")
     merged = merged[merged["population"] > 0].copy()
     merged["rate"] = merged["value"] / merged["population"] * per
+    merged["rate_high"] = merged["value_high"] / merged["population"] * per
+    merged["qualifier"] = merged["qualifier"].fillna("")
     merged["per"] = per
-    return merged[["id", "area", "measure", "value", "population", "population_period", "rate", "per"]]
+    return merged[cols]
 
 
 # --- roll-ups ---------------------------------------------------------------------------------
@@ -176,62 +227,133 @@ def dedupe_statements(rows: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFra
     return rows.loc[~rep.duplicated()]
 
 
-def rollup(rows: pd.DataFrame, relations: pd.DataFrame, group_of: dict[str, str], kinds=("partnership",)) -> pd.DataFrame:
-    """Sum additive figures by group (e.g. locality) without double counting or mixing.
+ROLLUP_COLUMNS = ["group", "measure", "unit", "period", "footprint", "value", "value_high", "qualifier", "figure", "statements", "areas",
+                  "ids", "added", "reason"]
 
-    - only rows whose area kind is in `kinds` (one footprint level, so a district figure and the
-      Place figure containing it are never added together);
-    - statements of the same figure count once;
-    - sums are per measure and unit, and only for counts and money (never percentages, rates or
-      durations), and only where no row in the group is a range or a qualified figure (over, circa...):
-      such sums are flagged as approximate instead of shown as exact.
-    `group_of` maps area id to group id (e.g. partnership -> locality); `rows` must carry `area_kind`.
-    """
-    cols = ["group", "measure", "unit", "total", "statements", "areas", "approximate"]
+_LOWER_BOUND = {"over", "at_least"}
+_UPPER_BOUND = {"up_to", "under"}
+
+
+def add_figures(rows: pd.DataFrame) -> tuple[dict | None, str]:
+    """The sum of like figures with their qualifiers kept, or (None, why it cannot be stated).
+
+    Exact figures and ranges add bound by bound (250-300 and a further 60 is 310-360, never "about 310").
+    Lower bounds ("over", "at least") add to a lower bound: over 50 and 100 is over 150. Upper bounds ("up to",
+    "under") add to an upper bound. "almost" and "about" (circa) only add to figures of their own kind or
+    exact ones. Qualifiers that point different ways, a range with a bound, or a figure given only in words
+    cannot be added: the rows are then shown side by side."""
     if rows.empty:
-        return pd.DataFrame(columns=cols)
-    df = rows[rows["area_kind"].isin(kinds) & rows["unit"].isin(["count", "gbp"]) & rows["value"].notna()]
-    if "kind" in df.columns:
-        df = df[df["kind"] == "level"]  # changes and per-person averages are never added up
-    df = dedupe_statements(df, relations).copy()
-    df["group"] = df["area"].map(group_of)
-    df = df[df["group"].notna()]
+        return None, "nothing to add"
+    if rows["value"].isna().any():
+        return None, "a figure is given only in words"
+    quals = {q for q in rows["qualifier"].fillna("").astype(str) if q}
+    highs = rows["value_high"] if "value_high" in rows else pd.Series(float("nan"), index=rows.index)
+    ranged = bool(highs.notna().any())
+    lo = float(rows["value"].sum())
+    if not quals:
+        hi = float(highs.fillna(rows["value"]).sum())
+        return {"value": lo, "value_high": hi if ranged else None, "qualifier": ""}, ""
+    if quals <= _LOWER_BOUND:
+        return {"value": lo, "value_high": None, "qualifier": "over" if "over" in quals else "at_least"}, ""
+    if ranged:
+        return None, "a range cannot be added to a figure stated with a qualifier"
+    if quals <= _UPPER_BOUND:
+        return {"value": lo, "value_high": None, "qualifier": "up_to" if "up_to" in quals else "under"}, ""
+    if len(quals) == 1 and quals <= {"almost", "circa"}:
+        return {"value": lo, "value_high": None, "qualifier": next(iter(quals))}, ""
+    words = fmt.join_words(sorted(f"'{fmt.QUALIFIER_WORDS.get(q, q)}'" for q in quals))
+    return None, f"qualifiers that point different ways ({words}) cannot be added"
+
+
+def why_not_additive(row) -> str:
+    """'' when a ledger row may enter a sum; otherwise the reason it is shown on its own."""
+    get = row.get if hasattr(row, "get") else (lambda k, d=None: getattr(row, k, d))
+    if not _isnum(get("value")):
+        return "given only in words, so never added"
+    if get("kind", "level") != "level" or not bool(get("additive", False)):
+        return "not a measure that can be added up"
+    if get("evidence_level", "") in ("context", "testimony"):
+        return "context or a single account, not the work's results"
+    return ""
+
+
+def _rollup(df: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
+    """`df` has a `group` column. Adds like with like within each group; lists everything else."""
     if df.empty:
-        return pd.DataFrame(columns=cols)
-    df["approx"] = df["qualifier"].fillna("").ne("") | df["value_high"].notna()
-    out = (df.groupby(["group", "measure", "unit"], sort=True)
-             .agg(total=("value", "sum"), statements=("id", "count"), areas=("area", "nunique"), approximate=("approx", "any"))
-             .reset_index())
-    return out[cols]
+        return pd.DataFrame(columns=ROLLUP_COLUMNS)
+    df = df.copy()
+    for col, default in (("value_high", float("nan")), ("qualifier", ""), ("period", ""), ("footprint", ""),
+                         ("value_words", ""), ("additive", False), ("kind", "level"), ("evidence_level", "")):
+        if col not in df:
+            df[col] = default
+    df["qualifier"] = df["qualifier"].fillna("")
+    df["period"] = df["period"].fillna("")
+    df["footprint"] = df["footprint"].fillna("").astype(str).str.strip()
+    df["reason"] = df.apply(why_not_additive, axis=1)
+    groups = statement_groups(relations)
+    out = []
+    # a declared footprint (wider than, or different from, the area) is part of the key: such rows add only
+    # to rows of exactly that footprint, never to figures for the areas themselves
+    for (group, measure, unit, period, foot), part in df.groupby(["group", "measure", "unit", "period", "footprint"], sort=True):
+        # statements the ledger records as (possibly) the same figure count once within a group
+        part = part.loc[~part["id"].map(lambda i: groups.get(i, i)).duplicated()]
+        addable = part[part["reason"] == ""]
+        rest = part[part["reason"] != ""]
+        counts_people = str(measure).startswith("people_") or (
+            "rate_base" in addable and addable["rate_base"].fillna("").eq("residents").any())
+        if len(addable) > 1 and counts_people and addable["area"].duplicated().any():
+            # two services in one area may reach the same people: never add their counts of people
+            rest = pd.concat([addable.assign(reason="may count the same people twice (two figures for one area)"), rest])
+            addable = addable.iloc[0:0]
+        if len(addable) > 1:
+            total, why = add_figures(addable)
+            if total is not None:
+                out.append({"group": group, "measure": measure, "unit": unit, "period": period, "footprint": foot, **total,
+                            "figure": fmt.figure(total["value"], unit, total["qualifier"], total["value_high"]),
+                            "statements": len(addable), "areas": int(addable["area"].nunique()), "ids": list(addable["id"]),
+                            "added": True, "reason": ""})
+                addable = addable.iloc[0:0]
+            else:
+                addable = addable.assign(reason=why)
+        for r in pd.concat([addable, rest]).to_dict("records"):
+            if foot and not r["reason"]:
+                r["reason"] = f"covers a different footprint ({foot})"
+            out.append({"group": group, "measure": measure, "unit": unit, "period": period, "footprint": foot, "value": r["value"],
+                        "value_high": r["value_high"], "qualifier": r["qualifier"], "figure": fmt.ledger_figure(r),
+                        "statements": 1, "areas": 1, "ids": [r["id"]], "added": False, "reason": r["reason"]})
+    return pd.DataFrame(out, columns=ROLLUP_COLUMNS)
+
+
+def rollup(rows: pd.DataFrame, relations: pd.DataFrame, group_of: dict[str, str], kinds=("partnership",)) -> pd.DataFrame:
+    """Counts and money by group (e.g. per partnership), adding only like with like.
+
+    A sum combines rows only when: they are at one footprint level (area kind in `kinds`, so a district
+    figure and the Place figure containing it are never added) and none declares a wider footprint; the
+    measure is declared additive in measures.csv (a level, never a share, average, duration or target);
+    they share measure, unit and period; counts of people come from different areas (two services in one
+    area may reach the same people); and the ledger does not record them as the same figure. The sum
+    keeps the qualifiers and ranges (`add_figures`). Every other count or money row is listed on its own
+    with the reason (`added` is False, `reason` says why), so the table shows rows side by side rather
+    than a total that means nothing. `rows` must carry `area_kind`."""
+    if rows.empty:
+        return pd.DataFrame(columns=ROLLUP_COLUMNS)
+    df = rows[rows["area_kind"].isin(kinds) & rows["unit"].isin(["count", "gbp"])].copy()
+    df["group"] = df["area"].map(group_of)
+    return _rollup(df[df["group"].notna()], relations)
 
 
 def rollup_by_theme(rows: pd.DataFrame, relations: pd.DataFrame, initiatives: pd.DataFrame,
                     kinds=("partnership",)) -> pd.DataFrame:
-    """Sum additive figures by the themes of the initiatives they belong to, with the same rules as
-    `rollup`: one footprint level, each figure once, one unit per total, counts and money only. A figure
-    of an initiative with two themes counts once under each theme (themes overlap; never add them up)."""
+    """Counts and money by the themes of the initiatives they belong to, with the rules of `rollup`.
+    A figure of an initiative with two themes appears under each theme (themes overlap; never add them up)."""
     themes = initiatives.set_index("id")["themes"].str.split(";") if not initiatives.empty else pd.Series(dtype=object)
     linked = rows[rows["initiative"].isin(themes.index)] if "initiative" in rows else rows.iloc[0:0]
+    linked = linked[linked["area_kind"].isin(kinds) & linked["unit"].isin(["count", "gbp"])]
     if linked.empty:
-        return pd.DataFrame(columns=["group", "measure", "unit", "total", "statements", "areas", "approximate"])
-    exploded = linked.assign(theme=linked["initiative"].map(themes)).explode("theme")
-    exploded = exploded.assign(area_key=exploded["area"], area=exploded["area"] + "|" + exploded["theme"])
-    group_of = dict(zip(exploded["area"], exploded["theme"]))
-    out = rollup(exploded.assign(id=exploded["id"] + "|" + exploded["theme"]), _suffix_relations(relations, exploded), group_of, kinds)
-    return out
-
-
-def _suffix_relations(relations: pd.DataFrame, exploded: pd.DataFrame) -> pd.DataFrame:
-    """Restatement links copied for each theme a figure is counted under."""
-    if relations is None or relations.empty:
-        return relations
-    same = relations[relations["relation"] == "same_measure_as"]
-    recs = []
-    for theme in exploded["theme"].unique():
-        for r in same.to_dict("records"):
-            recs.append({**r, "claim": f"{r['claim']}|{theme}",
-                         "inputs": ";".join(f"{i.strip()}|{theme}" for i in str(r["inputs"]).split(";") if i.strip())})
-    return pd.DataFrame(recs, columns=relations.columns)
+        return pd.DataFrame(columns=ROLLUP_COLUMNS)
+    exploded = linked.assign(group=linked["initiative"].map(themes)).explode("group")
+    exploded["group"] = exploded["group"].str.strip()
+    return _rollup(exploded, relations)
 
 
 def explode_themes(df: pd.DataFrame) -> pd.DataFrame:
@@ -276,7 +398,7 @@ def theme_counts(initiatives: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFram
 
 def evidence_profile(rows: pd.DataFrame) -> dict:
     """Claims by evidence level, and how many have a baseline, a target or a comparator."""
-    levels = ["activity", "output", "outcome", "impact"]
+    levels = ["activity", "output", "outcome", "impact", "context", "testimony"]
     counts = rows["evidence_level"].value_counts() if not rows.empty else pd.Series(dtype=int)
     return {
         "claims": int(len(rows)),
@@ -285,3 +407,112 @@ def evidence_profile(rows: pd.DataFrame) -> dict:
         "with_target": int(rows["target"].notna().sum()) if not rows.empty else 0,
         "with_comparator": int(rows["comparator"].fillna("").ne("").sum()) if not rows.empty else 0,
     }
+
+
+# --- case studies computed: ratios, changes and shares the sources give the inputs for -----------------
+
+WEEKS_PER = {"weeks": 1.0, "days": 1 / 7, "months": 52 / 12, "years": 52.0}
+
+
+def _bounds(row) -> tuple[float, float] | None:
+    """(low, high) of an exact figure or a stated range; None for a bound ('over'), an estimate or words,
+    which cannot be carried through arithmetic without inventing precision."""
+    get = row.get if hasattr(row, "get") else (lambda k, d=None: getattr(row, k, d))
+    q = get("qualifier", "") or ""
+    if not _isnum(get("value")) or (isinstance(q, str) and q.strip()):
+        return None
+    lo = float(get("value"))
+    hi = float(get("value_high")) if _isnum(get("value_high")) else lo
+    return lo, hi
+
+
+def _span(lo: float, hi: float, unit: str, decimals: int) -> str:
+    lo, hi = round(lo, decimals), round(hi, decimals)
+    return fmt.figure(lo, unit, decimals=decimals) if lo == hi else fmt.figure(lo, unit, value_high=hi, decimals=decimals)
+
+
+def derive(kind: str, first, second) -> tuple[str, float | None, float | None]:
+    """One figure a reader wants, computed from two ledger rows: (text, low, high), or (reason, None, None).
+
+    - `ratio`: first ÷ second, written 'X to 1' (a return on investment from savings and money spent);
+    - `share`: first as a percentage of second (20 of 100 users is 20%);
+    - `change`: from `first` (before) to `second` (after), converted to one unit of time when the two are
+      stated in different ones (6 to 9 months before, 2 weeks after), as a difference and a percentage.
+    Ranges stay ranges; a figure stated with a qualifier is not used."""
+    a, b = _bounds(first), _bounds(second)
+    if a is None or b is None:
+        return "not worked out: an input is a bound, an estimate or words, so the result would be invented", None, None
+    if kind == "ratio":
+        if min(b) <= 0:
+            return "not worked out: the denominator is zero", None, None
+        lo, hi = a[0] / b[1], a[1] / b[0]
+        return _span(lo, hi, "", 1) + " to 1", lo, hi
+    if kind == "share":
+        if min(b) <= 0:
+            return "not worked out: the whole is zero", None, None
+        lo, hi = 100 * a[0] / b[1], 100 * a[1] / b[0]
+        return _span(lo, hi, "percent", 0), lo, hi
+    if kind == "change":
+        ua, ub = first["unit"], second["unit"]
+        if ua != ub:
+            if ua not in WEEKS_PER or ub not in WEEKS_PER:
+                return f"not worked out: {ua} and {ub} cannot be compared", None, None
+            a = (a[0] * WEEKS_PER[ua], a[1] * WEEKS_PER[ua])
+            b = (b[0] * WEEKS_PER[ub], b[1] * WEEKS_PER[ub])
+            unit = "weeks"
+        else:
+            unit = ua
+        # the difference after - before over every combination of the two ranges
+        d_lo, d_hi = b[0] - a[1], b[1] - a[0]
+        if min(a) <= 0:
+            pct = ""
+        else:
+            p_lo, p_hi = 100 * (b[0] - a[1]) / a[1], 100 * (b[1] - a[0]) / a[0]
+            word = "less" if p_hi < 0 else "more" if p_lo > 0 else "change"
+            pct = f" ({_span(min(abs(p_lo), abs(p_hi)), max(abs(p_lo), abs(p_hi)), 'percent', 0)} {word})"
+        size = _span(min(abs(d_lo), abs(d_hi)), max(abs(d_lo), abs(d_hi)), unit, 0)
+        direction = "shorter" if d_hi < 0 and unit in WEEKS_PER else "lower" if d_hi < 0 else "longer" if d_lo > 0 and unit in WEEKS_PER else "higher" if d_lo > 0 else "different"
+        before = _span(a[0], a[1], unit, 0)
+        after = _span(b[0], b[1], unit, 0)
+        if ua != ub:  # say what the source wrote, then the converted figure (months to weeks is approximate)
+            before = (fmt.ledger_figure(first) + f" (about {before})") if ua != unit else before
+            after = (fmt.ledger_figure(second) + f" (about {after})") if ub != unit else after
+        return f"from {before} to {after}: {size} {direction}{pct}", d_lo, d_hi
+    raise ValueError(f"unknown kind {kind!r}: ratio, share or change")
+
+
+def derived_figures(spec: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """`spec` rows (id, source, kind, first, second, label, note) computed against the ledger."""
+    by_id = outcomes.set_index("id")
+    out = []
+    for r in spec.to_dict("records"):
+        missing = [i for i in (r["first"], r["second"]) if i not in by_id.index]
+        if missing:
+            raise KeyError(f"derived figure {r['id']}: no ledger row {', '.join(missing)}")
+        first, second = by_id.loc[r["first"]].to_dict(), by_id.loc[r["second"]].to_dict()
+        text, lo, hi = derive(r["kind"], first, second)
+        out.append({**r, "text": text, "low": lo, "high": hi,
+                    "first_shown": fmt.ledger_figure(first), "second_shown": fmt.ledger_figure(second),
+                    "period": "; ".join(dict.fromkeys(fmt.period_text(x) for x in (first, second)))})
+    return pd.DataFrame(out, columns=[*spec.columns, "text", "low", "high", "first_shown", "second_shown", "period"])
+
+
+def crosswalk_matches(matches: pd.DataFrame, contributions: pd.DataFrame, initiatives: pd.DataFrame,
+                      areas: pd.DataFrame) -> pd.DataFrame:
+    """Specific 2021 asks matched to specific 2024/25 initiatives (data/case-studies/crosswalk_matches.csv),
+    with the ask's words, the initiative's name and area, and how close the match is. Asks with no match
+    are not listed here (the theme cross-walk counts them)."""
+    c = contributions.set_index("id")
+    i = initiatives.drop_duplicates("id").set_index("id")
+    missing = sorted(set(matches["contribution"]) - set(c.index)) + sorted(set(matches["initiative"]) - set(i.index))
+    if missing:
+        raise KeyError(f"cross-walk matches name unknown ids: {', '.join(missing)}")
+    out = matches.assign(
+        ask=matches["contribution"].map(c["summary"]),
+        question=matches["contribution"].map(c["question"]),
+        initiative_name=matches["initiative"].map(i["name"]),
+        area=matches["initiative"].map(i["area"]),
+    )
+    out["area_name"] = out["area"].map(areas["name"]).fillna(out["area"])
+    order = {"close": 0, "partial": 1}
+    return out.sort_values(["contribution", "match", "initiative"], key=lambda s: s.map(order) if s.name == "match" else s)

@@ -18,7 +18,8 @@ COPY_FILES = ("_config.yml", "constraints.txt")
 RELATIONS_HEADER = ("id,relation,claim,inputs,term,source,section,says,other_source,other_section,other_says,ambiguity,"
                     "advice,note").split(",")
 COPY_DATA = ("sources.csv", "themes.csv", "units.csv", "measures.csv", "datapackage.json", "README.md")
-LEDGER_HEADER = "id,source,section,area,measure,value,value_high,unit,qualifier,period,baseline,baseline_period,target,comparator,evidence_level,initiative,statement,note".split(",")
+LEDGER_HEADER = ("id,source,section,area,measure,value,value_high,unit,qualifier,value_words,period,baseline,baseline_period,target,target_kind,"
+                 "comparator,evidence_level,initiative,statement,note,footprint").split(",")
 
 
 def area_id(i: int) -> str:
@@ -132,11 +133,14 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
         {"id": "role-loc_0-integrated-place-leader", "source": "eoy-review-2024-25", "section": "3. District partnerships",
          "area": "loc_0", "group": "locality_lead", "role": "Integrated Place Leader", "holder": "Test Leader", "organisation": ""}])
     _write_csv(data / year / "place_engagement.csv", "id,source,section,kind,name,period,status,summary".split(","), [])
+    _write_csv(data / "claim_evidence.csv", "id,page,claim,verb,evidence,kind,note".split(","), [])
+    _write_csv(data / "case-studies" / "derived.csv", "id,source,kind,first,second,label,note".split(","), [])
+    _write_csv(data / "case-studies" / "crosswalk_matches.csv", "id,contribution,initiative,match,note".split(","), [])
     _write_csv(data / year / "headlines.csv", ["claim", "label"], [
         {"claim": f"eoy-{area_id(1)}-people-supported", "label": "residents helped by the invented hub"}])
     _write_csv(data / "case-studies" / "outcomes.csv", LEDGER_HEADER, [
         {"id": "flt-fleetwood-population", "source": "fleetwood-case-study", "section": "Working together", "area": "fleetwood",
-         "measure": "registered_population", "value": 28595, "unit": "count", "evidence_level": "impact",
+         "measure": "registered_population", "value": 28595, "unit": "count", "evidence_level": "context",
          "statement": "Patients registered with the local primary care network"}])
     _write_csv(data / "case-studies" / "initiatives.csv", "id,source,section,area,name,themes,partners,summary".split(","), [
         {"id": "ini-fleetwood-hub", "source": "fleetwood-case-study", "section": "The solution", "area": "fleetwood",

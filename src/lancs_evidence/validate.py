@@ -331,6 +331,11 @@ def _ledger_row_problems(rel, i, row, measure_by_id, unit_kind, initiatives) -> 
             out.append(Problem(rel, i, col, f"{row[col]} is not a percentage between 0 and 100 (only a change may be outside)"))
         elif kind in ("count", "duration", "money", "rate", "ratio", "rank") and v < 0 and not is_change:
             out.append(Problem(rel, i, col, f"{row[col]} is negative, which a {kind} cannot be unless the measure is a change"))
+    has_value, words = bool(row.get("value", "").strip()), row.get("value_words", "").strip()
+    if not has_value and not words:
+        out.append(Problem(rel, i, "value", "a value is required (or, when the source gives no number, its words in value_words)"))
+    if has_value and words:
+        out.append(Problem(rel, i, "value_words", "give a number in value or the source's words in value_words, not both"))
     lo, hi = _number(row.get("value", "")), _number(row.get("value_high", ""))
     if lo is not None and hi is not None and hi < lo:
         out.append(Problem(rel, i, "value_high", f"top of the range ({row['value_high']}) is below its bottom ({row['value']})"))

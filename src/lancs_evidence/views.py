@@ -17,16 +17,25 @@ from .audit import load_result, notes_by_claim, result_frame
 from .html import esc, show, table, tag
 from .ledger import Data
 from .project import Project, UserError
-from .summaries import change_of, evidence_profile, target_of, theme_counts
+from .summaries import change_between, change_of, evidence_profile, target_of, theme_counts
 
-LEVELS = ["activity", "output", "outcome", "impact"]
+LEVELS = ["activity", "output", "outcome", "impact", "context", "testimony"]
 LEVEL_WORDS = {
     "activity": "Activity: what partners put in or did",
     "output": "Output: how much was delivered, to whom",
     "outcome": "Outcome: a measured change for people or services",
     "impact": "Impact: population-level or lasting effect, or value",
+    "context": "Context: a statistic about the area, not a result of the work",
+    "testimony": "One person's account, not a measurement",
 }
-LEVEL_COLOURS = {"activity": "#cfe1f2", "output": "#7fb2d9", "outcome": "#2f75b5", "impact": "#0b2e59"}
+LEVEL_LABELS = {"activity": "Activity", "output": "Output", "outcome": "Outcome", "impact": "Impact",
+                "context": "Context (about the area, not a result)", "testimony": "One person's account"}
+LEVEL_COLOURS = {"activity": "#cfe1f2", "output": "#7fb2d9", "outcome": "#2f75b5", "impact": "#0b2e59",
+                 "context": "#bdbdbd", "testimony": "#e69f00"}
+LEDGER_CONTEXT = {"shown": "As the source states it", "period_shown": "Period", "footprint_shown": "Area covered",
+                  "caveat": "Caveat"}
+POPULATION_SOURCE = "usual residents at the 2021 Census"  # the most recent official count in data/reference
+POPULATION_PERIOD = "Census 2021 (21 March 2021), usual residents"
 COMPARE_WORDS = {"Better": "better than England", "Worse": "worse than England", "Similar": "similar to England"}
 
 
@@ -130,38 +139,79 @@ class Page:
             out.append(esc(lead + f["explanation"]) + (" " + tag("em", esc(f["advice"])) if f.get("advice") and judged else ""))
         return "<br>".join(x for x in out if x)
 
+    def area_name(self, area_id: str) -> str:
+        return self.data.areas.loc[area_id, "name"] if area_id in self.data.areas.index else area_id
+
+    def footprint(self, r) -> str:
+        """The area a ledger row covers: its declared footprint when wider or different, else its area."""
+        return fmt.footprint_text(r, self.area_name(r["area"]))
+
+    def with_ledger_context(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """Ledger rows plus the text that must travel with every figure: as stated, period, footprint, caveat."""
+        d = rows.copy()
+        recs = d.to_dict("records")
+        d["shown"] = [fmt.ledger_figure(r) for r in recs]
+        d["period_shown"] = [fmt.period_text(r) for r in recs]
+        d["footprint_shown"] = [self.footprint(r) for r in recs]
+        d["caveat"] = [(r.get("note") or "") if isinstance(r.get("note"), str) else "" for r in recs]
+        return d
+
     def outcomes_table(self, rows: pd.DataFrame, caption: str, with_area: bool = False) -> str:
+        """Every ledger row with its figure as stated, the area it covers, its period and its caveat."""
         body = []
         for r in rows.to_dict("records"):
             compared = []
-            ch = change_of(r)
-            if ch:
-                compared.append(f"Since {r['baseline_period'] or 'the baseline'}: {ch.describe()}")
-            tg = target_of(r)
-            if tg:
-                compared.append(tg.describe().capitalize())
+            level = r.get("evidence_level", "")
+            if level != "testimony":  # one person's account is quoted, never worked into a change or a target
+                ch = change_of(r)
+                if ch:
+                    compared.append(f"Since {r['baseline_period'] or 'the baseline'}: {ch.describe()}")
+                tg = target_of(r)
+                if tg:
+                    compared.append(tg.describe()[0].upper() + tg.describe()[1:])
             if r.get("comparator"):
                 compared.append(f"Compared with: {r['comparator']}")
+            figure = fmt.ledger_figure(r)
             cells = [esc(r["statement"])]
             if with_area:
-                cells.append(esc(self.data.areas.loc[r["area"], "name"] if r["area"] in self.data.areas.index else r["area"]))
+                cells.append(esc(self.area_name(r["area"])))
             cells += [
-                tag("strong", esc(fmt.row_figure(r))),
-                esc(r.get("period", "")),
-                esc(r["evidence_level"].capitalize()),
+                tag("strong", esc(figure)) if level != "testimony" else tag("q", esc(figure)),
+                esc(self.footprint(r)),
+                esc(fmt.period_text(r)),
+                esc(LEVEL_LABELS.get(level, str(level).capitalize())),
                 esc("; ".join(compared)),
+                esc(r.get("note", "") or ""),
                 self.audit_note(r["id"]),
                 esc(r["section"].split(" > ")[-1]),
             ]
             body.append(cells)
-        headers = ["What was measured"] + (["Area"] if with_area else []) + ["Figure", "Period", "Evidence level",
-                                                                              "Change or target", "Audit", "Source section"]
+        headers = ["What was measured"] + (["Area"] if with_area else []) + ["Figure", "Area covered", "Period", "Evidence level",
+                                                                              "Change or target", "Caveat", "Audit", "Source section"]
         return table(body, headers, caption, safe_cells=True, classes="lx-table lx-outcomes")
+
+    def rollup_table(self, out, group_header: str, group_names, caption: str) -> str:
+        """A roll-up (summaries.rollup) as a table: sums of like figures, and the rest side by side with the reason."""
+        labels = self.data.measures["label"]
+        by_id = self.data.outcomes.set_index("id")
+        rows = []
+        for r in out.to_dict("records"):
+            first = by_id.loc[r["ids"][0]]
+            what = labels.get(r["measure"], r["measure"]) if r["added"] else first["statement"]
+            who = fmt.join_words(sorted({self.area_name(by_id.loc[i, "area"]) for i in r["ids"]}))
+            if r.get("footprint"):
+                who += f" (the figure covers {r['footprint']})"
+            how = (f"Sum of {r['statements']} like figures" if r["added"] else (r["reason"][0].upper() + r["reason"][1:]
+                                                                                 if r["reason"] else "A single figure"))
+            notes = "; ".join(dict.fromkeys(n for n in (by_id.loc[i, "note"] for i in r["ids"]) if n))
+            rows.append([group_names.get(r["group"], r["group"]), what, r["figure"], fmt.period_text(r), who, how, notes])
+        return table(rows, [group_header, "Measure or figure", "Figure", "Period", "Partnerships", "Added or shown alone", "Caveat"],
+                     caption, numeric=[2])
 
     def evidence_chart(self, rows: pd.DataFrame, who: str, source_note: str) -> str:
         prof = evidence_profile(rows)
         df = pd.DataFrame({"level": LEVELS, "claims": [prof[lv] for lv in LEVELS]})
-        df["label"] = df["level"].map(lambda lv: lv.capitalize())
+        df["label"] = df["level"].map(LEVEL_LABELS)
         top = df.loc[df["claims"].idxmax(), "label"] if prof["claims"] else "none"
         tied = prof["claims"] and (df["claims"] == df["claims"].max()).sum() > 1
         if not prof["claims"]:
@@ -171,7 +221,7 @@ class Page:
         else:
             title = f"{who}: {top.lower()} is the most common kind of figure"
         desc = charts.describe_extremes(df, "label", "claims", what=f"Reported figures by evidence level for {who}")
-        chart = charts.bar(df, "label", "claims", x_title="Number of reported figures", sort=[lv.capitalize() for lv in LEVELS])
+        chart = charts.bar(df, "label", "claims", x_title="Number of reported figures", sort=[LEVEL_LABELS[lv] for lv in LEVELS])
         self.record(f"evidence_profile:{who}", prof)
         return charts.accessible_figure(chart, df[["label", "claims"]], title=title, description=desc, source=source_note,
                                         csv_name=f"evidence-profile-{charts.esc(who).lower().replace(' ', '-')}.csv",
@@ -179,10 +229,12 @@ class Page:
 
     def before_after_charts(self, rows: pd.DataFrame) -> list[str]:
         out = []
-        for r in rows[rows["baseline"].notna()].to_dict("records"):
+        rows = rows[rows["baseline"].notna() & rows["value"].notna() & (rows.get("evidence_level", "") != "testimony")]
+        for r in rows.to_dict("records"):
             ch = change_of(r)
             tg = target_of(r)
-            df = pd.DataFrame({"when": [f"Before ({r['baseline_period'] or 'baseline'})", f"After ({r['period'] or 'latest'})"],
+            df = pd.DataFrame({"when": [f"Before ({r['baseline_period'] or 'baseline; no date given'})",
+                                        f"After ({r['period'] or 'no date given'})"],
                                "value": [r["baseline"], r["value"]]})
             unit_label = self.data.units.loc[r["unit"], "label"] if r["unit"] in self.data.units.index else r["unit"]
             bars = charts.bar(df, "when", "value", x_title=f"{r['measure_label']} ({unit_label})", sort=list(df["when"]))
@@ -193,28 +245,40 @@ class Page:
             chart = alt.layer(*layers)
             title = f"{r['measure_label']} {ch.describe()}" + (f"; it {tg.describe()}" if tg else "")
             desc = (f"Two bars: {df['when'][0]} at {fmt.with_unit(r['baseline'], r['unit'])} and {df['when'][1]} at "
-                    f"{fmt.row_figure(r)}." + (f" A dashed line marks the target of {fmt.with_unit(tg.target, r['unit'])}." if tg else ""))
+                    f"{fmt.ledger_figure(r)}." + (f" A dashed line marks the {'aspiration' if tg.kind == 'aspiration' else 'target'} of "
+                       f"{fmt.with_unit(tg.target, r['unit'])}." if tg else ""))
             data = df.copy()
             if tg:
                 data["target"] = tg.target
+            data["shown"] = [fmt.with_unit(r["baseline"], r["unit"], fmt._dp(r.get, "baseline")), fmt.ledger_figure(r)]
+            data["footprint_shown"] = self.footprint(r)
+            data["caveat"] = r.get("note", "") or ""
+            cols = {c: c.capitalize() for c in df.columns} | ({"target": "Target"} if tg else {}) | {
+                "shown": "As the source states it", "footprint_shown": "Area covered", "caveat": "Caveat"}
             out.append(charts.accessible_figure(chart, data, title=title, description=desc,
                                                 source=self.cite(r["source"], r["section"]), csv_name=f"{r['id']}.csv",
-                                                table_columns={c: c.capitalize() for c in data.columns}))
+                                                table_columns=cols))
             self.record(f"change:{r['id']}", {"before": r["baseline"], "after": r["value"], "abs": ch.absolute, "pct": ch.percent})
         return out
 
     def target_only_charts(self, rows: pd.DataFrame) -> list[str]:
         out = []
-        for r in rows[rows["target"].notna() & rows["baseline"].isna()].to_dict("records"):
+        rows = rows[rows["target"].notna() & rows["baseline"].isna() & rows["value"].notna()
+                    & (rows.get("evidence_level", "") != "testimony")]
+        for r in rows.to_dict("records"):
             tg = target_of(r)
-            df = pd.DataFrame({"what": ["Reported"], "value": [r["value"]], "target": [tg.target]})
+            df = pd.DataFrame({"what": ["Reported"], "value": [r["value"]], "target": [tg.target], "shown": [fmt.ledger_figure(r)],
+                               "period_shown": [fmt.period_text(r)], "footprint_shown": [self.footprint(r)],
+                               "caveat": [r.get("note", "") or ""]})
             bars = charts.bar(df, "what", "value", x_title=f"{r['measure_label']}")
             rule = alt.Chart(df).mark_rule(color="#c0392b", strokeDash=[6, 3], size=2).encode(x="target:Q")
-            title = f"{r['measure_label']}: {fmt.row_figure(r)}, which {tg.describe()}"
-            desc = f"One bar at {fmt.row_figure(r)} with a dashed line at the target of {fmt.with_unit(tg.target, r['unit'])}."
+            title = f"{r['measure_label']}: {fmt.ledger_figure(r)}, which {tg.describe()}"
+            desc = (f"One bar at {fmt.ledger_figure(r)} with a dashed line at the {'aspiration' if tg.kind == 'aspiration' else 'target'} "
+                    f"of {fmt.with_unit(tg.target, r['unit'])}.")
             out.append(charts.accessible_figure(alt.layer(bars, rule), df, title=title, description=desc,
                                                 source=self.cite(r["source"], r["section"]), csv_name=f"{r['id']}-target.csv",
-                                                table_columns={"what": "Figure", "value": "Value", "target": "Target"}))
+                                                table_columns={"what": "Figure", "value": "Value", "target": "Target",
+                                                               **LEDGER_CONTEXT}))
             self.record(f"target:{r['id']}", {"value": r["value"], "target": tg.target, "met": tg.met, "margin": tg.margin})
         return out
 
@@ -271,7 +335,8 @@ class DistrictView(Page):
         self.glue("councils", fmt.join_words(list(self.councils["name"])))
         self.glue("n_councils", fmt.plural(len(self.councils), "district council"))
         self.glue("year_label", self.year_label)
-        self.glue("population", fmt.number(pop["population_mid2020"].sum()))
+        self.glue("population", fmt.number(pop["census2021_usual_residents"].sum()))
+        self.glue("population_source", POPULATION_SOURCE)
         self.glue("n_claims", fmt.plural(len(self.outcomes), "figure"))
         self.glue("n_initiatives", fmt.plural(len(self.initiatives), "initiative"))
         self.glue("n_learning", fmt.plural(len(self.learning), "learning point"))
@@ -291,10 +356,11 @@ class DistrictView(Page):
         rows = []
         for c in self.councils.to_dict("records"):
             p = pop.loc[c["ons_code"]]
-            rows.append([c["name"], c["ons_code"], fmt.number(p["population_mid2020"]), fmt.number(p["census2021_usual_residents"]),
+            rows.append([c["name"], c["ons_code"], fmt.number(p["census2021_usual_residents"]), fmt.number(p["population_mid2020"]),
                          fmt.number(p["age_65_plus_mid2020"] / p["population_mid2020"] * 100, 1) + "%"])
         self.record("members", rows)
-        show(table(rows, ["Council", "ONS code", "Population, mid-2020 estimate", "Usual residents, Census 2021", "Aged 65 and over (mid-2020)"],
+        show(table(rows, ["Council", "ONS code", "Usual residents, Census 2021 (used for rates)", "Population, mid-2020 estimate",
+                          "Aged 65 and over (share of the mid-2020 estimate)"],
                    f"Councils in the {self.name} partnership and their residents", numeric=[2, 3, 4]),
              tag("p", "Source: " + esc(meta["publisher"]) + ", " + esc(meta["title"]) + " (" + esc(meta["period"]) + "; "
                  + esc(meta["licence"]) + ").", class_="lx-source"))
@@ -420,45 +486,58 @@ class DistrictView(Page):
         if self.outcomes.empty:
             show(tag("p", esc(f"The review reports no figures for {self.name}.")))
             return
-        show(self.outcomes_table(self.outcomes, f"Figures the review reports for {self.name}, {self.year_label}"),
+        show(self.outcomes_table(self.outcomes, f"Figures the {self.year_label} review reports for {self.name}, each with the "
+                                                f"area it covers, the period the source gives and its caveat"),
              self.audit_line(list(self.outcomes["id"])))
         figures = self.before_after_charts(self.outcomes) + self.target_only_charts(self.outcomes)
-        counts = self.outcomes[(self.outcomes["unit"] == "count") & (self.outcomes["kind"] != "change")]
+        counts = self.outcomes[(self.outcomes["unit"] == "count") & (self.outcomes["kind"] != "change") & self.outcomes["value"].notna()
+                               & ~self.outcomes["evidence_level"].isin(["context", "testimony"])]
         if len(counts) >= 2:
-            d = counts.assign(label=counts["statement"], shown=counts.apply(fmt.row_figure, axis=1))
-            chart = charts.bar(d, "label", "value", x_title="Number (as reported)")
+            # the whole statement, never cut (the chart wraps long labels); the qualifier travels with the bar
+            d = self.with_ledger_context(counts).assign(label=counts["statement"])
+            d["label"] = d["label"] + d["shown"].map(lambda t: f" ({t})")
+            chart = charts.bar(d, "label", "value", x_title="Number (each bar labelled with the figure as the source states it)")
             figures.append(charts.accessible_figure(
-                chart, d[["label", "value", "qualifier", "shown"]],
-                title=f"The counts {self.name} reported, largest first",
-                description=charts.describe_extremes(d, "label", "value", what="Counts reported") +
-                " Qualifiers such as 'over' are kept in the table.",
+                chart, d[["label", "value", "shown", "period_shown", "footprint_shown", "caveat"]],
+                title=f"The counts {self.name} reported, largest first (different things and periods: never add them up)",
+                description=charts.describe_extremes(d, "label", "value", what="Counts reported", shown="shown") +
+                " Each label keeps the source's qualifier, such as 'over'.",
                 source=self.cite(self.review_source, "3. District Health and Wellbeing Partnerships"),
                 csv_name=f"counts-{self.area}.csv",
-                table_columns={"label": "What was counted", "value": "Value", "qualifier": "Qualifier", "shown": "As stated"}))
+                table_columns={"label": "What was counted", "value": "Value", **LEDGER_CONTEXT}))
         if figures:
             show(*figures)
 
     def per_resident(self) -> None:
-        """Counts of people or contacts for the whole partnership, per 1,000 residents (mid-2020 estimate)."""
+        """Counts of residents reached for the whole partnership, per 1,000 usual residents (Census 2021).
+
+        Only measures declared population-level in measures.csv, only figures covering the partnership
+        itself (no wider footprint), never words or context; the qualifier travels into the rate."""
         from .summaries import rates_for
 
         pop = self.population()
-        meta = self.data.reference_meta("population")
-        rows = self.outcomes[(self.outcomes["area"] == self.area) & (self.outcomes["rate_base"] == "residents")]
-        if rows.empty:
-            show(tag("p", esc(f"None of the review's figures for {self.name} is a count of residents that can be "
-                              "expressed per head of population.")))
+        rows = self.outcomes[self.outcomes["area"] == self.area]
+        table_pop = pd.DataFrame({"area": [self.area], "population": [float(pop["census2021_usual_residents"].sum())],
+                                  "population_period": [POPULATION_PERIOD]})
+        r = rates_for(rows, table_pop, per=1000)
+        if r.empty:
+            show(tag("p", esc(f"None of the review's figures for {self.name} is a count of residents for the whole partnership "
+                              "that can fairly be expressed per 1,000 residents.")))
             return
-        table_pop = pd.DataFrame({"area": [self.area], "population": [float(pop["population_mid2020"].sum())],
-                                  "population_period": ["mid-2020"]})
-        r = rates_for(rows, table_pop, per=1000).merge(rows[["id", "statement", "qualifier", "value_high", "unit"]], on="id")
-        self.record("rates", r[["id", "rate"]])
-        body = [[x["statement"], fmt.row_figure(x), fmt.number(x["population"]), fmt.number(round(x["rate"], 1), 1)]
-                for x in r.to_dict("records")]
-        show(table(body, ["What was counted", "Figure", "Residents (mid-2020 estimate)", "Per 1,000 residents"],
-                   f"Counts for the whole {self.name} partnership per 1,000 residents", numeric=[2, 3]),
-             tag("p", "Rates use the " + esc(meta["publisher"]) + " mid-2020 population estimate for the partnership's councils. "
-                 "A count stated with 'over' or 'about' gives a rate that is equally approximate.", class_="lx-source"))
+        r = r.merge(rows[["id", "statement", "unit", "value_high", "value_dp", "period", "note", "footprint", "value_words"]], on="id")
+        self.record("rates", r[["id", "rate", "population_period"]])
+        body = []
+        for x in r.to_dict("records"):
+            rate_fig = fmt.figure(round(x["rate"], 1), "", x["qualifier"],
+                                  round(x["rate_high"], 1) if pd.notna(x["rate_high"]) else None, 1)
+            body.append([x["statement"], fmt.ledger_figure(x), fmt.period_text(x), fmt.number(x["population"]), rate_fig])
+        show(table(body, ["What was counted", "Figure", "Period of the figure", "Usual residents, Census 2021",
+                          "Per 1,000 residents"],
+                   f"Counts for the whole {self.name} partnership per 1,000 residents", numeric=[3, 4]),
+             tag("p", "Rates divide by the usual residents of the partnership's councils counted at the 2021 Census "
+                 "(Office for National Statistics), the most recent official count held in this book; the figures themselves "
+                 "cover the period shown. Only measures of residents reached are divided; a rate from a figure stated with "
+                 "'over' or 'about' keeps that word.", class_="lx-source"))
 
     def year_over_year(self) -> None:
         """Measures this partnership reported in both this year and the year before, side by side."""
@@ -480,9 +559,14 @@ class DistrictView(Page):
             return
         rows = []
         for r in both.to_dict("records"):
-            prev_fig = fmt.figure(r["value_prev"], r["unit"], r.get("qualifier_prev", "") or "", r.get("value_high_prev"))
+            if not change_between(r, {k[:-5]: v for k, v in r.items() if k.endswith("_prev")}):
+                rows.append([r["measure_label"], self.data.areas.loc[r["area"], "name"],
+                             fmt.ledger_figure({k[:-5]: v for k, v in r.items() if k.endswith("_prev")} | {"unit": r["unit"]}),
+                             fmt.ledger_figure(r), "Not worked out: a figure is a bound, a range or words"])
+                continue
+            prev_fig = fmt.ledger_figure({k[:-5]: v for k, v in r.items() if k.endswith("_prev")} | {"unit": r["unit"]})
             ch = Change(float(r["value_prev"]), float(r["value"]), r["unit"], r.get("polarity") or "neutral")
-            rows.append([r["measure_label"], self.data.areas.loc[r["area"], "name"], prev_fig, fmt.row_figure(r), ch.describe()])
+            rows.append([r["measure_label"], self.data.areas.loc[r["area"], "name"], prev_fig, fmt.ledger_figure(r), ch.describe()])
         show(table(rows, ["Measure", "Area", prev_label, self.year_label, "Change"],
                    f"Measures {self.name} reported in both {prev_label} and {self.year_label}", numeric=[2, 3]))
 

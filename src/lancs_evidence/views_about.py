@@ -17,6 +17,7 @@ from .audit import strip_ids
 AUDIT_DERIVED = (*ARITHMETIC, *PLAUSIBILITY)
 from .html import esc, show, table, tag
 from .summaries import evidence_profile
+from .views import LEVEL_COLOURS, LEVEL_LABELS, LEVELS
 from .views_chapter import ChapterView
 from .views_place import PlaceChapter
 
@@ -53,19 +54,18 @@ class AboutView(ChapterView):
     def claims_by_source(self) -> None:
         o = self.data.outcomes
         counts = (o.groupby("source")["evidence_level"].value_counts().unstack(fill_value=0)
-                  .reindex(columns=["activity", "output", "outcome", "impact"], fill_value=0))
+                  .reindex(columns=LEVELS, fill_value=0))
         counts["total"] = counts.sum(axis=1)
         rows = [[self.source_title(s), *[str(int(v)) for v in r]] for s, r in counts.iterrows()]
         self.record("claims_by_source", counts.reset_index())
-        show(table(rows, ["Source", "Activity", "Output", "Outcome", "Impact", "All figures"],
-                   "Figures in the ledger by source and evidence level", numeric=[1, 2, 3, 4, 5]))
+        show(table(rows, ["Source", *[LEVEL_LABELS[lv] for lv in LEVELS], "All figures"],
+                   "Figures in the ledger by source and evidence level", numeric=list(range(1, len(LEVELS) + 2))))
         long = counts.drop(columns="total").reset_index().melt(id_vars="source", var_name="level", value_name="figures")
         long["source"] = long["source"].map(lambda s: self.data.sources.loc[s, "prefix"].upper() + ": " + self.source_title(s)[:40])
         chart = alt.Chart(long).mark_bar().encode(
             y=alt.Y("source:N", title=None), x=alt.X("figures:Q", title="Figures in the ledger", stack=True),
-            color=alt.Color("level:N", sort=["activity", "output", "outcome", "impact"], title="Evidence level",
-                            scale=alt.Scale(domain=["activity", "output", "outcome", "impact"],
-                                            range=["#cfe1f2", "#7fb2d9", "#2f75b5", "#0b2e59"])),
+            color=alt.Color("level:N", sort=LEVELS, title="Evidence level",
+                            scale=alt.Scale(domain=LEVELS, range=[LEVEL_COLOURS[lv] for lv in LEVELS])),
             tooltip=["source:N", "level:N", "figures:Q"]).properties(height=alt.Step(28))
         totals = counts["total"].reset_index()
         totals["source"] = totals["source"].map(self.source_title)
@@ -186,19 +186,17 @@ class AboutView(ChapterView):
             sub = review[review["area"].isin(self.data.subtree(area["id"]))]
             p = evidence_profile(sub)
             recs.append({"area": area["name"], **p})
-            rows.append([area["name"], *[str(p[k]) for k in ("claims", "activity", "output", "outcome", "impact", "with_baseline",
-                                                              "with_target", "with_comparator")]])
+            rows.append([area["name"], *[str(p[k]) for k in ("claims", *LEVELS, "with_baseline", "with_target", "with_comparator")]])
         for s in self.data.sources.to_dict("records"):
             if s["id"] == self.review_source:
                 continue
             p = evidence_profile(o[o["source"] == s["id"]])
             recs.append({"area": s["title"], **p})
-            rows.append([s["title"], *[str(p[k]) for k in ("claims", "activity", "output", "outcome", "impact", "with_baseline",
-                                                           "with_target", "with_comparator")]])
+            rows.append([s["title"], *[str(p[k]) for k in ("claims", *LEVELS, "with_baseline", "with_target", "with_comparator")]])
         self.record("evidence_profiles", recs)
-        show(table(rows, ["Partnership or case study", "Figures", "Activity", "Output", "Outcome", "Impact", "With a baseline",
+        show(table(rows, ["Partnership or case study", "Figures", *[LEVEL_LABELS[lv] for lv in LEVELS], "With a baseline",
                           "With a target", "With a comparator"], "Evidence profile of each partnership and case study",
-                   numeric=list(range(1, 9))))
+                   numeric=list(range(1, len(LEVELS) + 5))))
 
     # data dictionary -------------------------------------------------------------------------------
     def data_dictionary(self) -> None:
@@ -264,7 +262,7 @@ class WhatChangedView(AboutView):
     """What changed between the previous year's figures and this year's: measures, areas, targets."""
 
     def compare(self) -> None:
-        from .summaries import Change
+        from .summaries import Change, change_between
 
         prev = self.data.previous_year()
         if prev is None:
@@ -282,7 +280,7 @@ class WhatChangedView(AboutView):
         self.glue("comparison", f"This page compares the figures held for {prev_label} with those for {self.year_label}.")
 
         def listing(keys, frame, caption):
-            rows = [[names.get(ar, ar), labels.get(m, m), fmt.row_figure(frame[(frame["area"] == ar) & (frame["measure"] == m)].iloc[0])]
+            rows = [[names.get(ar, ar), labels.get(m, m), fmt.ledger_figure(frame[(frame["area"] == ar) & (frame["measure"] == m)].iloc[0])]
                     for ar, m in sorted(keys)]
             self.record(f"what_changed:{caption}", rows)
             show(table(rows, ["Area", "Measure", "Figure"], caption) if rows else tag("p", esc(f"{caption}: none.")))
@@ -293,9 +291,12 @@ class WhatChangedView(AboutView):
         for ar, m in sorted(ka & kb):
             ra = a[(a["area"] == ar) & (a["measure"] == m)].iloc[0]
             rb = b[(b["area"] == ar) & (b["measure"] == m)].iloc[0]
-            if ra["value"] != rb["value"]:
+            if ra["value"] != rb["value"] and not change_between(rb, ra):
+                rows.append([names.get(ar, ar), labels.get(m, m), fmt.ledger_figure(ra), fmt.ledger_figure(rb),
+                             "Not worked out: a figure is a bound, a range or words"])
+            elif ra["value"] != rb["value"]:
                 ch = Change(float(ra["value"]), float(rb["value"]), rb["unit"], rb.get("polarity") or "neutral")
-                rows.append([names.get(ar, ar), labels.get(m, m), fmt.row_figure(ra), fmt.row_figure(rb), ch.describe()])
+                rows.append([names.get(ar, ar), labels.get(m, m), fmt.ledger_figure(ra), fmt.ledger_figure(rb), ch.describe()])
             ta, tb = ra["target"], rb["target"]
             if not (pd.isna(ta) and pd.isna(tb)) and (pd.isna(ta) or pd.isna(tb) or ta != tb):
                 targets.append([names.get(ar, ar), labels.get(m, m),

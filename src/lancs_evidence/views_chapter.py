@@ -90,11 +90,19 @@ class ChapterView(Page):
     # glue ---------------------------------------------------------------------------------------
     def glue_claim(self, name: str, claim_id: str, part: str = "figure") -> None:
         """Glue one ledger figure for prose. part: figure (with qualifier and unit), value, baseline,
-        target, change (worded change since the baseline), target_status, period."""
+        target, change (worded change since the baseline), target_status, period, footprint, note.
+
+        `value` (the bare number) is refused for a figure the source qualifies, gives as a range or only
+        in words: prose must then use `figure`, which keeps "over", the range or the words."""
+        from .summaries import exact
+
         r = self.claim(claim_id)
         if part == "figure":
-            text = fmt.row_figure(r)
+            text = fmt.ledger_figure(r)
         elif part == "value":
+            if not exact(r):
+                raise ValueError(f"{claim_id} is stated as {fmt.ledger_figure(r)!r}: glue part='figure' so the qualifier, "
+                                 "range or words stay with it")
             text = fmt.number(r["value"])
         elif part == "baseline":
             text = fmt.with_unit(r["baseline"], r["unit"])
@@ -111,9 +119,15 @@ class ChapterView(Page):
                 raise ValueError(f"{claim_id} has no target")
             text = tg.describe()
         elif part == "period":
-            text = r["period"]
+            text = fmt.period_text(r)
+        elif part == "footprint":
+            text = self.footprint(r)
+        elif part == "note":
+            text = r.get("note", "") or "no caveat recorded"
         elif part == "magnitude":  # a stated change without its sign: 'fell 48%' reads as 48%
-            text = fmt.figure(abs(r["value"]), r["unit"], r.get("qualifier", "") or "")
+            high = r.get("value_high")
+            text = fmt.figure(abs(r["value"]), r["unit"], r.get("qualifier", "") or "",
+                              abs(high) if high is not None and not pd.isna(high) else None)
         else:
             raise ValueError(f"unknown part {part!r}")
         mark = self.audit_result["marks"].get(claim_id)
@@ -167,8 +181,16 @@ class ChapterView(Page):
         lis = []
         for cid, label in items:
             r = self.claim(cid)
-            lis.append(tag("li", tag("span", esc(fmt.row_figure(r)), class_="lx-big") + esc(label) + (" " + mark if (mark := self.audit_mark(cid)) else "")))
-            self.record(f"headline:{cid}", {"value": r["value"], "unit": r["unit"]})
+            foot = self.footprint(r)
+            period = fmt.period_text(r)
+            context = f"Area covered: {foot[0].lower() + foot[1:] if foot.startswith('Not stated') else foot}. Period: {period}."
+            note = r.get("note", "") or ""
+            lis.append(tag("li", tag("span", esc(fmt.ledger_figure(r)), class_="lx-big") + esc(label)
+                           + tag("span", esc(" " + context), class_="lx-headline-context")
+                           + (tag("span", esc(" Caveat: " + note), class_="lx-headline-note") if note else "")
+                           + (" " + mark if (mark := self.audit_mark(cid)) else "")))
+            self.record(f"headline:{cid}", {"value": r["value"], "unit": r["unit"], "footprint": self.footprint(r),
+                                            "period": fmt.period_text(r)})
         show(tag("ul", "".join(lis), class_="lx-headline"))
 
     # charts -------------------------------------------------------------------------------------
@@ -185,12 +207,17 @@ class ChapterView(Page):
         units = rows["unit"].unique()
         if len(units) != 1:
             raise ValueError(f"a bar chart needs one unit, got {list(units)}")
-        d = rows.assign(label=rows[label].astype(str), shown=rows.apply(fmt.row_figure, axis=1))
+        words = rows[rows["value"].isna()]
+        if not words.empty:
+            raise ValueError(f"{', '.join(words['id'])}: given only in words, so it cannot be charted as a number")
+        d = self.with_ledger_context(rows).assign(label=rows[label].astype(str))
+        d["label"] = d["label"] + d["shown"].map(lambda t: f" ({t})")  # the qualifier travels with the bar
         if colour_by_area:
             d["area_name"] = d["area"].map(self.data.areas["name"])
         chart = charts.bar(d, "label", "value", x_title=x_title, colour="area_name" if colour_by_area else None,
                            colour_title="Area" if colour_by_area else None)
-        cols = {"label": "What", "value": "Value", "shown": "As stated"}
+        cols = {"label": "What", "value": "Value", "shown": "As the source states it", "period_shown": "Period",
+                "footprint_shown": "Area covered", "caveat": "Caveat"}
         marks = {cid: self.audit_result["marks"].get(cid) for cid in d["id"]}
         if any(marks.values()):  # the audit mark travels with each figure into the chart's table and download
             from .audit import WORDS as AUDIT_WORDS
@@ -201,7 +228,7 @@ class ChapterView(Page):
         src = source or "; ".join(sorted({self.cite(r["source"], r["section"]) for r in rows.to_dict("records")}))
         self.record(f"chart:{csv_name}", d[["id", "value"]])
         show(charts.accessible_figure(chart, d[list(cols)], title=title,
-                                      description=charts.describe_extremes(d, "label", "value", unit=units[0], what=x_title),
+                                      description=charts.describe_extremes(d, "label", "value", unit=units[0], what=x_title, shown="shown"),
                                       source=src, csv_name=csv_name, table_columns=cols))
 
     def chart_frame(self, frame: pd.DataFrame, *, label: str, value: str, title: str, x_title: str, source: str,
@@ -218,7 +245,8 @@ class ChapterView(Page):
         show(self.evidence_chart(rows, who, src))
 
     def show_theme_rollup(self, source: str | None = None) -> None:
-        """Counts and money the partnerships reported, added up by the themes of their initiatives."""
+        """Counts and money the partnerships reported, by the themes of their initiatives: like figures added,
+        everything else side by side with the reason it is not added (summaries.rollup_by_theme)."""
         from .summaries import rollup_by_theme
 
         o = self.data.outcomes
@@ -229,13 +257,63 @@ class ChapterView(Page):
         if out.empty:
             show(tag("p", esc("No partnership figure is linked to an initiative, so nothing can be added up by theme.")))
             return
-        themes, labels = self.data.themes["label"], self.data.measures["label"]
-        rows = [[themes.get(r["group"], r["group"]), labels.get(r["measure"], r["measure"]),
-                 ("about " if r["approximate"] else "") + fmt.with_unit(r["total"], r["unit"]), str(r["statements"]), str(r["areas"])]
-                for r in out.to_dict("records")]
-        show(table(rows, ["Theme", "Measure", "Total", "Figures added", "Partnerships"],
-                   "Counts and money reported by the partnerships, added up by theme (each figure once; themes overlap, so do not add across them)",
-                   numeric=[2, 3, 4]))
+        show(self.rollup_table(out, "Theme", self.data.themes["label"],
+                               "Counts and money the partnerships reported, by theme: like figures added, others side by side "
+                               "(themes overlap, so never add across them)"))
+
+    # computed from the case studies ----------------------------------------------------------------
+    def derived(self, source: str | None = None) -> pd.DataFrame:
+        """Ratios, shares and changes computed from two ledger rows each (data/case-studies/derived.csv)."""
+        from .ledger import read_table
+        from .summaries import derived_figures
+
+        path = self.project.data / "case-studies" / "derived.csv"
+        spec = read_table(path) if path.exists() else pd.DataFrame(columns=["id", "source", "kind", "first", "second", "label", "note"])
+        if source:
+            spec = spec[spec["source"] == source]
+        return derived_figures(spec, self.data.outcomes)
+
+    def glue_derived(self, name: str, derived_id: str) -> None:
+        d = self.derived()
+        row = d[d["id"] == derived_id]
+        if row.empty:
+            raise KeyError(f"no derived figure {derived_id!r} in data/case-studies/derived.csv")
+        self.glue(name, row.iloc[0]["text"])
+
+    def show_derived(self, source: str | None = None, caption: str | None = None) -> None:
+        d = self.derived(source)
+        if d.empty:
+            show(tag("p", esc("The source gives no pair of figures from which a ratio, share or change can fairly be worked out.")))
+            return
+        by_id = self.data.outcomes.set_index("id")
+        rows = [[r["label"], r["text"],
+                 f"{by_id.loc[r['first'], 'statement']}: {r['first_shown']}; {by_id.loc[r['second'], 'statement']}: {r['second_shown']}",
+                 r["period"], r["note"]] for r in d.to_dict("records")]
+        self.record(f"derived:{source}", d[["id", "low", "high", "text"]])
+        show(table(rows, ["What is worked out", "Result", "Worked out from (as the source states them)", "Period", "Caveat"],
+                   caption or "Figures worked out from the ones the source gives"))
+
+    def show_crosswalk_matches(self) -> None:
+        """Specific 2021 asks matched to specific initiatives of the review (data/case-studies/crosswalk_matches.csv)."""
+        from .ledger import read_table
+        from .summaries import crosswalk_matches
+
+        path = self.project.data / "case-studies" / "crosswalk_matches.csv"
+        matches = read_table(path) if path.exists() else pd.DataFrame()
+        if matches.empty:
+            show(tag("p", esc("No specific ask from the workshop has been matched to a specific initiative yet.")))
+            return
+        inits = self.initiatives(source=self.review_source)
+        m = crosswalk_matches(matches, self.data.event_contributions, inits, self.data.areas)
+        words = {"close": "Close: work of the kind asked for", "partial": "Partial: part of it, or for one group or place"}
+        questions = {"local_issues": "Local issue", "what_works": "What works", "barriers": "Barrier", "opportunities": "Opportunity"}
+        rows = [[r["ask"], questions.get(r["question"], r["question"]), r["initiative_name"], r["area_name"], words[r["match"]], r["note"]]
+                for r in m.to_dict("records")]
+        self.record("crosswalk_matches", m[["id", "contribution", "initiative", "match"]])
+        self.glue("n_matched_asks", fmt.plural(int(m["contribution"].nunique()), "ask"))
+        self.glue("n_matched_initiatives", fmt.plural(int(m["initiative"].nunique()), "initiative"))
+        show(table(rows, ["Raised at the 2021 workshop", "Kind", "Initiative in the review", "Where", "How close", "Why"],
+                   f"Specific asks from 2021 and the {self.year_label} initiatives that answer them"))
 
     def theme_table(self, initiatives: pd.DataFrame) -> pd.DataFrame:
         return theme_counts(initiatives, self.data.themes)

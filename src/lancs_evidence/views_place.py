@@ -26,7 +26,7 @@ class AreaTables(Page):
         for p in data.partnerships().to_dict("records"):
             councils = data.councils(p["id"])
             codes = list(councils["ons_code"])
-            population = int(pop.loc[codes, "population_mid2020"].sum())
+            population = int(pop.loc[codes, "census2021_usual_residents"].sum())
             # a partnership of two councils: population-weighted share of small areas in the most deprived tenth
             w = pop.loc[codes, "population_mid2020"]
             share25 = float((imd25.loc[codes, "share_lsoas_most_deprived_decile"] * w).sum() / w.sum() * 100)
@@ -70,7 +70,7 @@ class LocalityView(AreaTables):
         rows = [[r["name"], r["councils"], fmt.number(r["population"]), r["imd_ranks_2025"],
                  f"{fmt.number(r['most_deprived_share_2025'], 1)}%", f"{r['indicators_worse']} of {r['indicators']}",
                  fmt.number(r["figures"]), fmt.number(r["outcome_or_impact"])] for r in c.to_dict("records")]
-        show(table(rows, ["Partnership", "Councils", "Population (mid-2020)", "IoD 2025 rank of each council",
+        show(table(rows, ["Partnership", "Councils", "Usual residents (Census 2021)", "IoD 2025 rank of each council",
                           "Small areas in England's most deprived tenth (2025)", "Health indicators worse than England",
                           "Figures in the review", "Of which outcomes or impact"],
                    f"The partnerships of {self.name} compared", numeric=[2, 4, 6, 7]))
@@ -115,13 +115,9 @@ class LocalityView(AreaTables):
             source=self.cite(self.review_source, "3. District Health and Wellbeing Partnerships"), csv_name=f"figures-{self.area}.csv"))
         self.record("rollup", sums)
         if not sums.empty:
-            names = data.areas["name"]
-            labels = data.measures["label"]
-            rows_t = [[names.get(r["group"], r["group"]), labels.get(r["measure"], r["measure"]),
-                       ("about " if r["approximate"] else "") + fmt.with_unit(r["total"], r["unit"]), r["statements"]]
-                      for r in sums.to_dict("records")]
-            show(table(rows_t, ["Partnership", "Measure", "Total", "Statements added"],
-                       f"Counts and money reported by the partnerships of {self.name} (each figure counted once)", numeric=[2, 3]))
+            show(self.rollup_table(sums, "Partnership", data.areas["name"],
+                                   f"Counts and money reported by the partnerships of {self.name}: like figures added (each "
+                                   "once), others side by side with the reason"))
 
     def provenance(self) -> None:
         self.provenance_box({"area": self.area, "year": self.year}, None, self.template)
@@ -138,6 +134,7 @@ class PlaceView(AreaTables):
         pop = data.reference("population")
         districts = pop[pop["ons_code"].isin(data.areas[data.areas["kind"] == "district"]["ons_code"])]
         self.glue("population", fmt.number(districts["population_mid2020"].sum()))
+        self.glue("population_source", "usual residents at the 2021 Census")
         self.glue("census_population", fmt.number(districts["census2021_usual_residents"].sum()))
         self.glue("year_label", self.year_label)
 
