@@ -3,7 +3,6 @@ restatement rule, the source scanners on invented text, and one result read ever
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pandas as pd
@@ -285,9 +284,9 @@ def test_result_written_once_is_what_every_view_reads(small, monkeypatch):
     home.glue_audit()
     assert home.figures["glue:audit_summary"] == page.figures["glue:audit_summary"]
     # a district page's audit sentence and table marks come from the same result
+    import lancs_evidence.views as v
     from lancs_evidence.synthetic import area_id
     from lancs_evidence.views import DistrictView
-    import lancs_evidence.views as v
     monkeypatch.setattr(v, "show", lambda *a: shown.append("".join(a)))
     district = DistrictView(area_id(1), "2024-25")
     district.reported_outcomes()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from .browser import CONSOLE_ALLOW, browser, new_context, serve, site_pages
 from lancs_evidence.bench import copy_book
 
+from .browser import CONSOLE_ALLOW, browser, new_context, serve, site_pages
 from .conftest import REPO, run_cli
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

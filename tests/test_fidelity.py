@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 
 from lancs_evidence import fmt
-from lancs_evidence.summaries import (TargetStatus, add_figures, evidence_profile, rates_for, rollup, rollup_by_theme,
-                                      target_of)
+from lancs_evidence.summaries import TargetStatus, add_figures, evidence_profile, rates_for, rollup, rollup_by_theme, target_of
 
 NAN = float("nan")
 

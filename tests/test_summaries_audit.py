@@ -13,8 +13,17 @@ from hypothesis import strategies as st
 
 from lancs_evidence import fmt
 from lancs_evidence.audit import agrees, audit, check_relation, precision_step
-from lancs_evidence.summaries import (Change, TargetStatus, change_of, dedupe_statements, evidence_profile, rate, rollup,
-                                      target_of, theme_counts)
+from lancs_evidence.summaries import (
+    Change,
+    TargetStatus,
+    change_of,
+    dedupe_statements,
+    evidence_profile,
+    rate,
+    rollup,
+    target_of,
+    theme_counts,
+)
 
 
 def row(id, value, unit="count", **kw):

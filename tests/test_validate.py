@@ -70,7 +70,8 @@ def test_each_kind_of_damage_is_reported_with_file_row_column(tiny, damage, expe
     path = tiny / OUTCOMES
     rows = lines(path)
     if damage == "missing_column":
-        import csv, io
+        import csv
+        import io
         recs = list(csv.reader(io.StringIO(path.read_text())))
         i = recs[0].index("unit")
         path.write_text("".join(",".join(f'"{c}"' for j, c in enumerate(r) if j != i) + "\n" for r in recs))
@@ -110,7 +111,8 @@ def test_each_kind_of_damage_is_reported_with_file_row_column(tiny, damage, expe
 
 def test_awkward_but_valid_input_is_accepted(tiny):
     """A UTF-8 BOM, CRLF line endings, spaces around cells and Excel's quoting of every cell."""
-    import csv, io
+    import csv
+    import io
 
     path = tiny / OUTCOMES
     recs = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
@@ -160,7 +162,8 @@ def test_fuzzed_csv_text_never_crashes_the_reader(tmp_path, text):
                 min_size=0, max_size=5))
 def test_fuzzed_outcomes_table_only_ever_gives_validation_problems(tiny, rows):
     """Arbitrary cells in the ledger: validation returns problems (or none), never raises."""
-    import csv, io
+    import csv
+    import io
 
     path = tiny / OUTCOMES
     header = lines(path)[0]

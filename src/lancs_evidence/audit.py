@@ -623,7 +623,7 @@ def run_audit_command(project: Project, out: Path | None, strict: bool, scan: Pa
     counts = result["counts"]
     summary = ", ".join(count_words(s, counts.get(s, 0)) for s in SEVERITY)
     kinds = findings["relation"].value_counts()
-    print(f"\nKinds of check: " + ", ".join(f"{KIND_WORDS.get(k, k)} ({n})" for k, n in kinds.items()))
+    print("\nKinds of check: " + ", ".join(f"{KIND_WORDS.get(k, k)} ({n})" for k, n in kinds.items()))
     print(f"{len(findings)} checks: {summary}. Written to {out}")
     if scan:
         print(format_scan(project, scan, findings))

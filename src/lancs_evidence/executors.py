@@ -22,8 +22,8 @@ import concurrent.futures as cf
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from .project import UserError
 

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from IPython.display import HTML, display
 
 
-
 def esc(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""

@@ -145,7 +145,7 @@ class _inside:
         _DEPTH -= 1
 
 
-def not_recorded() -> "_inside":
+def not_recorded() -> _inside:
     """A block whose reads are not the page's (for example checking that a cached result is current)."""
     return _inside()
 
@@ -191,7 +191,7 @@ class served_property:
         return value
 
 
-def _answer(data: "Data", name: str, args: list) -> str:
+def _answer(data: Data, name: str, args: list) -> str:
     attr = getattr(type(data), name, None)
     with _inside():
         if isinstance(attr, served_property):
@@ -232,7 +232,7 @@ class Data:
     year: str
 
     @classmethod
-    def load(cls, project: Project | None = None, year: str | None = None) -> "Data":
+    def load(cls, project: Project | None = None, year: str | None = None) -> Data:
         project = project or Project.here()
         return _cached(str(project.root), year or project.current_year())
 

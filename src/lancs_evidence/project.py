@@ -37,7 +37,7 @@ class Project:
     root: Path
 
     @classmethod
-    def here(cls, start: Path | None = None) -> "Project":
+    def here(cls, start: Path | None = None) -> Project:
         return cls(find_root(start))
 
     # folders -------------------------------------------------------------------------

@@ -6,7 +6,6 @@ in prose is glued (so prose never carries a typed number).
 """
 from __future__ import annotations
 
-
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -298,8 +297,8 @@ class Page:
         print(f"receipt: {self.receipt}")
         # Rule 9: the receipt box is for reviewers. It is glued here and shown in the book's "For reviewers"
         # part (views_context.write_receipts_page); the reader's page gets a short link to it.
-        from myst_nb import glue
         from IPython.display import HTML
+        from myst_nb import glue
 
         from .views_context import page_key, reviewer_link
 

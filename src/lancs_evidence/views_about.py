@@ -7,12 +7,11 @@ import altair as alt
 import pandas as pd
 
 from . import charts, fmt
-from .audit import ARITHMETIC, PLAUSIBILITY
+from .audit import ARITHMETIC, PLAUSIBILITY, strip_ids
 from .audit import KIND_WORDS as AUDIT_KIND_WORDS
 from .audit import MEANING as AUDIT_MEANING
 from .audit import SEVERITY as AUDIT_SEVERITY
 from .audit import WORDS as AUDIT_WORDS
-from .audit import strip_ids
 
 AUDIT_DERIVED = (*ARITHMETIC, *PLAUSIBILITY)
 from .html import esc, show, table, tag

@@ -11,7 +11,6 @@ Typical use in a chapter notebook:
 """
 from __future__ import annotations
 
-
 import pandas as pd
 
 from . import charts, fmt
