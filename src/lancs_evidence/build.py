@@ -233,7 +233,10 @@ def write_audit_result(project: Project) -> None:
 
 
 def _build(project: Project, jobs, force, progress, builder, publish_site, timeout, executor, scheduler) -> int:
+    from .ledger import _cached
+
     t0 = time.perf_counter()
+    _cached.cache_clear()  # a long-lived process (tests, a Dask client) must not keep tables from an earlier build
     if stop_on_problems(project.data, "nothing was built and the published site was left as it was"):
         return 1
     project.work.mkdir(parents=True, exist_ok=True)
