@@ -553,7 +553,11 @@ def run_pages(project: Project, areas: list[str] | None = None, jobs: int | None
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for fut in done:
                         page, key = futures[fut]
-                        result = fut.result()
+                        try:
+                            result = fut.result()
+                        except Exception as exc:  # the worker itself died (out of memory, killed): report the page
+                            result = PageResult(page.key, page.label, "failed",
+                                                error=f"the process running this page stopped ({type(exc).__name__}: {exc})")
                         report.outcomes.append(_settle(project, page, key, result, cache, failed_dir))
                         save_cache(project, cache)
                         bar.set_postfix_str(page.key.rsplit("/", 1)[-1])
