@@ -7,15 +7,13 @@ import json
 import os
 import re
 import signal
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from lancs_evidence.synthetic import area_id, make_project
 
-from .conftest import CLI, run_cli
+from .conftest import run_cli
 
 pytestmark = pytest.mark.slow
 

@@ -27,7 +27,6 @@ import json
 import os
 import re
 import signal
-import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
