@@ -95,6 +95,10 @@ def sphinx_build(project: Project, out: Path, builder: str = "html", clean: bool
     """Run jupyter-book (strict: warnings fail) into `out`; return its exit code and log."""
     if clean and out.exists():
         shutil.rmtree(out)
+    # The HTML output folder is always made afresh (the parsed environment in .doctrees is kept): pages
+    # written over an earlier output link assets with a checksum (`?v=`) that a clean build leaves off,
+    # so reusing the folder would make an incremental site differ from a clean one.
+    shutil.rmtree(out / "_build" / builder, ignore_errors=True)
     # Every page is written afresh (Sphinx's "write all"), reusing the parsed environment of unchanged pages:
     # the search index is then made only from this build's pages (no terms left from earlier builds) and a
     # page citing another is never left showing an old value.
