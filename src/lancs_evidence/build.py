@@ -227,6 +227,18 @@ def build(project: Project, jobs: int | None = None, force: bool = False, progre
         return exc.exit_code
 
 
+def data_stamp(project: Project) -> str:
+    """A hash of every file under data/, the package's code and the locked versions: validation is
+    skipped when all of these are exactly as they were at the last successful validation."""
+    h = hashlib.sha256()
+    for p in sorted(q for q in project.data.rglob("*") if q.is_file()):
+        h.update(p.relative_to(project.data).as_posix().encode() + b"\0" + p.read_bytes())
+    for p in (*sorted(project.src_package.glob("*.py")), project.root / "constraints.txt"):
+        if p.exists():
+            h.update(b"\0code\0" + p.read_bytes())
+    return h.hexdigest()
+
+
 def write_audit_result(project: Project) -> None:
     """The audit, computed once per build before pages run (when the audit module provides it)."""
     from . import audit
@@ -241,8 +253,16 @@ def _build(project: Project, jobs, force, progress, builder, publish_site, timeo
 
     t0 = time.perf_counter()
     _cached.cache_clear()  # a long-lived process (tests, a Dask client) must not keep tables from an earlier build
-    if stop_on_problems(project.data, "nothing was built and the published site was left as it was"):
-        return 1
+    stamp_path = project.work / "validated.json"
+    stamp = data_stamp(project)
+    try:
+        validated = json.loads(stamp_path.read_text(encoding="utf-8")).get("stamp") == stamp
+    except (OSError, ValueError, AttributeError):
+        validated = False
+    if not validated:
+        if stop_on_problems(project.data, "nothing was built and the published site was left as it was"):
+            return 1
+        _atomic_write_text(stamp_path, json.dumps({"stamp": stamp}))
     project.work.mkdir(parents=True, exist_ok=True)
     marker = project.work / "BUILDING"
     jb_out = project.work / "jb"
