@@ -18,14 +18,53 @@ REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "lancs_evidence.cli"]
 
 
-def run_cli(*args, root: Path | None = None, check: bool = False, env: dict | None = None) -> subprocess.CompletedProcess:
-    cmd = [*CLI, *(["--root", str(root)] if root else []), *map(str, args)]
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("LANCS_EVIDENCE_ROOT", None)
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, cwd=root or REPO)
+IN_PROCESS = ("build", "run")  # commands run inside the test process (no interpreter start-up per call)
+
+
+def run_cli(*args, root: Path | None = None, check: bool = False, env: dict | None = None,
+            in_process: bool | None = None) -> subprocess.CompletedProcess:
+    """Run `lancs-evidence ARGS`. `build` and `run` run in this process unless an environment is given
+    (their notebooks and Sphinx still run in child processes); other commands in a subprocess."""
+    argv = [*(["--root", str(root)] if root else []), *map(str, args)]
+    cmd = [*CLI, *argv]
+    if in_process is None:
+        in_process = env is None and any(a in IN_PROCESS for a in map(str, args[:1]))
+    if in_process:
+        proc = _run_in_process(argv, cmd, root)
+    else:
+        full_env = {**os.environ, **(env or {})}
+        full_env.pop("LANCS_EVIDENCE_ROOT", None)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, cwd=root or REPO)
     if check and proc.returncode != 0:
         raise AssertionError(f"{cmd} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def _run_in_process(argv: list[str], cmd: list[str], root: Path | None) -> subprocess.CompletedProcess:
+    import contextlib
+    import io
+    import traceback
+
+    from lancs_evidence.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_root = os.environ.pop("LANCS_EVIDENCE_ROOT", None)
+    cwd = os.getcwd()
+    try:
+        os.chdir(root or REPO)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            except Exception:  # what a subprocess would print: the test then sees the traceback
+                traceback.print_exc(file=err)
+                code = 1
+    finally:
+        os.chdir(cwd)
+        if saved_root is not None:
+            os.environ["LANCS_EVIDENCE_ROOT"] = saved_root
+    return subprocess.CompletedProcess(cmd, code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture(scope="session")

@@ -23,13 +23,6 @@ from lancs_evidence.synthetic import area_id
 from .test_reliability import set_cell
 
 
-@pytest.fixture
-def recording(tiny):
-    ledger.start_recording(tiny)
-    yield tiny
-    ledger.stop_recording()
-
-
 def _reads_of(root: Path, fn) -> dict[str, str]:
     ledger.start_recording(root)
     try:

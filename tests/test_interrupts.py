@@ -188,10 +188,11 @@ def test_a_warm_kernel_gives_the_same_notebook_as_a_fresh_one(tmp_path, repo):
     try:
         runner.stop_kernels()
         fresh = runner.execute_page(two, str(root))
-        assert runner._KERNELS[str(root)].pages == 1
+        kernel = runner._kernel(str(root))
+        assert kernel.pages == 1
         runner.execute_page(one, str(root))  # leaves its own names and caches behind in the kernel
         warm = runner.execute_page(two, str(root))
-        assert runner._KERNELS[str(root)].pages == 3  # the same kernel served all three
+        assert runner._kernel(str(root)) is kernel and kernel.pages == 3  # the same kernel served all three
     finally:
         runner.stop_kernels()
     assert fresh.status == warm.status == "ran", fresh.error + warm.error

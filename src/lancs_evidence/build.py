@@ -96,6 +96,10 @@ def sphinx_build(project: Project, out: Path, builder: str = "html", clean: bool
     """Run jupyter-book (strict: warnings fail) into `out`; return its exit code and log."""
     if clean and out.exists():
         shutil.rmtree(out)
+    # The HTML output folder is always made afresh (the parsed environment in .doctrees is kept): pages
+    # written over an earlier output link assets with a checksum (`?v=`) that a clean build leaves off,
+    # so reusing the folder would make an incremental site differ from a clean one.
+    shutil.rmtree(out / "_build" / builder, ignore_errors=True)
     # Every page is written afresh (Sphinx's "write all"), reusing the parsed environment of unchanged pages:
     # the search index is then made only from this build's pages (no terms left from earlier builds) and a
     # page citing another is never left showing an old value.
@@ -220,10 +224,33 @@ def build(project: Project, jobs: int | None = None, force: bool = False, progre
         return exc.exit_code
 
 
+def data_stamp(project: Project) -> str:
+    """A hash of every file under data/, the package's code and the locked versions: validation is
+    skipped when all of these are exactly as they were at the last successful validation."""
+    h = hashlib.sha256()
+    for p in sorted(q for q in project.data.rglob("*") if q.is_file()):
+        h.update(p.relative_to(project.data).as_posix().encode() + b"\0" + p.read_bytes())
+    for p in (*sorted(project.src_package.glob("*.py")), project.root / "constraints.txt"):
+        if p.exists():
+            h.update(b"\0code\0" + p.read_bytes())
+    return h.hexdigest()
+
+
 def _build(project: Project, jobs, force, progress, builder, publish_site, timeout, executor, scheduler) -> int:
+    from .ledger import _cached
+
     t0 = time.perf_counter()
-    if stop_on_problems(project.data, "nothing was built and the published site was left as it was"):
-        return 1
+    _cached.cache_clear()  # a long-lived process (tests, a Dask client) must not keep tables from an earlier build
+    stamp_path = project.work / "validated.json"
+    stamp = data_stamp(project)
+    try:
+        validated = json.loads(stamp_path.read_text(encoding="utf-8")).get("stamp") == stamp
+    except (OSError, ValueError, AttributeError):
+        validated = False
+    if not validated:
+        if stop_on_problems(project.data, "nothing was built and the published site was left as it was"):
+            return 1
+        _atomic_write_text(stamp_path, json.dumps({"stamp": stamp}))
     project.work.mkdir(parents=True, exist_ok=True)
     marker = project.work / "BUILDING"
     jb_out = project.work / "jb"

@@ -244,28 +244,31 @@ class WarmKernel:
             run_sync(self.km.cleanup_resources)()
 
 
-_KERNELS: dict[str, WarmKernel] = {}
+_KERNELS: dict[tuple[str, int], WarmKernel] = {}  # (project root, thread): a worker thread never shares a kernel
 
 
 def _kernel(root: str) -> WarmKernel:
-    k = _KERNELS.get(root)
+    key = (root, threading.get_ident())
+    k = _KERNELS.get(key)
     if k is None or not k.alive():
         if k is not None:
             k.kill()
-        k = _KERNELS[root] = WarmKernel(root)
+        k = _KERNELS[key] = WarmKernel(root)
     return k
 
 
 def _drop_kernel(root: str) -> None:
-    k = _KERNELS.pop(root, None)
+    k = _KERNELS.pop((root, threading.get_ident()), None)
     if k is not None:
         k.kill()
 
 
 def stop_kernels(*_args) -> None:
-    """Kill every kernel this process started (on exit, SIGTERM, or a timed-out page)."""
-    for root in list(_KERNELS):
-        _drop_kernel(root)
+    """Kill every kernel this process started (on exit, SIGTERM, or when the build is gone)."""
+    for key in list(_KERNELS):
+        k = _KERNELS.pop(key, None)
+        if k is not None:
+            k.kill()
 
 
 def _setup_code(root: str) -> str:
@@ -548,7 +551,11 @@ def run_pages(project: Project, areas: list[str] | None = None, jobs: int | None
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for fut in done:
                         page, key = futures[fut]
-                        result = fut.result()
+                        try:
+                            result = fut.result()
+                        except Exception as exc:  # the worker itself died (out of memory, killed): report the page
+                            result = PageResult(page.key, page.label, "failed",
+                                                error=f"the process running this page stopped ({type(exc).__name__}: {exc})")
                         report.outcomes.append(_settle(project, page, key, result, cache, failed_dir))
                         save_cache(project, cache)
                         bar.set_postfix_str(page.key.rsplit("/", 1)[-1])
