@@ -27,6 +27,7 @@ import json
 import os
 import re
 import signal
+import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -495,6 +496,32 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, old)
 
 
+class _LineProgress:
+    """Progress for a log or CI: one line per finished page instead of a redrawn bar."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.label = total, 0, ""
+
+    def set_postfix_str(self, label: str) -> None:
+        self.label = label
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        print(f"notebooks: {self.done}/{self.total} {self.label}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, wanted: bool):
+    """A progress bar on a terminal, one line per page when output goes to a file or pipe, nothing if not wanted."""
+    from tqdm import tqdm
+
+    if wanted and not sys.stderr.isatty():
+        return _LineProgress(total)
+    return tqdm(total=total, desc="notebooks", unit="nb", disable=not wanted, leave=True)
+
+
 # --- the client side ---------------------------------------------------------------------------------------------
 
 def _remove_leftovers(pages: list[Page]) -> None:
@@ -517,8 +544,6 @@ def is_current(page: Page, entry: dict | None, key: str, answers) -> bool:
 def run_pages(project: Project, areas: list[str] | None = None, jobs: int | None = None, force: bool = False,
               progress: bool = True, pages: list[Page] | None = None, timeout: float | None = None,
               executor: str = "local", scheduler: str | None = None) -> RunReport:
-    from tqdm import tqdm
-
     from .ledger import Answers
 
     started = time.perf_counter()
@@ -539,7 +564,7 @@ def run_pages(project: Project, areas: list[str] | None = None, jobs: int | None
     failed_dir = project.build_dir / "failed"
     if todo:
         jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-        bar = tqdm(total=len(todo), desc="notebooks", unit="nb", disable=not progress, leave=True)
+        bar = _progress(len(todo), progress)
         project.work.mkdir(parents=True, exist_ok=True)
         log = str(project.work / "kernels.log")
         root = str(project.root)
