@@ -42,21 +42,14 @@ KERNEL_MARK = b"ipykernel_launcher"
 
 def _proc_table() -> dict[int, tuple[int, int, bytes]]:
     """pid -> (parent pid, resident bytes, command line) for every process we can read."""
+    import psutil
+
     table = {}
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
+    for proc in psutil.process_iter(["ppid", "memory_info", "cmdline"]):
+        info = proc.info
+        if info.get("memory_info") is None or info.get("ppid") is None:
             continue
-        try:
-            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            rss = 0
-            for line in (d / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    rss = int(line.split()[1]) * 1024
-                    break
-            cmd = (d / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        table[int(d.name)] = (ppid, rss, cmd)
+        table[proc.pid] = (info["ppid"], info["memory_info"].rss, "\0".join(info.get("cmdline") or []).encode())
     return table
 
 
