@@ -364,7 +364,7 @@ def make_shared_reference(shared: Path) -> None:
     from lancs_evidence.reference import TABLES
 
     shared.mkdir(parents=True, exist_ok=True)
-    for name, spec in TABLES.items():
+    for spec in TABLES.values():
         if spec["columns"] is None:
             geo = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"LAD24CD": "E07900001"},
                                                               "geometry": {"type": "Point", "coordinates": [0, 0]}}]}

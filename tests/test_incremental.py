@@ -28,7 +28,8 @@ def _reads_of(root: Path, fn) -> dict[str, str]:
     try:
         fn(Data(root, "2024-25"))
     finally:
-        return ledger.stop_recording()
+        reads = ledger.stop_recording()
+    return reads
 
 
 def test_a_page_is_recorded_reading_exactly_the_rows_it_was_served(tiny):

@@ -4,8 +4,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
 import pandas as pd
 import pytest
 from hypothesis import assume, given
@@ -24,6 +22,8 @@ from lancs_evidence.summaries import (
     target_of,
     theme_counts,
 )
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def row(id, value, unit="count", **kw):

@@ -353,7 +353,7 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
                          [*d, f"the wording differs ('{says}' against '{other_says}')"]) for v, d in verdicts]
         status = min((v for v, _ in verdicts), key=SEVERITY.index)
         parts = []
-        for r, (v, diffs) in zip(inputs, verdicts):
+        for r, (_v, diffs) in zip(inputs, verdicts):
             parts.append(f"{shown(claim)} in {where(claim.get('source'), claim.get('section'))} against {shown(r)} in "
                          f"{where(r.get('source'), r.get('section'))}: " + ("stated the same way" if not diffs else "; ".join(diffs)))
         lead = {"consistent": "Stated the same way each time.",

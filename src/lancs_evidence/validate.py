@@ -460,7 +460,7 @@ def area_tree_problems(tables: dict[str, Table]) -> list[Problem]:
             problems.append(Problem(table.rel, i, "parent",
                                     f"the parent of a {k} must be a {' or '.join(allowed)} (found {found})"))
     places = [(i, r) for i, r in enumerate(rows, start=2) if r["kind"] == "place"]
-    for i, r in places[1:]:
+    for i, _r in places[1:]:
         problems.append(Problem(table.rel, i, "kind", f"only one area may be the place (the first is {places[0][1]['id']!r})"))
     # a partnership's page reports the councils in it: it needs at least one
     with_council = {parent[a] for a, k in kind.items() if k == "district"}
@@ -568,7 +568,7 @@ def reference_problems(data_dir: Path, tables: dict[str, Table], descriptor: dic
         elif str(meta.get("sha256", "")).strip() and _sha256(target) != str(meta["sha256"]).strip():
             problems.append(Problem(rel, 0, "sha256", f"does not match {fname}: the table was changed without its "
                                     "record; re-run `lancs-evidence reference-import` or update the record"))
-    for name, path in paths.items():
+    for path in paths.values():
         if path.startswith("reference/") and Path(path).name not in described and (data_dir / path).exists():
             problems.append(Problem(_display(data_dir / path), 0, "", "no metadata file (*.meta.json) describes this "
                                     "reference table: its publisher, licence, period and origin are unknown"))

@@ -12,13 +12,13 @@ from .audit import KIND_WORDS as AUDIT_KIND_WORDS
 from .audit import MEANING as AUDIT_MEANING
 from .audit import SEVERITY as AUDIT_SEVERITY
 from .audit import WORDS as AUDIT_WORDS
-
-AUDIT_DERIVED = (*ARITHMETIC, *PLAUSIBILITY)
 from .html import esc, show, table, tag
 from .summaries import evidence_profile
 from .views import LEVEL_COLOURS, LEVEL_LABELS, LEVELS
 from .views_chapter import ChapterView
 from .views_place import PlaceChapter
+
+AUDIT_DERIVED = (*ARITHMETIC, *PLAUSIBILITY)
 
 DOWNLOADS = "downloads"  # the site folder the build copies data/ tables into
 DEFAULT_ADVICE = {
