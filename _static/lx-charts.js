@@ -12,6 +12,10 @@
         return;
       }
       var spec = JSON.parse(holder.textContent);
+      // a faceted chart cannot take its width from its container, so give each panel the room there is
+      if (spec.facet && spec.spec && typeof spec.spec.width === "number" && box.clientWidth > 0) {
+        spec.spec.width = Math.max(160, Math.min(640, box.clientWidth - 60));
+      }
       window.vegaEmbed(box, spec, { actions: false, renderer: "svg" })
         .then(function (result) {
           box.setAttribute("data-rendered", "1");

@@ -19,7 +19,6 @@ from pathlib import Path
 import nbformat
 
 from .pages import discover
-from .postprocess import repair_site
 from .project import Project
 from .runner import RunReport, load_cache, run_pages
 from .toc import write_toc
@@ -123,7 +122,6 @@ def publish(project: Project, built: Path) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
     dest = sites / stamp
     shutil.copytree(built, dest)
-    repair_site(dest)
     export_downloads(project, dest)
     link = project.site
     if link.exists() and not link.is_symlink():  # a site built by hand: keep it beside the others

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from .build import ensure_vega_bundle, sphinx_build, write_status_page
 from .pages import discover
-from .postprocess import repair_site
 from .project import Project, UserError
 from .runner import run_pages
 from .toc import write_toc
@@ -67,7 +66,6 @@ def build_pdf(project: Project, out: Path | None = None) -> int:
         print("the single-page build failed; no PDF written", file=sys.stderr)
         return 1
     single = work / "_build" / "singlehtml"
-    repair_site(single)
     # Sphinx writes the single page at the root document's path (chapters/index.html) but links its
     # _static files as if it sat at the top, so print a copy that does sit at the top.
     import yaml
