@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import textwrap
 import urllib.parse
 
 import altair as alt
@@ -49,6 +50,7 @@ def theme_config() -> dict:
 
 WRAP_CHARS = 22  # a wrapped axis label is at most this many characters wide (about 150 px at 12 px)
 HEADER_WRAP_CHARS = 40
+TITLE_WRAP_CHARS = 34
 LINE_PX = 15  # one line of 12 px label text
 
 
@@ -84,6 +86,9 @@ def _tune(spec: dict, data: pd.DataFrame) -> None:
                     if not isinstance(e, dict) or e.get("axis", {}) is None:
                         continue
                     field = e.get("field")
+                    title = e.get("title")
+                    if isinstance(title, str) and len(title) > TITLE_WRAP_CHARS:  # a long axis title wraps too
+                        e["title"] = textwrap.wrap(title, TITLE_WRAP_CHARS)
                     if e.get("type") == "quantitative" and field in data.columns and _integral(data[field]) \
                             and e.get("aggregate") in (None, "sum", "count"):
                         axis = e.setdefault("axis", {})

@@ -4,7 +4,7 @@ cannot silently undo them: what this module changes is the page *context* and th
 
 What it does, page by page (`html-page-context`):
 - drops Thebe (live code), which the book never uses: its script names a CDN and is included twice,
-  which logs a console error on every page;
+  which logs a console error on every page (its per-page config node goes at `doctree-resolved`);
 - gives the chart scripts (`vega-bundle.js`, 0.9 MB, and `lx-charts.js`) only to pages that have a
   chart, loaded with `defer` so they never hold up the first paint;
 - names the navigation's expand/collapse toggles, which are icons only (WCAG 4.1.2).
@@ -114,7 +114,18 @@ def on_build_finished(app, exception):
                         app.config.language or "en"), encoding="utf-8")
 
 
+def drop_thebe_config(app, doctree, docname):
+    """sphinx-thebe writes a `text/x-thebe-config` script into every notebook page; nothing reads it."""
+    from docutils import nodes
+
+    for node in list(doctree.findall(nodes.raw)):
+        if "x-thebe-config" in node.astext():
+            node.parent.remove(node)
+
+
 def setup(app):
+    # after sphinx-thebe's own doctree-resolved handler (priority 500), which adds the node
+    app.connect("doctree-resolved", drop_thebe_config, priority=900)
     app.connect("html-page-context", on_page_context, priority=900)
     # before sphinx-external-toc's build-finished handler (priority 500), which writes a bare redirect
     app.connect("build-finished", on_build_finished, priority=400)
