@@ -143,7 +143,7 @@ MENU_JS = r"""() => {
     const r = a.getBoundingClientRect();
     const visible = r.width > 0 && r.height > 0 && r.bottom > 0 && r.top < innerHeight && r.left >= 0 && r.right <= innerWidth
       && getComputedStyle(a).visibility !== 'hidden';
-    if (visible && a.closest('dialog[open], .bd-sidebar-primary')) seen.push(a.getAttribute('href'));
+    if (visible && a.closest('dialog[open], .bd-sidebar-primary')) seen.push(a.href);
   });
   return seen;
 }"""

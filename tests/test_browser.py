@@ -223,3 +223,31 @@ def test_site_root_is_a_real_page(real_site):
     assert title and "Lancashire" in title.group(1)
     link = re.search(r'<a href="([^"]+)">([^<]+)</a>', html)
     assert link and (real_site / link.group(1)).exists() and link.group(2).strip()
+
+
+def test_hostile_statement_in_a_chart_leaves_the_rest_of_the_page(tmp_path, repo):
+    """A statement beginning `<!--<script>` inside a chart's embedded JSON must not open a comment
+    that swallows what follows: the chart draws and the paragraph after it is still on the page."""
+    import pandas as pd
+
+    from lancs_evidence import charts
+
+    hostile = "<!--<script>document.title='hacked'</script> & more"
+    df = pd.DataFrame({"label": [hostile, "Plain"], "value": [4, 9]})
+    fig = charts.accessible_figure(charts.bar(df, "label", "value", x_title="Number of things"), df, title=hostile,
+                                   description=hostile, source="a test", csv_name="t.csv")
+    static = repo / "_static"
+    (tmp_path / "page.html").write_text(
+        "<!DOCTYPE html><html lang='en'><head><title>fixture</title>"
+        f"<script defer src='vega-bundle.js'></script><script defer src='lx-charts.js'></script></head><body>"
+        f"{fig}<p id='after'>The page goes on after the chart.</p></body></html>", encoding="utf-8")
+    for name in ("vega-bundle.js", "lx-charts.js"):
+        (tmp_path / name).write_bytes((static / name).read_bytes())
+    with serve(tmp_path) as base, browser() as b:
+        page = new_context(b, base).new_page()
+        page.goto(f"{base}/page.html", wait_until="load")
+        charts_drawn(page)
+        assert page.locator("#after").inner_text() == "The page goes on after the chart."
+        assert page.title() == "fixture"
+        assert page.evaluate("document.querySelector('.lx-vega').dataset.rendered") == "1"
+        assert hostile in page.locator(".lx-chart-title").inner_text()

@@ -72,6 +72,16 @@ def _integral(series: pd.Series) -> bool:
     return not v.empty and bool(((v - v.round()).abs() < 1e-9).all())
 
 
+def _field_values(spec: dict, data: pd.DataFrame, field) -> pd.Series | None:
+    """The values a chart plots for `field`: from the spec's own datasets (altair puts the chart's data
+    there, under its original column names), else from the table given beside the chart."""
+    values = [rec[field] for rows in (spec.get("datasets") or {}).values() if isinstance(rows, list)
+              for rec in rows if isinstance(rec, dict) and field in rec]
+    if values:
+        return pd.Series(values)
+    return data[field] if isinstance(field, str) and field in data.columns else None
+
+
 def _tune(spec: dict, data: pd.DataFrame) -> None:
     """Adjust a chart spec in place for small screens and honest axes:
     - a quantitative axis whose plotted values are all whole numbers gets whole-number ticks (no 0.5);
@@ -89,7 +99,8 @@ def _tune(spec: dict, data: pd.DataFrame) -> None:
                     title = e.get("title")
                     if isinstance(title, str) and len(title) > TITLE_WRAP_CHARS:  # a long axis title wraps too
                         e["title"] = textwrap.wrap(title, TITLE_WRAP_CHARS)
-                    if e.get("type") == "quantitative" and field in data.columns and _integral(data[field]) \
+                    values = _field_values(spec, data, field) if field else None
+                    if e.get("type") == "quantitative" and values is not None and _integral(values) \
                             and e.get("aggregate") in (None, "sum", "count"):
                         axis = e.setdefault("axis", {})
                         axis.setdefault("tickMinStep", 1)
@@ -97,8 +108,8 @@ def _tune(spec: dict, data: pd.DataFrame) -> None:
                     if ch == "y" and e.get("type") == "nominal":
                         axis = e.setdefault("axis", {})
                         axis.setdefault("labelExpr", wrap_expr(WRAP_CHARS))
-                        if field in data.columns:
-                            lines = max((wrapped_lines(v) for v in data[field].dropna().unique()), default=1)
+                        if values is not None:
+                            lines = max((wrapped_lines(v) for v in values.dropna().unique()), default=1)
                             node_h = spec.get("height")
                             if lines > 1 and isinstance(node_h, dict) and "step" in node_h:
                                 node_h["step"] = max(node_h["step"], lines * LINE_PX + 6)

@@ -70,7 +70,7 @@ def table(
                 cells.append(tag("td", cell(v), class_=cls, data_label=label))
         body.append(tag("tr", "".join(cells)))
     inner = tag("caption", esc(caption)) + tag("thead", tag("tr", head)) + tag("tbody", "".join(body))
-    stack = "lx-stack lx-many" if len(headers) >= 6 else "lx-stack"
+    stack = "lx-stack lx-many" if len(headers) >= 5 else "lx-stack"
     return tag("div", tag("table", inner, class_=f"{classes} {stack}"), class_="lx-table-wrap", tabindex="0", role="region",
                aria_label=caption)
 

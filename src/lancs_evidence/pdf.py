@@ -46,33 +46,42 @@ PRINT_VIEWPORT = {"width": 700, "height": 990}
 
 # Builds the contents list at the top of the book from its chapter headings (one per document in the
 # single page), with a cell for each page number, filled in by the second pass.
-CONTENTS_JS = r"""(title) => {
+CONTENTS_JS = r"""() => {
   const main = document.querySelector('.bd-article') || document.body;
-  const heads = Array.from(main.querySelectorAll('section > h1')).filter(h => h.closest('section').id);
+  const title = main.querySelector('section h1') || main.querySelector('h1');
+  const entries = Array.from(main.querySelectorAll('span[id^="document-"]')).map(span => {
+    let el = span.nextElementSibling;
+    while (el && !el.matches('section, h1, h2, h3')) el = el.nextElementSibling;
+    const head = el && (el.matches('h1, h2, h3') ? el : el.querySelector('h1, h2, h3'));
+    let depth = 0, up = span.parentElement;
+    while (up && up !== main) { if (up.matches('section')) depth += 1; up = up.parentElement; }
+    return {id: span.id, text: head ? head.textContent.replace(/[#¶]\s*$/, '').trim() : span.id, depth};
+  });
   const nav = document.createElement('nav');
   nav.id = 'lx-print-contents'; nav.setAttribute('aria-label', 'Contents');
-  const h = document.createElement('h1'); h.textContent = 'Contents'; nav.appendChild(h);
+  const h = document.createElement('h2'); h.textContent = 'Contents'; nav.appendChild(h);
   const ol = document.createElement('ol');
-  heads.forEach((head, i) => {
-    const id = head.closest('section').id;
+  const base = Math.min(...entries.map(e => e.depth));
+  entries.forEach(e => {
     const li = document.createElement('li');
-    const a = document.createElement('a'); a.href = '#' + id;
-    a.textContent = head.textContent.replace(/[#\u00b6]\s*$/, '').trim();
-    const pg = document.createElement('span'); pg.className = 'lx-pg'; pg.dataset.target = id; pg.textContent = '';
+    li.style.paddingLeft = (1.25 * (e.depth - base)) + 'rem';
+    const a = document.createElement('a'); a.href = '#' + e.id; a.textContent = e.text;
+    const pg = document.createElement('span'); pg.className = 'lx-pg'; pg.dataset.target = e.id;
     li.appendChild(a); li.appendChild(pg); ol.appendChild(li);
   });
   nav.appendChild(ol);
-  main.insertBefore(nav, main.firstChild);
-  return heads.map(h => h.closest('section').id);
+  if (title) { title.after(nav); } else { main.insertBefore(nav, main.firstChild); }
+  return entries.map(e => e.id);
 }"""
 CONTENTS_CSS = """
-#lx-print-contents { break-after: page; }
+#jb-print-docs-body { display: none !important; }
+#lx-print-contents { break-after: page; margin-top: 2rem; }
+.bd-article h1 { display: block !important; }
 #lx-print-contents ol { list-style: none; padding: 0; }
 #lx-print-contents li { display: flex; gap: 0.5rem; border-bottom: 1px dotted #999; padding: 0.15rem 0; }
 #lx-print-contents li a { flex: 1; color: #000; text-decoration: none; }
 #lx-print-contents .lx-pg { min-width: 2.5rem; text-align: right; font-variant-numeric: tabular-nums; }
-section > h1 { break-before: page; }
-#lx-print-contents + * section > h1:first-of-type { break-before: auto; }
+span[id^="document-"] + section, span[id^="document-"] + h1 { break-before: page; }
 """
 
 
@@ -120,7 +129,7 @@ def print_to_pdf(html: Path, out: Path, title: str = "", timeout_ms: int = 60000
                                    ".every(e => e.dataset.rendered || e.textContent.trim())", timeout=timeout_ms)
             page.emulate_media(media="print")
             page.add_style_tag(content=CONTENTS_CSS)
-            ids = page.evaluate(CONTENTS_JS, title)
+            ids = page.evaluate(CONTENTS_JS)
             opts = _pdf_options(title or page.title())
             page.pdf(path=str(tmp), **opts)  # first pass: where does each chapter start?
             where = heading_pages(tmp, ids)
