@@ -38,7 +38,7 @@ FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 def theme_config() -> dict:
     return {
         "font": FONT,
-        "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelLimit": 0, "titleColor": "#1a1a1a", "labelColor": "#1a1a1a"},
+        "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelLimit": 0, "labelOverlap": "greedy", "labelSeparation": 6, "titleColor": "#1a1a1a", "labelColor": "#1a1a1a"},
         "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "direction": "vertical", "labelLimit": 0},
         "header": {"labelFontSize": 12, "titleFontSize": 12, "labelLimit": 0},
         "text": {"fontSize": 12},

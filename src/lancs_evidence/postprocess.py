@@ -6,7 +6,7 @@ What it does, page by page (`html-page-context`):
 - drops Thebe (live code), which the book never uses: its script names a CDN and is included twice,
   which logs a console error on every page (its per-page config node goes at `doctree-resolved`);
 - gives the chart scripts (`vega-bundle.js`, 0.9 MB, and `lx-charts.js`) only to pages that have a
-  chart, loaded with `defer` so they never hold up the first paint;
+  chart, and loads every script file with `defer` so none holds up the first paint;
 - names the navigation's expand/collapse toggles, which are icons only (WCAG 4.1.2).
 
 And once per build (`build-finished`): writes the site root `index.html` as a real page (title, language,
@@ -24,7 +24,9 @@ import html as _html
 from pathlib import Path
 
 CHART_SCRIPTS = ("vega-bundle.js", "lx-charts.js")
-DEFERRED = ("vega-bundle.js", "lx-charts.js", "lx-a11y.js")
+# Every script file is deferred (it runs after the page is parsed, in order, never holding up the first
+# paint) except this one, which an inline line on every page (`DOCUMENTATION_OPTIONS.pagename = ...`) needs.
+NOT_DEFERRED = ("documentation_options.js",)
 TOGGLE = '<summary><span class="toctree-toggle" role="presentation">'
 TOGGLE_NAMED = ('<summary><span class="visually-hidden">Show or hide the pages in this part</span>'
                 '<span class="toctree-toggle" role="presentation">')
@@ -41,7 +43,7 @@ def _is_thebe(asset) -> bool:
 
 
 def page_scripts(scripts: list, has_chart: bool) -> list:
-    """The page's script list: Thebe removed, chart scripts only with a chart, ours deferred, no duplicates."""
+    """The page's script list: Thebe removed, chart scripts only with a chart, files deferred, no duplicates."""
     from sphinx.builders.html._assets import _JavaScript
 
     out, seen = [], set()
@@ -55,7 +57,7 @@ def page_scripts(scripts: list, has_chart: bool) -> list:
         if name and name in seen:
             continue
         seen.add(name)
-        if base in DEFERRED and name:
+        if name and "://" not in name and base not in NOT_DEFERRED:
             attrs = {k: v for k, v in getattr(js, "attributes", {}).items() if k not in ("async", "defer")}
             js = _JavaScript(name, priority=getattr(js, "priority", 500), defer="defer", **attrs)
         out.append(js)
