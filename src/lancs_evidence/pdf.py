@@ -81,7 +81,7 @@ CONTENTS_CSS = """
 #lx-print-contents li { display: flex; gap: 0.5rem; border-bottom: 1px dotted #999; padding: 0.15rem 0; }
 #lx-print-contents li a { flex: 1; color: #000; text-decoration: none; }
 #lx-print-contents .lx-pg { min-width: 2.5rem; text-align: right; font-variant-numeric: tabular-nums; }
-span[id^="document-"] + section, span[id^="document-"] + h1 { break-before: page; }
+span[id^="document-"] { display: block; break-before: page; }
 """
 
 
