@@ -209,19 +209,19 @@ def accessible_figure(
     )
 
 
+INSIDE_SHARE = 0.6  # a bar longer than this share of the longest carries its number inside its end
+
+
 def bar(data: pd.DataFrame, label: str, value: str, *, x_title: str, colour: str | None = None,
         colour_title: str | None = None, colour_scale: dict | None = None, sort: str = "-x") -> alt.Chart:
-    """Horizontal bars: the most readable form on a phone, with the value written at the end of each bar."""
+    """Horizontal bars: the most readable form on a phone, with the value written at the end of each bar.
+
+    The number goes just past the end of a short bar, and inside the end (in white) of a long one, so it
+    never runs past the chart's edge however narrow the screen."""
     base = alt.Chart(data)
-    values = pd.to_numeric(data[value], errors="coerce").dropna()
-    scale = alt.Undefined
-    if not colour and not values.empty and values.min() >= 0:
-        # room at the right for the number written after the longest bar (about 7.5 px a character at 12 px)
-        widest = max(len(f"{v:,}") if float(v).is_integer() else len(f"{v:,.2f}") for v in values)
-        scale = alt.Scale(padding=int(widest * 7.5) + 8, domainMin=0)
     enc = dict(
         y=alt.Y(f"{label}:N", sort=sort, title=None),
-        x=alt.X(f"{value}:Q", title=x_title, scale=scale),
+        x=alt.X(f"{value}:Q", title=x_title),
         tooltip=[alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{value}:Q", format=",")],
     )
     if colour:
@@ -232,9 +232,15 @@ def bar(data: pd.DataFrame, label: str, value: str, *, x_title: str, colour: str
     bars = base.mark_bar().encode(**enc)
     if colour:  # stacked segments: a label per segment would sit in the wrong place, so the table carries values
         return bars.properties(height=alt.Step(26))
-    text = base.mark_text(align="left", dx=3, color="#1a1a1a", fontSize=12).encode(
-        y=alt.Y(f"{label}:N", sort=sort), x=alt.X(f"{value}:Q"), text=alt.Text(f"{value}:Q", format=","))
-    return alt.layer(bars, text).properties(height=alt.Step(26))
+    values = pd.to_numeric(data[value], errors="coerce")
+    top = float(values.max()) if values.notna().any() else 0.0
+    cut = INSIDE_SHARE * top if top > 0 else float("inf")
+    text_enc = dict(y=alt.Y(f"{label}:N", sort=sort), x=alt.X(f"{value}:Q"), text=alt.Text(f"{value}:Q", format=","))
+    outside = base.transform_filter(alt.datum[value] <= cut).mark_text(
+        align="left", dx=3, color="#1a1a1a", fontSize=12).encode(**text_enc)
+    inside = base.transform_filter(alt.datum[value] > cut).mark_text(
+        align="right", dx=-4, color="#ffffff", fontSize=12, fontWeight="bold").encode(**text_enc)
+    return alt.layer(bars, outside, inside).properties(height=alt.Step(26))
 
 
 def _signed_area(ring: list) -> float:
