@@ -79,3 +79,84 @@ def site_pages(site: Path) -> list[str]:
             continue
         out.append(rel)
     return out
+
+
+def set_scheme(page, scheme: str) -> None:
+    """Switch the page between the light and dark colour schemes as a device setting would, then wait
+    until the theme has followed it (its `data-theme` attribute says which scheme is drawn)."""
+    page.emulate_media(color_scheme=scheme)
+    page.wait_for_function("s => document.documentElement.dataset.theme === s", arg=scheme, timeout=5000)
+
+
+def charts_drawn(page, timeout: int = 20000) -> None:
+    """Wait until every chart has been drawn (or says why not)."""
+    page.wait_for_function("Array.from(document.querySelectorAll('.lx-vega')).every(e => e.dataset.rendered || e.textContent.trim())",
+                           timeout=timeout)
+
+
+def settle_charts(page) -> None:
+    """After a viewport change, wait until every chart has been redrawn at its container's new width."""
+    page.wait_for_function("""Array.from(document.querySelectorAll('.lx-vega svg')).every(svg => {
+        const box = svg.closest('.lx-vega'); return svg.getBoundingClientRect().width <= box.getBoundingClientRect().width + 1; })""",
+                           timeout=10000)
+
+
+# Measures what a reader on this viewport meets: sideways scroll, tables wider than their box, chart text
+# outside its chart or cut with an ellipsis, chart text smaller than 12 px as drawn. Opens every
+# disclosure first so tables inside them are measured too (run it after axe).
+LAYOUT_JS = r"""() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  const vw = document.documentElement.clientWidth;
+  const wide = [], clipped = [], small = [], cut = [];
+  document.querySelectorAll('table').forEach(t => {
+    const r = t.getBoundingClientRect();
+    if (r.width === 0) return;
+    const box = t.closest('.lx-table-wrap') || t.parentElement;
+    if (r.right > vw + 1 || t.scrollWidth > box.clientWidth + 1)
+      wide.push(((t.caption && t.caption.textContent) || t.className).slice(0, 70));
+  });
+  document.querySelectorAll('.lx-vega svg').forEach(svg => {
+    const sr = svg.getBoundingClientRect();
+    if (sr.width === 0) return;
+    const fig = svg.closest('figure').getBoundingClientRect();
+    if (sr.right > Math.min(vw, fig.right) + 1) clipped.push('chart wider than its figure');
+    const scale = sr.width / (svg.width.baseVal.value || sr.width);
+    svg.querySelectorAll('text').forEach(t => {
+      const txt = t.textContent.trim();
+      if (!txt) return;
+      const r = t.getBoundingClientRect();
+      if (r.width === 0) return;
+      if (r.left < sr.left - 1 || r.right > sr.right + 1 || r.top < sr.top - 1 || r.bottom > sr.bottom + 1) clipped.push(txt);
+      if (txt.endsWith('\u2026')) cut.push(txt);
+      const px = parseFloat(getComputedStyle(t).fontSize) * scale;
+      if (px < 11.9) small.push(txt + ' (' + px.toFixed(1) + ' px)');
+    });
+  });
+  return {overflow: document.documentElement.scrollWidth - vw, wide_tables: wide, clipped_text: clipped,
+          small_text: small, cut_labels: cut};
+}"""
+
+# Opens the menu with the visible control, as a reader would, and lists the links then on screen.
+MENU_JS = r"""() => {
+  const seen = [];
+  document.querySelectorAll('dialog[open] a, .bd-sidebar-primary a').forEach(a => {
+    const r = a.getBoundingClientRect();
+    const visible = r.width > 0 && r.height > 0 && r.bottom > 0 && r.top < innerHeight && r.left >= 0 && r.right <= innerWidth
+      && getComputedStyle(a).visibility !== 'hidden';
+    if (visible && a.closest('dialog[open], .bd-sidebar-primary')) seen.push(a.href);
+  });
+  return seen;
+}"""
+
+
+def open_menu(page) -> list[str]:
+    """Click the visible menu control; return the hrefs of navigation links then visible on screen."""
+    if page.viewport_size["width"] >= 992:  # the sidebar is already open beside the page
+        return page.evaluate(MENU_JS)
+    control = page.locator(".lx-menu-toggle:visible").first
+    control.click()
+    page.wait_for_function("""(() => { const d = document.querySelector('#pst-primary-sidebar-modal');
+        return (d && d.open) || innerWidth >= 992; })()""", timeout=5000)
+    links = page.evaluate(MENU_JS)
+    page.keyboard.press("Escape")
+    return links

@@ -1,10 +1,13 @@
-"""`lancs-evidence pdf`: the book as one PDF, with its text, figures and charts."""
+"""`lancs-evidence pdf`: the book as one PDF for a UK reader: A4, the title and "Page n of N" on every page,
+a contents list whose page numbers lead to the chapters, and its text, figures and drawn charts."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
 import pytest
+import yaml
 
 from lancs_evidence.synthetic import area_name, expected
 
@@ -24,6 +27,22 @@ def test_pdf_holds_text_figures_and_drawn_charts(tiny, tmp_path):
     # axis titles exist only inside the drawn SVG charts, so finding them proves the charts rendered
     assert "Number of reported figures" in text
     assert text.count("Compared with England") >= 2
+    # A4, and every page carries the book's title and its page number
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "(A4)" in info
+    n_pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    pages = text.split("\f")[:n_pages]
+    title = yaml.safe_load((tiny / "_config.yml").read_text(encoding="utf-8"))["title"]
+    missing = [i for i, page in enumerate(pages, 1) if title not in page or f"Page {i} of {n_pages}" not in page]
+    assert missing == []
+    # the contents list gives, for each partnership, the page its chapter starts on
+    contents = next(page for page in pages if re.search(r"^\s*Contents\s*$", page, re.M))
+    for name in (area_name(1), area_name(2)):
+        found = re.search(rf"^\s*{re.escape(name)}\s+(\d+)\s*$", contents, re.M)
+        assert found, (name, contents)
+        start = pages[int(found.group(1)) - 1]
+        body = start.split("\n", 2)[-1]  # below the running title
+        assert re.search(rf"^\s*{re.escape(name)}\s*$", body, re.M), (name, start[:400])
     # and the marks are there: render the pages and count pixels of the bar colour
     subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True)
     from PIL import Image

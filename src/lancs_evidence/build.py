@@ -22,7 +22,6 @@ import nbformat
 
 from .audit import write_result as write_audit_result
 from .pages import discover
-from .postprocess import repair_site
 from .project import Project
 from .runner import RunReport, _atomic_write_text, load_cache, run_pages
 from .toc import write_toc
@@ -85,10 +84,13 @@ def book_inputs_hash(project: Project) -> str:
     h = hashlib.sha256()
     files = [project.root / "_config.yml", project.root / "_toc.yml"]
     files += sorted(p for p in (project.root / "_static").glob("*") if p.is_file())
+    # the theme's template overrides and the Sphinx extension that applies the theme fixes
+    files += sorted(p for p in (project.root / "_templates").rglob("*") if p.is_file())
     files += sorted(p for p in project.chapters.rglob("*") if p.is_file() and p.suffix in BOOK_INPUT_SUFFIXES)
     for p in files:
         if p.exists():
             h.update(p.relative_to(project.root).as_posix().encode() + b"\0" + p.read_bytes())
+    h.update(Path(__file__).with_name("postprocess.py").read_bytes())
     return h.hexdigest()
 
 
@@ -159,7 +161,6 @@ def publish(project: Project, built: Path) -> Path:
     stamp = _stamp()
     tmp = sites / f".partial-{stamp}"
     shutil.copytree(built, tmp)
-    repair_site(tmp)
     export_downloads(project, tmp)
     (tmp / COMPLETE).write_text("complete\n", encoding="utf-8")
     dest = sites / stamp

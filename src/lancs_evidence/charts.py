@@ -17,13 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import textwrap
 import urllib.parse
 
 import altair as alt
 import pandas as pd
 
 from . import fmt
-from .html import esc, tag
+from .html import esc, script_json, tag
+from .html import table as html_table
 
 # Okabe-Ito: distinguishable for the common colour-vision deficiencies. The first three are far apart in
 # lightness too, so they survive greyscale printing.
@@ -36,12 +38,102 @@ FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 def theme_config() -> dict:
     return {
         "font": FONT,
-        "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelLimit": 220, "titleColor": "#1a1a1a", "labelColor": "#1a1a1a"},
-        "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "direction": "vertical", "labelLimit": 320},
+        "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelLimit": 0, "labelOverlap": "greedy", "labelSeparation": 6, "titleColor": "#1a1a1a", "labelColor": "#1a1a1a"},
+        "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "direction": "vertical", "labelLimit": 0},
+        "header": {"labelFontSize": 12, "titleFontSize": 12, "labelLimit": 0},
+        "text": {"fontSize": 12},
         "title": {"fontSize": 14},
         "view": {"stroke": None},
         "range": {"category": PALETTE},
     }
+
+
+WRAP_CHARS = 22  # a wrapped axis label is at most this many characters wide (about 150 px at 12 px)
+HEADER_WRAP_CHARS = 40
+TITLE_WRAP_CHARS = 34
+LINE_PX = 15  # one line of 12 px label text
+
+
+def wrap_expr(width: int) -> str:
+    """A Vega expression that breaks `datum.label` into lines of at most `width` characters at spaces,
+    so a long label wraps instead of being cut with an ellipsis (a word longer than that stays whole)."""
+    return (r"split(trim(replace(datum.label, regexp('(.{1,%d})(\\s+|$)', 'g'), '$1\n')), '\n')" % width)
+
+
+def wrapped_lines(text, width: int = WRAP_CHARS) -> int:
+    """How many lines `wrap_expr` makes of `text` (the same rule in Python, to size the rows)."""
+    import re
+
+    return max(1, len(re.findall(r"(.{1,%d})(\s+|$)" % width, str(text).strip())))
+
+
+def _integral(series: pd.Series) -> bool:
+    v = pd.to_numeric(series, errors="coerce").dropna()
+    return not v.empty and bool(((v - v.round()).abs() < 1e-9).all())
+
+
+def _field_values(spec: dict, data: pd.DataFrame, field) -> pd.Series | None:
+    """The values a chart plots for `field`: from the spec's own datasets (altair puts the chart's data
+    there, under its original column names), else from the table given beside the chart."""
+    values = [rec[field] for rows in (spec.get("datasets") or {}).values() if isinstance(rows, list)
+              for rec in rows if isinstance(rec, dict) and field in rec]
+    if values:
+        return pd.Series(values)
+    return data[field] if isinstance(field, str) and field in data.columns else None
+
+
+def _tune(spec: dict, data: pd.DataFrame) -> None:
+    """Adjust a chart spec in place for small screens and honest axes:
+    - a quantitative axis whose plotted values are all whole numbers gets whole-number ticks (no 0.5);
+    - a nominal y axis wraps long labels onto lines, and its rows grow to hold them;
+    - a facet's row headers wrap the same way."""
+    def walk(node):
+        if isinstance(node, dict):
+            enc = node.get("encoding")
+            if isinstance(enc, dict):
+                for ch in ("x", "y"):
+                    e = enc.get(ch)
+                    if not isinstance(e, dict) or e.get("axis", {}) is None:
+                        continue
+                    field = e.get("field")
+                    title = e.get("title")
+                    if isinstance(title, str) and len(title) > TITLE_WRAP_CHARS:  # a long axis title wraps too
+                        e["title"] = textwrap.wrap(title, TITLE_WRAP_CHARS)
+                    values = _field_values(spec, data, field) if field else None
+                    if e.get("type") == "quantitative" and values is not None and _integral(values) \
+                            and e.get("aggregate") in (None, "sum", "count"):
+                        axis = e.setdefault("axis", {})
+                        axis.setdefault("tickMinStep", 1)
+                        axis.setdefault("format", ",d")
+                    if ch == "y" and e.get("type") == "nominal":
+                        axis = e.setdefault("axis", {})
+                        axis.setdefault("labelExpr", wrap_expr(WRAP_CHARS))
+                        if values is not None:
+                            lines = max((wrapped_lines(v) for v in values.dropna().unique()), default=1)
+                            node_h = spec.get("height")
+                            if lines > 1 and isinstance(node_h, dict) and "step" in node_h:
+                                node_h["step"] = max(node_h["step"], lines * LINE_PX + 6)
+            facet = node.get("facet")
+            if isinstance(facet, dict):
+                for part in facet.values():
+                    if isinstance(part, dict) and "field" in part:
+                        header = part.setdefault("header", {})
+                        if header is not None:
+                            header.setdefault("labelExpr", wrap_expr(HEADER_WRAP_CHARS))
+            for key, value in node.items():
+                if key not in ("data", "datasets"):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(spec)
+
+
+def capitalised(text: str) -> str:
+    """A title begins with a capital letter whatever the data's first word is."""
+    text = str(text)
+    return text[:1].upper() + text[1:]
 
 
 def describe_extremes(data: pd.DataFrame, label: str, value: str, unit: str = "count", what: str = "",
@@ -97,23 +189,18 @@ def accessible_figure(
     chart = (chart.properties(width="container", description=description) if responsive
              else chart.properties(description=description)).configure(**theme_config())
     spec = chart.to_dict()
+    _tune(spec, data)
+    title = capitalised(title)
     spec_json = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    # a script element's text must not close the element early
-    spec_json = spec_json.replace("</", "<\\/")
+    spec_json = script_json(spec_json)
     digest = hashlib.sha256(spec_json.encode()).hexdigest()[:12]
     fig_id = f"lx-fig-{digest}"
     cols = list(table_columns)
-    head = "".join(tag("th", esc(table_columns[c]), scope="col") for c in cols)
-    body = "".join(
-        tag("tr", "".join((tag("th", esc(_plain(v)), scope="row") if i == 0 else tag("td", esc(_plain(v))))
-                          for i, v in enumerate(rec)))
-        for rec in data[cols].itertuples(index=False)
-    )
+    rows = [[_plain(v) for v in rec] for rec in data[cols].itertuples(index=False)]
     data_table = tag(
         "details",
         tag("summary", "Show the chart's data as a table")
-        + tag("div", tag("table", tag("caption", esc(f"Data for: {title}")) + tag("thead", tag("tr", head)) + tag("tbody", body),
-                         class_="lx-table"), class_="lx-table-wrap", tabindex="0", role="region", aria_label=f"Data for: {title}"),
+        + html_table(rows, [table_columns[c] for c in cols], f"Data for: {title}"),
         class_="lx-chart-data",
     )
     # the CSV's header uses the same reader-facing column names as the table (rule 9: no code-style names)
@@ -132,9 +219,15 @@ def accessible_figure(
     )
 
 
+INSIDE_SHARE = 0.6  # a bar longer than this share of the longest carries its number inside its end
+
+
 def bar(data: pd.DataFrame, label: str, value: str, *, x_title: str, colour: str | None = None,
         colour_title: str | None = None, colour_scale: dict | None = None, sort: str = "-x") -> alt.Chart:
-    """Horizontal bars: the most readable form on a phone, with the value written at the end of each bar."""
+    """Horizontal bars: the most readable form on a phone, with the value written at the end of each bar.
+
+    The number goes just past the end of a short bar, and inside the end (in white) of a long one, so it
+    never runs past the chart's edge however narrow the screen."""
     base = alt.Chart(data)
     enc = dict(
         y=alt.Y(f"{label}:N", sort=sort, title=None),
@@ -149,9 +242,15 @@ def bar(data: pd.DataFrame, label: str, value: str, *, x_title: str, colour: str
     bars = base.mark_bar().encode(**enc)
     if colour:  # stacked segments: a label per segment would sit in the wrong place, so the table carries values
         return bars.properties(height=alt.Step(26))
-    text = base.mark_text(align="left", dx=3, color="#1a1a1a").encode(
-        y=alt.Y(f"{label}:N", sort=sort), x=alt.X(f"{value}:Q"), text=alt.Text(f"{value}:Q", format=","))
-    return alt.layer(bars, text).properties(height=alt.Step(26))
+    values = pd.to_numeric(data[value], errors="coerce")
+    top = float(values.max()) if values.notna().any() else 0.0
+    cut = INSIDE_SHARE * top if top > 0 else float("inf")
+    text_enc = dict(y=alt.Y(f"{label}:N", sort=sort), x=alt.X(f"{value}:Q"), text=alt.Text(f"{value}:Q", format=","))
+    outside = base.transform_filter(alt.datum[value] <= cut).mark_text(
+        align="left", dx=3, color="#1a1a1a", fontSize=12).encode(**text_enc)
+    inside = base.transform_filter(alt.datum[value] > cut).mark_text(
+        align="right", dx=-4, color="#ffffff", fontSize=12, fontWeight="bold").encode(**text_enc)
+    return alt.layer(bars, outside, inside).properties(height=alt.Step(26))
 
 
 def _signed_area(ring: list) -> float:

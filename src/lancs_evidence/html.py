@@ -20,6 +20,15 @@ def esc(value) -> str:
 
 
 
+def script_json(text: str) -> str:
+    """JSON text made safe to sit inside a <script> element.
+
+    `<`, `>` and `&` become the JSON escapes \\u003c, \\u003e and \\u0026, which parse to the same
+    characters, so no value can close the element (`</script>`), open an HTML comment that swallows the
+    rest of the page (`<!--<script>`), or be read as a character reference."""
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
 def tag(name: str, body: str = "", **attrs) -> str:
     """An element; `body` must already be safe HTML. Attribute values are escaped here."""
     parts = [name]
@@ -52,13 +61,17 @@ def table(
         cells = []
         for i, v in enumerate(r):
             cls = "lx-num" if i in numeric else None
+            # data-label: on a narrow screen each row stacks as "header: value" pairs (see lx-book.css)
+            label = headers[i] if i < len(headers) else None
             if i == 0 and row_header:
-                cells.append(tag("th", cell(v), scope="row", class_=cls))
+                cells.append(tag("th", cell(v), scope="row", class_=cls, data_label=label))
             else:
-                cells.append(tag("td", cell(v), class_=cls))
+                cells.append(tag("td", cell(v), class_=cls, data_label=label))
         body.append(tag("tr", "".join(cells)))
     inner = tag("caption", esc(caption)) + tag("thead", tag("tr", head)) + tag("tbody", "".join(body))
-    return tag("div", tag("table", inner, class_=classes), class_="lx-table-wrap", tabindex="0", role="region", aria_label=caption)
+    stack = "lx-stack lx-many" if len(headers) >= 5 else "lx-stack"
+    return tag("div", tag("table", inner, class_=f"{classes} {stack}"), class_="lx-table-wrap", tabindex="0", role="region",
+               aria_label=caption)
 
 
 

@@ -1,49 +1,134 @@
-"""Repairs to the built HTML that the theme offers no setting for, applied before a site is published.
+"""Theme fixes made inside Sphinx, as a local extension (listed in `_config.yml`), so a theme upgrade
+cannot silently undo them: what this module changes is the page *context* and the templates in
+`_templates/`, never the built HTML text.
 
-- remove Thebe (live code), which the book never uses: its script names a CDN and is included twice,
-  which logs a console error on every page;
-- accessibility: the search and colour-mode buttons' accessible names must contain their visible
-  text (WCAG 2.5.3), and the sidebar's title must sit inside a landmark.
-Each repair is a plain text substitution on markup the theme version pinned in constraints.txt emits;
-`tests/test_browser.py` checks the result with axe in a real browser.
+What it does, page by page (`html-page-context`):
+- drops Thebe (live code), which the book never uses: its script names a CDN and is included twice,
+  which logs a console error on every page (its per-page config node goes at `doctree-resolved`);
+- gives the chart scripts (`vega-bundle.js`, 0.9 MB, and `lx-charts.js`) only to pages that have a
+  chart, and loads every script file with `defer` so none holds up the first paint;
+- names the navigation's expand/collapse toggles, which are icons only (WCAG 4.1.2).
+
+And once per build (`build-finished`): writes the site root `index.html` as a real page (title, language,
+a visible link) that forwards to the book's first page, before sphinx-external-toc would write a bare
+redirect.
+
+The templates in `_templates/` do the rest: no 1.5 MB icon-font script (the few icons used are inline
+SVG in `lx-book.css`), no search scripts on pages that do not search, a visible menu button that opens
+the menu at every width, search and colour-mode buttons whose names contain their visible text (WCAG
+2.5.3) and the sidebar's title inside a landmark. `tests/test_browser.py` checks the result with axe.
 """
 from __future__ import annotations
 
-import re
+import html as _html
 from pathlib import Path
 
-THEBE_PATTERNS = [
-    re.compile(r'<script[^>]*src="[^"]*sphinx-thebe\.js[^"]*"[^>]*>\s*</script>\s*'),
-    re.compile(r"<script>\s*const THEBE_JS_URL = .*?</script>\s*", re.S),
-    re.compile(r'<script type="text/x-thebe-config">.*?</script>\s*', re.S),
-    re.compile(r'<link[^>]*href="[^"]*sphinx-thebe\.css[^"]*"[^>]*/?>\s*'),
-]
+CHART_SCRIPTS = ("vega-bundle.js", "lx-charts.js")
+# Every script file is deferred (it runs after the page is parsed, in order, never holding up the first
+# paint) except this one, which an inline line on every page (`DOCUMENTATION_OPTIONS.pagename = ...`) needs.
+NOT_DEFERRED = ("documentation_options.js",)
 TOGGLE = '<summary><span class="toctree-toggle" role="presentation">'
-TOGGLE_FIXED = '<summary><span class="visually-hidden">Show or hide the pages in this part</span><span class="toctree-toggle" role="presentation">'
-SIDEBAR_START = '<div class="sidebar-primary-items__start sidebar-primary__section">'
-SIDEBAR_START_FIXED = '<div class="sidebar-primary-items__start sidebar-primary__section" role="region" aria-label="Book title and contents">'
+TOGGLE_NAMED = ('<summary><span class="visually-hidden">Show or hide the pages in this part</span>'
+                '<span class="toctree-toggle" role="presentation">')
 
 
-def repair_html(html: str) -> str:
-    for pat in THEBE_PATTERNS:
-        html = pat.sub("", html)
-    # search buttons: the visible text is "Search" plus a keyboard shortcut; an aria-label of just "Search"
-    # does not contain that text. Drop the label so the name comes from the content, and label the shortcut.
-    html = re.sub(r'(<button[^>]*class="[^"]*search-button[^"]*"[^>]*?)\s+aria-label="Search"', r"\1", html)
-    html = html.replace('aria-label="Color mode"', 'aria-label="Colour mode"')
-    # the navigation's expand/collapse toggles are icons only: give each a name
-    html = html.replace(TOGGLE, TOGGLE_FIXED)
-    # the sidebar's book title sits outside any landmark
-    html = html.replace(SIDEBAR_START, SIDEBAR_START_FIXED)
-    return html
+def _filename(asset) -> str:
+    return str(getattr(asset, "filename", asset) or "")
 
 
-def repair_site(site: Path) -> int:
-    n = 0
-    for path in site.rglob("*.html"):
-        text = path.read_text(encoding="utf-8")
-        fixed = repair_html(text)
-        if fixed != text:
-            path.write_text(fixed, encoding="utf-8")
-            n += 1
-    return n
+def _is_thebe(asset) -> bool:
+    name = _filename(asset)
+    body = str(getattr(asset, "attributes", {}).get("body", ""))
+    return "thebe" in name.lower() or "THEBE_JS_URL" in body
+
+
+def page_scripts(scripts: list, has_chart: bool) -> list:
+    """The page's script list: Thebe removed, chart scripts only with a chart, files deferred, no duplicates."""
+    from sphinx.builders.html._assets import _JavaScript
+
+    out, seen = [], set()
+    for js in scripts:
+        name = _filename(js)
+        if _is_thebe(js):
+            continue
+        base = name.rsplit("/", 1)[-1]
+        if base in CHART_SCRIPTS and not has_chart:
+            continue
+        if name and name in seen:
+            continue
+        seen.add(name)
+        if name and "://" not in name and base not in NOT_DEFERRED:
+            attrs = {k: v for k, v in getattr(js, "attributes", {}).items() if k not in ("async", "defer")}
+            js = _JavaScript(name, priority=getattr(js, "priority", 500), defer="defer", **attrs)
+        out.append(js)
+    return out
+
+
+def name_toggles(markup):
+    """The toctree's expand/collapse toggles with a name a screen reader can read out."""
+    text = str(markup)
+    if TOGGLE not in text:
+        return markup
+    fixed = text.replace(TOGGLE, TOGGLE_NAMED)
+    try:
+        from markupsafe import Markup
+
+        return Markup(fixed) if isinstance(markup, Markup) else fixed
+    except ImportError:  # pragma: no cover - markupsafe comes with Jinja2
+        return fixed
+
+
+def on_page_context(app, pagename, templatename, context, doctree):
+    body = context.get("body") or ""
+    has_chart = 'class="lx-vega' in body
+    if "script_files" in context:
+        context["script_files"] = page_scripts(list(context["script_files"]), has_chart)
+    if "css_files" in context:
+        context["css_files"] = [c for c in context["css_files"] if not _is_thebe(c)]
+    make_toc = context.get("generate_toctree_html")
+    if callable(make_toc) and not getattr(make_toc, "_lx_named", False):
+        def named(*args, **kwargs):
+            return name_toggles(make_toc(*args, **kwargs))
+        named._lx_named = True
+        context["generate_toctree_html"] = named
+    context["lx_has_chart"] = has_chart
+
+
+def root_index_html(title: str, target: str, language: str = "en") -> str:
+    """A small real page for the site root: a title, a language, a visible link, then forwarding."""
+    t, h = _html.escape(title), _html.escape(target, quote=True)
+    return (f'<!DOCTYPE html>\n<html lang="{_html.escape(language, quote=True)}">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{t}</title>\n'
+            f'<meta http-equiv="refresh" content="0; url={h}">\n<link rel="canonical" href="{h}">\n'
+            "<style>body{font-family:system-ui,sans-serif;margin:2rem;line-height:1.5;color:#1a1a1a;background:#fff}"
+            "a{color:#0b4f8a}a:focus{outline:3px solid #0b4f8a;outline-offset:2px}</style>\n</head>\n<body>\n<main>\n"
+            f'<h1>{t}</h1>\n<p><a href="{h}">Open the evidence book</a></p>\n</main>\n</body>\n</html>\n')
+
+
+def on_build_finished(app, exception):
+    if exception is not None or app.builder.name != "html":
+        return
+    root = app.config.root_doc
+    if root == "index":
+        return
+    (Path(app.outdir) / "index.html").write_text(
+        root_index_html(app.config.html_title or app.config.project or "Evidence book", f"{root}.html",
+                        app.config.language or "en"), encoding="utf-8")
+
+
+def drop_thebe_config(app, doctree, docname):
+    """sphinx-thebe writes a `text/x-thebe-config` script into every notebook page; nothing reads it."""
+    from docutils import nodes
+
+    for node in list(doctree.findall(nodes.raw)):
+        if "x-thebe-config" in node.astext():
+            node.parent.remove(node)
+
+
+def setup(app):
+    # after sphinx-thebe's own doctree-resolved handler (priority 500), which adds the node
+    app.connect("doctree-resolved", drop_thebe_config, priority=900)
+    app.connect("html-page-context", on_page_context, priority=900)
+    # before sphinx-external-toc's build-finished handler (priority 500), which writes a bare redirect
+    app.connect("build-finished", on_build_finished, priority=400)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,138 @@
+"""Unit tests for what readers meet: escaped JSON in scripts, tables that stack on phones, chart specs
+tuned for small screens, the per-page script list and the site root page. Small hand-built inputs."""
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+
+from lancs_evidence import charts, postprocess
+from lancs_evidence.html import script_json, table
+
+HOSTILE = "<!--<script>alert(1)</script> & </script><p>"
+
+
+def test_script_json_escapes_every_angle_bracket_and_ampersand_and_still_parses():
+    text = json.dumps({"statement": HOSTILE})
+    safe = script_json(text)
+    assert not set("<>&") & set(safe)
+    assert json.loads(safe) == {"statement": HOSTILE}
+
+
+def _figure(title: str, values=(3, 12)) -> str:
+    df = pd.DataFrame({"label": ["First area", "Second area"], "value": list(values)})
+    chart = charts.bar(df, "label", "value", x_title="Number of things")
+    return charts.accessible_figure(chart, df, title=title, description="d", source="s", csv_name="x.csv")
+
+
+def _spec(fig: str) -> dict:
+    body = re.search(r'<script type="application/json" id="[^"]+">(.*?)</script>', fig, re.S).group(1)
+    assert not set("<>&") & set(body)
+    return json.loads(body)
+
+
+def test_chart_spec_in_the_page_carries_hostile_text_only_as_escapes():
+    fig = _figure(HOSTILE)
+    spec = _spec(fig)
+    assert spec["description"] == "d"
+    assert "<!--" not in fig.split("application/json")[1].split("</script>")[0]
+
+
+def test_table_cells_carry_their_column_header_for_stacking():
+    html = table([["Preston", "12", "Worse"]], ["Partnership", "Per 1,000 residents", "Compared with England"], "Cap <b>")
+    assert re.findall(r'data-label="([^"]+)"', html) == ["Partnership", "Per 1,000 residents", "Compared with England"]
+    assert "lx-stack" in html and "lx-many" not in html
+    assert "Cap &lt;b&gt;" in html
+    wide = table([list("abcde")], list("ABCDE"), "five columns")
+    assert "lx-many" in wide
+
+
+def _axes(spec: dict, channel: str) -> list[dict]:
+    found = []
+
+    def walk(n):
+        if isinstance(n, dict):
+            e = n.get("encoding", {}).get(channel)
+            if isinstance(e, dict) and e.get("type") == "quantitative":
+                found.append(e.get("axis", {}))
+            for v in n.values():
+                walk(v)
+        elif isinstance(n, list):
+            for v in n:
+                walk(v)
+    walk(spec)
+    return found
+
+
+def test_whole_number_data_gets_whole_number_ticks_and_fractions_do_not():
+    ints = _axes(_spec(_figure("t", (3, 12))), "x")
+    assert ints and all(a.get("tickMinStep") == 1 and a.get("format") == ",d" for a in ints)
+    halves = _axes(_spec(_figure("t", (3.5, 9.5))), "x")
+    assert halves and not any("tickMinStep" in a for a in halves)
+
+
+def test_long_labels_wrap_rather_than_being_cut():
+    long = "Living Better Lives in Lancashire: 2024/25 End of Year Review"
+    df = pd.DataFrame({"label": [long, "Short"], "value": [5, 7]})
+    spec = _spec(charts.accessible_figure(charts.bar(df, "label", "value", x_title="Number"), df, title="t",
+                                          description="d", source="s", csv_name="x.csv"))
+    assert spec["config"]["axis"]["labelLimit"] == 0
+    y = spec["layer"][0]["encoding"]["y"]
+    assert "split(" in y["axis"]["labelExpr"]
+    assert spec["height"]["step"] >= charts.wrapped_lines(long) * charts.LINE_PX
+    assert charts.wrapped_lines(long) == 3 and charts.wrapped_lines("Short") == 1
+
+
+def test_chart_titles_start_with_a_capital():
+    fig = _figure("most figures come from one source")
+    assert re.search(r'class="lx-chart-title">Most figures come', fig)
+
+
+def test_chart_text_is_12px():
+    spec = _spec(_figure("t"))
+    assert spec["config"]["text"]["fontSize"] >= 12
+    assert spec["config"]["axis"]["labelFontSize"] >= 12
+
+
+class _JS(str):
+    def __new__(cls, filename, **attributes):
+        obj = super().__new__(cls, filename or "")
+        obj.filename, obj.attributes, obj.priority = filename, attributes, 500
+        return obj
+
+
+def test_chart_scripts_only_with_a_chart_deferred_and_thebe_gone():
+    scripts = [_JS("documentation_options.js"), _JS(None, body='const THEBE_JS_URL = "x"'), _JS("sphinx-thebe.js"),
+               _JS("vega-bundle.js"), _JS("lx-charts.js"), _JS("lx-a11y.js"), _JS("lx-a11y.js")]
+    without = [str(s.filename) for s in postprocess.page_scripts(scripts, has_chart=False)]
+    assert without == ["documentation_options.js", "lx-a11y.js"]
+    with_chart = postprocess.page_scripts(scripts, has_chart=True)
+    assert [s.filename for s in with_chart] == ["documentation_options.js", "vega-bundle.js", "lx-charts.js", "lx-a11y.js"]
+    assert all(s.attributes.get("defer") == "defer" for s in with_chart[1:])
+    # an inline line on every page needs this one at once
+    assert "defer" not in with_chart[0].attributes
+
+
+def test_toctree_toggles_get_a_name():
+    from markupsafe import Markup
+
+    out = postprocess.name_toggles(Markup('<details><summary><span class="toctree-toggle" role="presentation">x</span></summary>'))
+    assert isinstance(out, Markup) and "Show or hide the pages in this part" in out
+
+
+def test_site_root_page_has_title_language_and_a_visible_link():
+    html = postprocess.root_index_html("Book <1>", "chapters/index.html")
+    assert '<html lang="en">' in html and "<title>Book &lt;1&gt;</title>" in html
+    assert '<a href="chapters/index.html">' in html and 'url=chapters/index.html' in html
+
+
+def test_pdf_contents_reads_named_destinations(tmp_path, monkeypatch):
+    from lancs_evidence import pdf
+
+    class Done:
+        stdout = 'Page  Destination                 Name\n     3 [ XYZ   72  769 null ] "place"\n    11 [ XYZ 72 700 null ] "audit"\n'
+
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: "/usr/bin/pdfinfo")
+    monkeypatch.setattr(pdf.subprocess, "run", lambda *a, **k: Done())
+    assert pdf.heading_pages(tmp_path / "x.pdf", ["place", "audit", "missing"]) == {"place": 3, "audit": 11}
