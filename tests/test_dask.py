@@ -255,7 +255,7 @@ def test_ctrl_c_during_a_dask_build_stops_everything_and_publishes_nothing(tmp_p
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130
-    assert "interrupted; the published site was left as it was" in err
+    assert "interrupted: the book was not built; the published site was left as it was." in err
     assert "Traceback" not in out + err
     wait_for(lambda: not any(alive(p) for p in started), "every process of the build to end", limit=120)
     assert not (root / "_build" / "html").exists()
