@@ -50,7 +50,7 @@ def theme_config() -> dict:
 
 WRAP_CHARS = 22  # a wrapped axis label is at most this many characters wide (about 150 px at 12 px)
 HEADER_WRAP_CHARS = 40
-TITLE_WRAP_CHARS = 34
+TITLE_WRAP_CHARS = 20  # an axis title wider than a phone's plot area would run past the chart's edge
 LINE_PX = 15  # one line of 12 px label text
 
 

@@ -42,8 +42,9 @@ def _is_thebe(asset) -> bool:
     return "thebe" in name.lower() or "THEBE_JS_URL" in body
 
 
-def page_scripts(scripts: list, has_chart: bool) -> list:
-    """The page's script list: Thebe removed, chart scripts only with a chart, files deferred, no duplicates."""
+def page_scripts(scripts: list, has_chart: bool, defer: bool = True) -> list:
+    """The page's script list: Thebe removed, chart scripts only with a chart, files deferred (unless the
+    page's own inline code calls them as it loads, as Sphinx's search page does), no duplicates."""
     from sphinx.builders.html._assets import _JavaScript
 
     out, seen = [], set()
@@ -57,7 +58,7 @@ def page_scripts(scripts: list, has_chart: bool) -> list:
         if name and name in seen:
             continue
         seen.add(name)
-        if name and "://" not in name and base not in NOT_DEFERRED:
+        if defer and name and "://" not in name and base not in NOT_DEFERRED:
             attrs = {k: v for k, v in getattr(js, "attributes", {}).items() if k not in ("async", "defer")}
             js = _JavaScript(name, priority=getattr(js, "priority", 500), defer="defer", **attrs)
         out.append(js)
@@ -82,7 +83,7 @@ def on_page_context(app, pagename, templatename, context, doctree):
     body = context.get("body") or ""
     has_chart = 'class="lx-vega' in body
     if "script_files" in context:
-        context["script_files"] = page_scripts(list(context["script_files"]), has_chart)
+        context["script_files"] = page_scripts(list(context["script_files"]), has_chart, defer=pagename != "search")
     if "css_files" in context:
         context["css_files"] = [c for c in context["css_files"] if not _is_thebe(c)]
     make_toc = context.get("generate_toctree_html")

@@ -424,7 +424,8 @@ class DistrictView(Page):
         d = ft[["label", "council", "value", "ci95_lower", "ci95_upper", "england_value", "comparison", "unit_label", "period"]].copy()
         d["relative"] = (d["value"] / d["england_value"] - 1) * 100
         scale = alt.Scale(domain=list(charts.COMPARISON_COLOURS), range=list(charts.COMPARISON_COLOURS.values()))
-        y_axis = alt.Axis(ticks=False, domain=False, title=None) if len(self.councils) > 1 else None
+        # council names at 14 px: the faceted chart is scaled to fit a phone, and must not fall below 12 px
+        y_axis = alt.Axis(ticks=False, domain=False, title=None, labelFontSize=14) if len(self.councils) > 1 else None
         base = alt.Chart().encode(y=alt.Y("council:N", title=None, axis=y_axis))
         ci = base.mark_rule(size=2, color="#555").encode(x=alt.X("ci95_lower:Q", title=None, scale=alt.Scale(zero=False)), x2="ci95_upper:Q")
         dot = base.mark_point(filled=True, size=110, opacity=1, stroke="#1a1a1a", strokeWidth=0.8).encode(
@@ -434,7 +435,8 @@ class DistrictView(Page):
             tooltip=["label:N", "council:N", "value:Q", "ci95_lower:Q", "ci95_upper:Q", "england_value:Q", "comparison:N"])
         eng = base.mark_tick(color="#000", thickness=3, size=22).encode(x="england_value:Q")
         chart = (alt.layer(ci, eng, dot, data=d)
-                 .properties(width=280, height=alt.Step(22) if len(self.councils) > 1 else 28)
+                 .properties(width=280 if len(self.councils) == 1 else 220,  # room for the council names on a phone
+                             height=alt.Step(22) if len(self.councils) > 1 else 28)
                  .facet(row=alt.Row("label:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left", labelAnchor="start",
                                                                                labelOrient="top", labelFontSize=12, labelFontWeight="bold")),
                         spacing=6)
@@ -495,7 +497,7 @@ class DistrictView(Page):
             # the whole statement, never cut (the chart wraps long labels); the qualifier travels with the bar
             d = self.with_ledger_context(counts).assign(label=counts["statement"])
             d["label"] = d["label"] + d["shown"].map(lambda t: f" ({t})")
-            chart = charts.bar(d, "label", "value", x_title="Number (each bar labelled with the figure as the source states it)")
+            chart = charts.bar(d, "label", "value", x_title="Number, as the source states it")
             figures.append(charts.accessible_figure(
                 chart, d[["label", "value", "shown", "period_shown", "footprint_shown", "caveat"]],
                 title=f"The counts {self.name} reported, largest first (different things and periods: never add them up)",
