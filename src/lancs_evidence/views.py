@@ -424,8 +424,7 @@ class DistrictView(Page):
         d = ft[["label", "council", "value", "ci95_lower", "ci95_upper", "england_value", "comparison", "unit_label", "period"]].copy()
         d["relative"] = (d["value"] / d["england_value"] - 1) * 100
         scale = alt.Scale(domain=list(charts.COMPARISON_COLOURS), range=list(charts.COMPARISON_COLOURS.values()))
-        # council names at 14 px: the faceted chart is scaled to fit a phone, and must not fall below 12 px
-        y_axis = alt.Axis(ticks=False, domain=False, title=None, labelFontSize=14) if len(self.councils) > 1 else None
+        y_axis = alt.Axis(ticks=False, domain=False, title=None) if len(self.councils) > 1 else None
         base = alt.Chart().encode(y=alt.Y("council:N", title=None, axis=y_axis))
         ci = base.mark_rule(size=2, color="#555").encode(x=alt.X("ci95_lower:Q", title=None, scale=alt.Scale(zero=False)), x2="ci95_upper:Q")
         dot = base.mark_point(filled=True, size=110, opacity=1, stroke="#1a1a1a", strokeWidth=0.8).encode(
