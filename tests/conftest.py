@@ -1,4 +1,4 @@
-"""Shared fixtures. Tests build tiny projects with invented data (lancs_evidence.synthetic) using the
+"""Shared fixtures. Tests build tiny projects with invented data (lancs_evidence.data.synthetic) using the
 real templates and configuration, so the real pipeline is what gets tested."""
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from lancs_evidence.build import ensure_vega_bundle
-from lancs_evidence.project import Project
-from lancs_evidence.synthetic import make_project
+from lancs_evidence.build.book import ensure_vega_bundle
+from lancs_evidence.data.project import Project
+from lancs_evidence.data.synthetic import make_project
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "lancs_evidence.cli"]

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lancs_evidence import audit as A
-from lancs_evidence import audit_rules as R
-from lancs_evidence.project import Project
-from lancs_evidence.synthetic import make_project
+from lancs_evidence.analysis import audit as A
+from lancs_evidence.analysis import audit_rules as R
+from lancs_evidence.data.project import Project
+from lancs_evidence.data.synthetic import make_project
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -261,14 +261,14 @@ def small(tmp_path):
 
 
 def test_result_written_once_is_what_every_view_reads(small, monkeypatch):
-    from lancs_evidence.views_about import AboutView, HomeView
+    from lancs_evidence.pages.about import AboutView, HomeView
 
     project = Project(small)
     path = A.write_result(project)
     result = json.loads(path.read_text(encoding="utf-8"))
     assert result["n_checks"] == 2 and sum(result["counts"].values()) == 2
     monkeypatch.chdir(small)
-    import lancs_evidence.views_about as va
+    import lancs_evidence.pages.about as va
     shown = []
     monkeypatch.setattr(va, "show", lambda *a: shown.append("".join(a)))
     page = AboutView("chapters/audit.md", "2024-25")
@@ -284,9 +284,9 @@ def test_result_written_once_is_what_every_view_reads(small, monkeypatch):
     home.glue_audit()
     assert home.figures["glue:audit_summary"] == page.figures["glue:audit_summary"]
     # a district page's audit sentence and table marks come from the same result
-    import lancs_evidence.views as v
-    from lancs_evidence.synthetic import area_id
-    from lancs_evidence.views import DistrictView
+    import lancs_evidence.pages.district as v
+    from lancs_evidence.data.synthetic import area_id
+    from lancs_evidence.pages.district import DistrictView
     monkeypatch.setattr(v, "show", lambda *a: shown.append("".join(a)))
     district = DistrictView(area_id(1), "2024-25")
     district.reported_outcomes()
@@ -320,7 +320,7 @@ def real():
 
 
 def test_real_audit_known_cases(real):
-    from lancs_evidence.ledger import Data
+    from lancs_evidence.data.ledger import Data
 
     ledger = Data(REPO, Project(REPO).current_year()).outcomes.set_index("id")
     by_id = {f["relation_id"]: f for f in real["findings"]}
@@ -345,7 +345,7 @@ def test_page_sentence_counts_always_sum_to_the_results_checks(items):
     import re
     import types
 
-    from lancs_evidence.views_about import AboutView
+    from lancs_evidence.pages.about import AboutView
 
     findings = pd.DataFrame({"status": items}, columns=["status"])
     result = {"n_checks": len(items), "counts": A.counts_of(findings)}

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from lancs_evidence.bench import copy_book
-from lancs_evidence.weights import TARGET_CHART, TARGET_PLAIN, page_weights
+from lancs_evidence.build.bench import copy_book
+from lancs_evidence.build.weights import TARGET_CHART, TARGET_PLAIN, page_weights
 
 from .browser import CONSOLE_ALLOW, LAYOUT_JS, browser, charts_drawn, new_context, open_menu, serve, set_scheme, site_pages
 from .conftest import REPO, run_cli
@@ -257,7 +257,7 @@ def test_hostile_statement_in_a_chart_leaves_the_rest_of_the_page(tmp_path, repo
     that swallows what follows: the chart draws and the paragraph after it is still on the page."""
     import pandas as pd
 
-    from lancs_evidence import charts
+    from lancs_evidence.pages import charts
 
     hostile = "<!--<script>document.title='hacked'</script> & more"
     df = pd.DataFrame({"label": [hostile, "Plain"], "value": [4, 9]})

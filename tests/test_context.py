@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lancs_evidence import views_context as vc
-from lancs_evidence.pages import Page
-from lancs_evidence.project import Project
-from lancs_evidence.toc import REVIEWERS_CAPTION, build_toc, toc_files, write_toc
-from lancs_evidence.validate import validate
+from lancs_evidence.build.jobs import PageJob
+from lancs_evidence.build.toc import REVIEWERS_CAPTION, build_toc, toc_files, write_toc
+from lancs_evidence.data.project import Project
+from lancs_evidence.data.validate import validate
+from lancs_evidence.pages import context as vc
 
 # --- unit tests on hand-built inputs ---------------------------------------------------------------
 
@@ -52,8 +52,8 @@ def test_receipts_page_pastes_each_pages_record_under_an_anchor(tmp_path):
     with_record.write_text("# A page\n\n```{code-cell} python\npage.provenance()\n```\n", encoding="utf-8")
     without = tmp_path / "b.md"
     without.write_text("# Plain\n", encoding="utf-8")
-    pages = [Page(key="chapters/districts/x_y", source=with_record, output=tmp_path / "x.ipynb", title="X and Y"),
-             Page(key="chapters/plain", source=without, output=tmp_path / "p.ipynb")]
+    pages = [PageJob(key="chapters/districts/x_y", source=with_record, output=tmp_path / "x.ipynb", title="X and Y"),
+             PageJob(key="chapters/plain", source=without, output=tmp_path / "p.ipynb")]
     text = vc.receipts_page_text(pages)
     assert "(receipt-chapters-districts-x-y)=" in text
     assert "## X and Y" in text
@@ -155,7 +155,7 @@ def test_reader_pages_show_no_ids_paths_commands_or_code_names(tiny_built):
 
 @pytest.mark.slow
 def test_pages_link_onward_and_to_their_record_for_reviewers(tiny_built):
-    from lancs_evidence.synthetic import area_id
+    from lancs_evidence.data.synthetic import area_id
 
     site = tiny_built / "_build" / "html" / "chapters"
     locality = (site / "localities" / "loc_0.html").read_text(encoding="utf-8")
@@ -188,7 +188,7 @@ def test_chart_titles_start_with_a_capital():
     import altair as alt
     import pandas as pd
 
-    from lancs_evidence import charts
+    from lancs_evidence.pages import charts
 
     df = pd.DataFrame({"label": ["A"], "value": [1]})
     out = charts.accessible_figure(alt.Chart(df).mark_bar(), df, title="the frailty programme: output leads",

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from lancs_evidence.executors import ExecutorError, make_executor
-from lancs_evidence.synthetic import area_id, expected, make_project
+from lancs_evidence.build.executors import ExecutorError, make_executor
+from lancs_evidence.data.synthetic import area_id, expected, make_project
 
 from .conftest import CLI, run_cli
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lancs_evidence.ledger import read_table
-from lancs_evidence.project import Project
-from lancs_evidence.reference import check_metadata, sha256
-from lancs_evidence.validate import validate
+from lancs_evidence.data.ledger import read_table
+from lancs_evidence.data.project import Project
+from lancs_evidence.data.reference import check_metadata, sha256
+from lancs_evidence.data.validate import validate
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

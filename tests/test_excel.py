@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from lancs_evidence import cli, writes
-from lancs_evidence.excel import COLUMNS, FIRST_ROW, export_template, read_workbook
-from lancs_evidence.project import Project
-from lancs_evidence.synthetic import area_id, area_name, expected
+from lancs_evidence import cli
+from lancs_evidence.data import writes
+from lancs_evidence.data.excel import COLUMNS, FIRST_ROW, export_template, read_workbook
+from lancs_evidence.data.project import Project
+from lancs_evidence.data.synthetic import area_id, area_name, expected
 
 YEAR = "2024-25"
 COL = {name: i for i, (name, _) in enumerate(COLUMNS, start=1)}
@@ -361,7 +362,7 @@ def test_new_year_when_the_year_or_its_folder_exists_is_a_clear_message(tiny, ca
 
 def make_shared_reference(shared: Path) -> None:
     """Shared reference files in the layout reference-import expects, with invented rows."""
-    from lancs_evidence.reference import TABLES
+    from lancs_evidence.data.reference import TABLES
 
     shared.mkdir(parents=True, exist_ok=True)
     for spec in TABLES.values():
@@ -381,7 +382,7 @@ def test_reference_import_is_all_or_nothing(tiny, tmp_path, capsys):
     shared = tmp_path / "shared"
     make_shared_reference(shared)
     # the last table read lacks a column: the first ones (population) must not have been written
-    from lancs_evidence.reference import TABLES
+    from lancs_evidence.data.reference import TABLES
 
     ft = shared / TABLES["fingertips"]["file"]
     lines = ft.read_text(encoding="utf-8").splitlines()

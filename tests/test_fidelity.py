@@ -11,8 +11,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lancs_evidence import fmt
-from lancs_evidence.summaries import TargetStatus, add_figures, evidence_profile, rates_for, rollup, rollup_by_theme, target_of
+from lancs_evidence.analysis.summaries import (
+    TargetStatus,
+    add_figures,
+    evidence_profile,
+    rates_for,
+    rollup,
+    rollup_by_theme,
+    target_of,
+)
+from lancs_evidence.pages import fmt
 
 NAN = float("nan")
 
@@ -167,7 +175,7 @@ def test_a_stated_range_is_judged_as_a_range():
 
 
 def test_a_change_in_activity_or_output_is_described_but_never_called_an_improvement():
-    from lancs_evidence.summaries import change_of
+    from lancs_evidence.analysis.summaries import change_of
 
     beds = lrow("vw", 292, baseline=205, evidence_level="output")
     assert change_of(beds).describe() == "rose from 205 to 292 (up 42.4%)"
@@ -196,7 +204,7 @@ def test_rates_only_for_population_level_measures_with_their_denominator():
 # --- rule 5: every claim in the prose rests on evidence that can bear its verb -------------------------
 
 def _check(links, tmp_path, texts=None):
-    from lancs_evidence.fidelity import check_claim_evidence
+    from lancs_evidence.analysis.fidelity import check_claim_evidence
 
     (tmp_path / "chapters").mkdir(exist_ok=True)
     (tmp_path / "chapters" / "p.md").write_text("# A page\n", encoding="utf-8")
@@ -248,8 +256,8 @@ def test_every_reference_must_exist(tmp_path):
 
 
 def test_the_books_claim_evidence_table_is_sound():
-    from lancs_evidence.fidelity import load_and_check
-    from lancs_evidence.project import Project
+    from lancs_evidence.analysis.fidelity import load_and_check
+    from lancs_evidence.data.project import Project
 
     root = Path(__file__).resolve().parents[1]
     problems = load_and_check(Project(root))
@@ -259,7 +267,7 @@ def test_the_books_claim_evidence_table_is_sound():
 # --- rule 8: case studies computed, not only copied -----------------------------------------------------
 
 def test_a_wait_before_and_after_in_different_units_is_a_change_in_one_unit():
-    from lancs_evidence.summaries import derive
+    from lancs_evidence.analysis.summaries import derive
 
     before = lrow("b", 6, "months", value_high=9)
     after = lrow("a", 2, "weeks")
@@ -269,7 +277,7 @@ def test_a_wait_before_and_after_in_different_units_is_a_change_in_one_unit():
 
 
 def test_return_on_investment_as_a_ratio_and_counts_as_shares():
-    from lancs_evidence.summaries import derive
+    from lancs_evidence.analysis.summaries import derive
 
     assert derive("ratio", lrow("s", 142838, "gbp"), lrow("i", 25000, "gbp"))[0] == "5.7 to 1"
     assert derive("share", lrow("p", 20), lrow("w", 100))[0] == "20%"
@@ -277,7 +285,7 @@ def test_return_on_investment_as_a_ratio_and_counts_as_shares():
 
 
 def test_nothing_is_computed_from_a_bound_or_words():
-    from lancs_evidence.summaries import derive
+    from lancs_evidence.analysis.summaries import derive
 
     text, lo, hi = derive("share", lrow("p", 20), lrow("w", 100, qualifier="over"))
     assert lo is None and text.startswith("not worked out")
@@ -285,7 +293,7 @@ def test_nothing_is_computed_from_a_bound_or_words():
 
 
 def test_crosswalk_matches_name_specific_asks_and_initiatives():
-    from lancs_evidence.summaries import crosswalk_matches
+    from lancs_evidence.analysis.summaries import crosswalk_matches
 
     contributions = pd.DataFrame({"id": ["c1", "c2"], "summary": ["Single access points", "School support"],
                                   "question": ["what_works", "what_works"]})
@@ -301,8 +309,8 @@ def test_crosswalk_matches_name_specific_asks_and_initiatives():
 
 
 def test_the_books_derived_figures_and_matches_resolve():
-    from lancs_evidence.ledger import Data, read_table
-    from lancs_evidence.summaries import crosswalk_matches, derived_figures
+    from lancs_evidence.analysis.summaries import crosswalk_matches, derived_figures
+    from lancs_evidence.data.ledger import Data, read_table
 
     root = Path(__file__).resolve().parents[1]
     data = Data(root, "2024-25")
@@ -314,7 +322,7 @@ def test_the_books_derived_figures_and_matches_resolve():
 
 
 def test_chart_descriptions_keep_the_qualifier():
-    from lancs_evidence.charts import describe_extremes
+    from lancs_evidence.pages.charts import describe_extremes
 
     d = pd.DataFrame({"label": ["Visits", "Schools"], "value": [7000.0, 11.0], "shown": ["over 7,000", "11"]})
     text = describe_extremes(d, "label", "value", shown="shown")
@@ -328,8 +336,8 @@ def test_a_district_page_shows_each_rows_footprint_period_and_caveat(tiny, monke
     and check the district table and its count chart's data carry them (they fail if either is dropped)."""
     import csv as _csv
 
-    from lancs_evidence.synthetic import area_id
-    from lancs_evidence.views import DistrictView
+    from lancs_evidence.data.synthetic import area_id
+    from lancs_evidence.pages.district import DistrictView
 
     path = tiny / "data" / "2024-25" / "outcomes.csv"
     rows = list(_csv.DictReader(path.open(encoding="utf-8")))

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lancs_evidence import cli
-from lancs_evidence.synthetic import make_project
-from lancs_evidence.validate import validate
+from lancs_evidence.data.synthetic import make_project
+from lancs_evidence.data.validate import validate
 
 from .conftest import run_cli
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from lancs_evidence import ledger
-from lancs_evidence.build import LockHeld, build_lock, complete_sites, publish
-from lancs_evidence.ledger import Answers, Data
-from lancs_evidence.pages import discover
-from lancs_evidence.project import Project
-from lancs_evidence.runner import is_current, page_timeout, strip_volatile
-from lancs_evidence.synthetic import area_id
+from lancs_evidence.build.book import LockHeld, build_lock, complete_sites, publish
+from lancs_evidence.build.jobs import discover
+from lancs_evidence.build.runner import is_current, page_timeout, strip_volatile
+from lancs_evidence.data import ledger
+from lancs_evidence.data.ledger import Answers, Data
+from lancs_evidence.data.project import Project
+from lancs_evidence.data.synthetic import area_id
 
 from .test_reliability import set_cell
 
@@ -113,7 +113,7 @@ def test_page_timeout_comes_from_config_unless_overridden(tiny):
     assert page_timeout(project) == 42
     assert page_timeout(project, 7) == 7
     cfg.write_text(cfg.read_text(encoding="utf-8").replace("42", "soon"), encoding="utf-8")
-    from lancs_evidence.project import UserError
+    from lancs_evidence.data.project import UserError
 
     with pytest.raises(UserError, match="page_timeout must be a number of seconds"):
         page_timeout(project)
@@ -192,7 +192,7 @@ def test_a_change_to_a_src_function_changes_the_key_of_pages_that_import_it(tiny
     """The static key covers the package modules a page imports (followed through their imports)."""
     import shutil
 
-    from lancs_evidence.pages import lock_hash, static_key
+    from lancs_evidence.build.jobs import lock_hash, static_key
 
     pkg = tmp_path / "pkg"
     shutil.copytree(Project(tiny).src_package, pkg, ignore=shutil.ignore_patterns("__pycache__"))
@@ -200,6 +200,6 @@ def test_a_change_to_a_src_function_changes_the_key_of_pages_that_import_it(tiny
     project = Project(tiny)
     district = next(p for p in discover(project) if p.area == area_id(1))
     before = static_key(district, project, lock_hash(project))
-    fmt = pkg / "fmt.py"  # imported by the views every page uses
+    fmt = pkg / "pages" / "fmt.py"  # imported by the views every page uses
     fmt.write_text(fmt.read_text(encoding="utf-8") + "\n\ndef added_helper():\n    return 1\n", encoding="utf-8")
     assert static_key(district, project, lock_hash(project)) != before

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lancs_evidence.synthetic import area_id, expected, make_project
+from lancs_evidence.data.synthetic import area_id, expected, make_project
 
 from .conftest import CLI, run_cli
 from .test_reliability import page_text, set_cell, site_files
@@ -155,9 +155,9 @@ def test_killing_the_build_leaves_no_worker_or_kernel_running(gated, tmp_path, s
 
 
 def test_a_page_over_its_time_limit_is_stopped_with_a_message_naming_it(tmp_path, repo):
-    from lancs_evidence.pages import discover
-    from lancs_evidence.project import Project
-    from lancs_evidence.runner import run_pages
+    from lancs_evidence.build.jobs import discover
+    from lancs_evidence.build.runner import run_pages
+    from lancs_evidence.data.project import Project
 
     root = make_project(tmp_path / "book", repo, n_areas=1)
     add_gate(root)
@@ -168,7 +168,7 @@ def test_a_page_over_its_time_limit_is_stopped_with_a_message_naming_it(tmp_path
         report = run_pages(project, pages=[page], timeout=5, progress=False, jobs=1)
     finally:
         del os.environ["LX_TEST_GATE"]
-    assert [o.status for o in report.outcomes] == ["failed"]
+    assert [o.status for o in report.runs] == ["failed"]
     msg = report.summary()
     assert f"FAILED chapters/districts/{area_id(1)} (area {area_id(1)}): timed out" in msg
     assert "more than 5 s" in msg and "page_timeout" in msg and "--timeout" in msg
@@ -177,9 +177,9 @@ def test_a_page_over_its_time_limit_is_stopped_with_a_message_naming_it(tmp_path
 
 def test_a_warm_kernel_gives_the_same_notebook_as_a_fresh_one(tmp_path, repo):
     """Pages share a kernel (no start-up per page) but each starts from a clean state."""
-    from lancs_evidence import runner
-    from lancs_evidence.pages import discover
-    from lancs_evidence.project import Project
+    from lancs_evidence.build import runner
+    from lancs_evidence.build.jobs import discover
+    from lancs_evidence.data.project import Project
 
     root = make_project(tmp_path / "book", repo, n_areas=2)
     project = Project(root)

@@ -10,8 +10,8 @@ import textwrap
 import pytest
 import yaml
 
-from lancs_evidence.charts import TITLE_WRAP_CHARS
-from lancs_evidence.synthetic import area_name, expected
+from lancs_evidence.data.synthetic import area_name, expected
+from lancs_evidence.pages.charts import TITLE_WRAP_CHARS
 
 from .conftest import run_cli
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lancs_evidence.synthetic import area_id, area_name, expected
+from lancs_evidence.data.synthetic import area_id, area_name, expected
 
 from .conftest import run_cli
 

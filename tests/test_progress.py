@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from lancs_evidence import runner
+from lancs_evidence.build import runner
 
 
 def test_progress_in_a_log_is_one_line_per_page(monkeypatch):

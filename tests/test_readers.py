@@ -7,8 +7,9 @@ import re
 
 import pandas as pd
 
-from lancs_evidence import charts, postprocess
-from lancs_evidence.html import script_json, table
+from lancs_evidence.build import theme
+from lancs_evidence.pages import charts
+from lancs_evidence.pages.html import script_json, table
 
 HOSTILE = "<!--<script>alert(1)</script> & </script><p>"
 
@@ -105,9 +106,9 @@ class _JS(str):
 def test_chart_scripts_only_with_a_chart_deferred_and_thebe_gone():
     scripts = [_JS("documentation_options.js"), _JS(None, body='const THEBE_JS_URL = "x"'), _JS("sphinx-thebe.js"),
                _JS("vega-bundle.js"), _JS("lx-charts.js"), _JS("lx-a11y.js"), _JS("lx-a11y.js")]
-    without = [str(s.filename) for s in postprocess.page_scripts(scripts, has_chart=False)]
+    without = [str(s.filename) for s in theme.page_scripts(scripts, has_chart=False)]
     assert without == ["documentation_options.js", "lx-a11y.js"]
-    with_chart = postprocess.page_scripts(scripts, has_chart=True)
+    with_chart = theme.page_scripts(scripts, has_chart=True)
     assert [s.filename for s in with_chart] == ["documentation_options.js", "vega-bundle.js", "lx-charts.js", "lx-a11y.js"]
     assert all(s.attributes.get("defer") == "defer" for s in with_chart[1:])
     # an inline line on every page needs this one at once
@@ -117,18 +118,18 @@ def test_chart_scripts_only_with_a_chart_deferred_and_thebe_gone():
 def test_toctree_toggles_get_a_name():
     from markupsafe import Markup
 
-    out = postprocess.name_toggles(Markup('<details><summary><span class="toctree-toggle" role="presentation">x</span></summary>'))
+    out = theme.name_toggles(Markup('<details><summary><span class="toctree-toggle" role="presentation">x</span></summary>'))
     assert isinstance(out, Markup) and "Show or hide the pages in this part" in out
 
 
 def test_site_root_page_has_title_language_and_a_visible_link():
-    html = postprocess.root_index_html("Book <1>", "chapters/index.html")
+    html = theme.root_index_html("Book <1>", "chapters/index.html")
     assert '<html lang="en">' in html and "<title>Book &lt;1&gt;</title>" in html
     assert '<a href="chapters/index.html">' in html and 'url=chapters/index.html' in html
 
 
 def test_pdf_contents_reads_named_destinations(tmp_path, monkeypatch):
-    from lancs_evidence import pdf
+    from lancs_evidence.build import pdf
 
     class Done:
         stdout = 'Page  Destination                 Name\n     3 [ XYZ   72  769 null ] "place"\n    11 [ XYZ 72 700 null ] "audit"\n'

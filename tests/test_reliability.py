@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lancs_evidence.synthetic import area_id, make_project
+from lancs_evidence.data.synthetic import area_id, make_project
 
 from .conftest import run_cli
 
@@ -54,7 +54,7 @@ def test_one_failing_partnership_does_not_stop_the_others(tmp_path, repo):
     out = proc.stdout + proc.stderr
     assert f"FAILED chapters/districts/{area_id(2)} (area {area_id(2)})" in out
     # cell 4 of the executed notebook: title, parameters, papermill's injected parameters, then the setup cell
-    assert "cell 4 (the cell starting `from lancs_evidence.views import DistrictView`) raised RuntimeError: the data for this area is broken" in out
+    assert "cell 4 (the cell starting `from lancs_evidence.pages.district import DistrictView`) raised RuntimeError: the data for this area is broken" in out
     assert "Traceback" not in out
     kept = root / "_build" / "failed" / f"chapters--districts--{area_id(2)}.ipynb"
     assert kept.exists()

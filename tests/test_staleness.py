@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lancs_evidence.reference import sha256
+from lancs_evidence.data.reference import sha256
 
 from .conftest import copy_project, run_cli
 from .test_reliability import site_files

@@ -9,9 +9,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from lancs_evidence import fmt
-from lancs_evidence.audit import agrees, audit, check_relation, precision_step
-from lancs_evidence.summaries import (
+from lancs_evidence.analysis.audit import agrees, audit, check_relation, precision_step
+from lancs_evidence.analysis.summaries import (
     Change,
     TargetStatus,
     change_of,
@@ -22,6 +21,7 @@ from lancs_evidence.summaries import (
     target_of,
     theme_counts,
 )
+from lancs_evidence.pages import fmt
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -266,7 +266,7 @@ def test_figure_formatting_keeps_qualifiers_and_ranges():
 
 
 def test_map_rings_are_rewound_for_d3():
-    from lancs_evidence.charts import _signed_area, rewind_for_d3
+    from lancs_evidence.pages.charts import _signed_area, rewind_for_d3
 
     ccw_square = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]  # RFC 7946 exterior order
     hole_cw = [[0.2, 0.2], [0.2, 0.8], [0.8, 0.8], [0.8, 0.2], [0.2, 0.2]]
@@ -276,7 +276,7 @@ def test_map_rings_are_rewound_for_d3():
 
 
 def test_rollup_by_theme_counts_restated_figures_once_per_theme():
-    from lancs_evidence.summaries import rollup_by_theme
+    from lancs_evidence.analysis.summaries import rollup_by_theme
 
     df, rel = _ledger()
     df["initiative"] = ["i1", "i1", "i2", "i3", "i1", "i1", "i1"]
@@ -291,7 +291,7 @@ def test_rollup_by_theme_counts_restated_figures_once_per_theme():
 
 
 def test_crosswalk_counts_concerns_and_initiatives_per_theme_and_flags_thin_ones():
-    from lancs_evidence.summaries import crosswalk
+    from lancs_evidence.analysis.summaries import crosswalk
 
     themes = pd.DataFrame({"label": ["Housing", "Carers", "Workforce"]}, index=["housing_environment", "carers", "workforce"])
     concerns = pd.DataFrame({"id": ["c1", "c2", "c3", "c4"], "question": ["local_issues", "barriers", "barriers", "local_issues"],
@@ -308,7 +308,7 @@ def test_crosswalk_counts_concerns_and_initiatives_per_theme_and_flags_thin_ones
 
 
 def test_partnership_of_walks_up_from_councils_and_neighbourhoods():
-    from lancs_evidence.ledger import Data
+    from lancs_evidence.data.ledger import Data
 
     d = Data(REPO_ROOT, "2024-25")
     assert d.partnership_of("fleetwood") == "fylde_wyre"  # neighbourhood -> council -> partnership

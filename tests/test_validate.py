@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lancs_evidence.validate import read_csv_text, validate
+from lancs_evidence.data.validate import read_csv_text, validate
 
 from .conftest import run_cli
 
@@ -260,7 +260,7 @@ def rewrite(path: Path, edit) -> None:
 def refresh_hash(root: Path, name: str) -> None:
     import json
 
-    from lancs_evidence.reference import sha256
+    from lancs_evidence.data.reference import sha256
 
     meta_path = root / "data" / "reference" / f"{name}.meta.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -351,7 +351,7 @@ def test_area_lookups_stop_at_a_cycle_even_without_validation():
     walks in the data layer end instead of spinning (validate is what reports the cycle)."""
     import pandas as pd
 
-    from lancs_evidence.ledger import Data
+    from lancs_evidence.data.ledger import Data
 
     data = Data(Path("/nonexistent"), "2024-25")
     data.__dict__["areas"] = pd.DataFrame({"id": ["a", "b", "c"], "parent": ["b", "a", "a"],

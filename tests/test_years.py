@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from lancs_evidence.synthetic import area_id, area_name, expected, make_project
+from lancs_evidence.data.synthetic import area_id, area_name, expected, make_project
 
 from .conftest import run_cli
 

@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .project import Project, UserError
+from lancs_evidence.data.project import Project, UserError
 
 
 def _project(args) -> Project:
@@ -17,7 +17,7 @@ def _project(args) -> Project:
 
 
 def cmd_validate(args) -> int:
-    from .validate import stop_on_problems
+    from lancs_evidence.data.validate import stop_on_problems
 
     project = _project(args)
     data_dir = Path(args.data_dir) if args.data_dir else project.data
@@ -33,11 +33,11 @@ def _check_executor(args) -> None:
 
 
 def cmd_run(args) -> int:
-    from .runner import run_pages
+    from lancs_evidence.build.runner import run_pages
 
     _check_executor(args)
     project = _project(args)
-    from .build import LockHeld, build_lock
+    from lancs_evidence.build.book import LockHeld, build_lock
 
     try:
         with build_lock(project, wait=args.wait, what="run"):
@@ -52,7 +52,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from .build import build
+    from lancs_evidence.build.book import build
 
     _check_executor(args)
     project = _project(args)
@@ -61,7 +61,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    from .audit import run_audit_command
+    from lancs_evidence.analysis.audit import run_audit_command
 
     project = _project(args)
     return run_audit_command(project, out=Path(args.output) if args.output else None, strict=args.strict,
@@ -69,14 +69,14 @@ def cmd_audit(args) -> int:
 
 
 def cmd_pdf(args) -> int:
-    from .pdf import build_pdf
+    from lancs_evidence.build.pdf import build_pdf
 
     project = _project(args)
     return build_pdf(project, Path(args.output) if args.output else None)
 
 
 def cmd_reference_import(args) -> int:
-    from .reference import import_reference
+    from lancs_evidence.data.reference import import_reference
 
     project = _project(args)
     for path in import_reference(project, Path(args.shared)):
@@ -85,14 +85,14 @@ def cmd_reference_import(args) -> int:
 
 
 def cmd_new_year(args) -> int:
-    from .years import new_year
+    from lancs_evidence.data.years import new_year
 
     project = _project(args)
     return new_year(project, args.year)
 
 
 def cmd_export_template(args) -> int:
-    from .excel import export_template
+    from lancs_evidence.data.excel import export_template
 
     project = _project(args)
     path = export_template(project, Path(args.output) if args.output else None, area=args.area, year=args.year)
@@ -101,18 +101,18 @@ def cmd_export_template(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from .excel import import_workbook
+    from lancs_evidence.data.excel import import_workbook
 
     project = _project(args)
     return import_workbook(project, Path(args.workbook), year=args.year, dry_run=args.dry_run)
 
 
 def cmd_bench(args) -> int:
-    from .bench import run_bench
+    from lancs_evidence.build.bench import run_bench
 
     project = _project(args)
     if args.executors:
-        from .bench_scale import run_scale_bench
+        from lancs_evidence.build.bench_scale import run_scale_bench
 
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
         if args.quick:

@@ -135,7 +135,7 @@ def check_claim_evidence(links: pd.DataFrame, outcomes: pd.DataFrame, initiative
 
 def load_and_check(project) -> list[EvidenceProblem]:
     """Check the project's data/claim_evidence.csv against its ledger and sources."""
-    from .ledger import Data, read_table
+    from lancs_evidence.data.ledger import Data, read_table
 
     data = Data.load(project)
     path = project.data / "claim_evidence.csv"

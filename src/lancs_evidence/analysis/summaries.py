@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import fmt
+from lancs_evidence.pages import fmt
 
 
 def _isnum(x) -> bool:

@@ -13,8 +13,8 @@ import json
 import re
 from pathlib import Path
 
-from .project import Project, UserError
-from .writes import check_writable, write_all
+from lancs_evidence.data.project import Project, UserError
+from lancs_evidence.data.writes import check_writable, write_all
 
 YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 

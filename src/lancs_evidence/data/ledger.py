@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .project import Project
+from lancs_evidence.data.project import Project
 
 NUMERIC = ("value", "value_high", "baseline", "target")
 LEDGER_FOLDERS = ("case-studies",)
@@ -322,7 +322,7 @@ class Data:
     @served
     def audit_findings(self) -> pd.DataFrame:
         """The audit's findings (a page is recorded as reading these, not the whole ledger behind them)."""
-        from .audit import audit
+        from lancs_evidence.analysis.audit import audit
 
         if "_findings" not in self.__dict__:
             self.__dict__["_findings"] = audit(self.outcomes, self.relations)

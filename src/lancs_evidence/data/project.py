@@ -69,14 +69,14 @@ class Project:
 
     @property
     def src_package(self) -> Path:
-        return Path(__file__).resolve().parent
+        return Path(__file__).resolve().parent.parent  # src/lancs_evidence
 
     # the year --------------------------------------------------------------------------
     def years(self) -> list[dict[str, str]]:
         path = self.data / "years.csv"
         if not path.exists():
             raise UserError(f"{path}: missing; it lists the review years (id,label,source,current)")
-        from .ledger import record_file
+        from lancs_evidence.data.ledger import record_file
 
         record_file(self.root, "data/years.csv")  # a page that asks for the year depends on this file
         with path.open(encoding="utf-8-sig", newline="") as fh:

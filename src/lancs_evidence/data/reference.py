@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .project import Project, UserError
+from lancs_evidence.data.project import Project, UserError
 
 META_FIELDS = ("title", "publisher", "licence", "period", "origin", "sha256", "description")
 
@@ -169,7 +169,7 @@ def import_reference(project: Project, shared: Path) -> list[Path]:
     All or nothing: every input is read and checked first, and only when all of them are usable are the
     tables and their records written (through temporary files renamed into place), so a missing column in
     one file leaves data/reference exactly as it was."""
-    from .writes import write_all
+    from lancs_evidence.data.writes import write_all
 
     if not shared.is_dir():
         raise UserError(f"{shared}: reference-data folder not found")

@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from .project import Project
+from lancs_evidence.data.project import Project
 
 BOOK_PARTS = ("_config.yml", "constraints.txt", "data", "templates", "_static", "_templates", "chapters")
 
@@ -106,8 +106,8 @@ def plain_path(root: Path) -> tuple[float, float, float]:
     `jupyter-book build --all`. Returns (notebook seconds, sum of single-notebook seconds, book seconds)."""
     import papermill as pm
 
-    from .pages import discover
-    from .toc import write_toc
+    from lancs_evidence.build.jobs import discover
+    from lancs_evidence.build.toc import write_toc
 
     project = Project(root)
     pages = discover(project)
@@ -125,7 +125,7 @@ def plain_path(root: Path) -> tuple[float, float, float]:
 
 
 def _plain_run(root: Path, project: Project, pages, pm) -> tuple[float, float, float]:
-    from .runner import _prepare
+    from lancs_evidence.build.runner import _prepare
 
     singles = []
     t0 = time.perf_counter()
@@ -142,8 +142,8 @@ def _plain_run(root: Path, project: Project, pages, pm) -> tuple[float, float, f
             nbformat.write(nb, str(page.output))
         singles.append(time.perf_counter() - s)
     notebooks = time.perf_counter() - t0
-    from .build import write_status_page
-    from .runner import RunReport
+    from lancs_evidence.build.book import write_status_page
+    from lancs_evidence.build.runner import RunReport
 
     write_status_page(project, RunReport())
     exe = Path(sys.executable).with_name("jupyter-book")
@@ -215,7 +215,7 @@ def run_bench(project: Project, runs: int = 3, scale_areas: int = 300, quick: bo
              f"; it was {100 * med(onechange) / med(cold):.0f}%"),
         ]
         # scale: three sizes of invented data, to check linear growth and memory
-        from .synthetic import make_project
+        from lancs_evidence.data.synthetic import make_project
 
         sizes = sorted({max(10, scale_areas // 4), max(20, scale_areas // 2), scale_areas})
         scale = []

@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .project import Project
+from lancs_evidence.data.project import Project
 
 KERNEL_MARK = b"ipykernel_launcher"
 
@@ -133,7 +133,7 @@ class ExecutorRun:
 
 def executor_startup(kind: str, jobs: int) -> float:
     """Seconds to start the executor, run one trivial task and close it."""
-    from .executors import make_executor
+    from lancs_evidence.build.executors import make_executor
 
     t = time.perf_counter()
     with make_executor(kind, jobs) as pool:
@@ -142,10 +142,10 @@ def executor_startup(kind: str, jobs: int) -> float:
 
 
 def run_with(project: Project, kind: str, jobs: int) -> ExecutorRun:
-    from .build import ensure_vega_bundle
-    from .pages import discover
-    from .runner import run_pages
-    from .toc import write_toc
+    from lancs_evidence.build.book import ensure_vega_bundle
+    from lancs_evidence.build.jobs import discover
+    from lancs_evidence.build.runner import run_pages
+    from lancs_evidence.build.toc import write_toc
 
     ensure_vega_bundle(project)
     pages = discover(project)
@@ -163,7 +163,7 @@ def run_with(project: Project, kind: str, jobs: int) -> ExecutorRun:
 # --- the book build ------------------------------------------------------------------------------
 
 def jb_main() -> None:
-    """`python -c 'from lancs_evidence.bench_scale import jb_main; jb_main()' JOBS build ...`: the
+    """`python -c 'from lancs_evidence.build.bench_scale import jb_main; jb_main()' JOBS build ...`: the
     `jupyter-book` command with Sphinx's parallel build (`jobs`) switched on."""
     import functools
 
@@ -177,7 +177,7 @@ def jb_main() -> None:
 
 def sphinx_timed(project: Project, jobs: int) -> tuple[float, int, bool]:
     """Build the book (strict, from clean) with `jobs` Sphinx processes: (seconds, peak bytes, ok)."""
-    from .bench import PeakMemory
+    from lancs_evidence.build.bench import PeakMemory
 
     out = project.work / f"bench-jb-{jobs}"
     shutil.rmtree(out, ignore_errors=True)
@@ -186,7 +186,7 @@ def sphinx_timed(project: Project, jobs: int) -> tuple[float, int, bool]:
         exe = Path(sys.executable).with_name("jupyter-book")
         cmd = [str(exe), *args]
     else:
-        cmd = [sys.executable, "-c", "from lancs_evidence.bench_scale import jb_main; jb_main()", str(jobs), *args]
+        cmd = [sys.executable, "-c", "from lancs_evidence.build.bench_scale import jb_main; jb_main()", str(jobs), *args]
     env = {**os.environ}
     env.pop("LANCS_EVIDENCE_ROOT", None)
     t = time.perf_counter()
@@ -205,10 +205,10 @@ def add_page_copies(project: Project, total_pages: int) -> int:
     The copies go into the table of contents beside the page they copy (under its locality)."""
     from dataclasses import replace
 
-    from .build import write_status_page
-    from .pages import discover
-    from .runner import RunReport
-    from .toc import write_toc
+    from lancs_evidence.build.book import write_status_page
+    from lancs_evidence.build.jobs import discover
+    from lancs_evidence.build.runner import RunReport
+    from lancs_evidence.build.toc import write_toc
 
     pages = discover(project)
     districts = [p for p in pages if p.template == "district" and p.output.exists()]
@@ -234,9 +234,9 @@ def gb(n: int) -> str:
 
 def run_scale_bench(project: Project, sizes: list[int], executors: tuple[str, ...] = ("local", "dask"),
                     jobs: int | None = None, sphinx_pages: int = 1000, project_to: tuple[int, ...] = (8, 32, 128)) -> int:
-    from .build import write_status_page
-    from .runner import RunReport
-    from .synthetic import make_project
+    from lancs_evidence.build.book import write_status_page
+    from lancs_evidence.build.runner import RunReport
+    from lancs_evidence.data.synthetic import make_project
 
     cores = os.cpu_count() or 1
     jobs = jobs or cores

@@ -23,13 +23,13 @@ from pathlib import Path
 
 import yaml
 
-from .project import Project, UserError
+from lancs_evidence.data.project import Project, UserError
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
 
 @dataclass
-class Page:
+class PageJob:
     key: str  # docname in the book, e.g. "chapters/districts/lancaster"
     source: Path
     output: Path
@@ -61,9 +61,9 @@ def _areas(project: Project) -> list[dict]:
     return sorted(rows, key=lambda r: int(r["order"] or 0))
 
 
-def discover(project: Project) -> list[Page]:
+def discover(project: Project) -> list[PageJob]:
     """Every page of the book, in table-of-contents order within each kind."""
-    pages: list[Page] = []
+    pages: list[PageJob] = []
     areas = _areas(project)
     year = project.current_year()
     for tpl in sorted(project.templates.glob("*.md")):
@@ -75,14 +75,14 @@ def discover(project: Project) -> list[Page]:
             titles = _titles(project, each.get("title_from"))
             for value in each["values"]:
                 out = meta["output"].format(id=value)
-                pages.append(Page(key=out.removesuffix(".ipynb"), source=tpl, output=project.root / out,
+                pages.append(PageJob(key=out.removesuffix(".ipynb"), source=tpl, output=project.root / out,
                                   params={each["param"]: value, "year": year}, scope=meta.get("scope", "all"),
                                   title=titles.get(value, value), template=tpl.stem))
             continue
         for area in (a for a in areas if a["kind"] == each):
             out = meta["output"].format(id=area["id"])
             key = out.removesuffix(".ipynb")
-            pages.append(Page(key=key, source=tpl, output=project.root / out, params={"area": area["id"], "year": year},
+            pages.append(PageJob(key=key, source=tpl, output=project.root / out, params={"area": area["id"], "year": year},
                               scope=meta.get("scope", "area"), area=area["id"], title=area["name"], template=tpl.stem))
     for chap in sorted(project.chapters.rglob("*.md")):
         if chap.name.startswith("_"):
@@ -92,7 +92,7 @@ def discover(project: Project) -> list[Page]:
             continue
         rel = chap.relative_to(project.root).with_suffix("")
         lx = meta.get("lancs_evidence") or {}
-        pages.append(Page(key=str(rel), source=chap, output=chap.with_suffix(".ipynb"), params={"year": year},
+        pages.append(PageJob(key=str(rel), source=chap, output=chap.with_suffix(".ipynb"), params={"year": year},
                           scope=lx.get("scope", "all")))
     return pages
 
@@ -104,7 +104,7 @@ def _titles(project: Project, table: str | None) -> dict[str, str]:
         return {r["id"].strip(): (r.get("title") or r.get("name") or "").strip() for r in csv.DictReader(fh)}
 
 
-def select(pages: list[Page], areas: list[str] | None, project: Project) -> list[Page]:
+def select(pages: list[PageJob], areas: list[str] | None, project: Project) -> list[PageJob]:
     if not areas:
         return pages
     known = {p.area for p in pages if p.area}
@@ -117,35 +117,46 @@ def select(pages: list[Page], areas: list[str] | None, project: Project) -> list
 
 # --- cache keys ------------------------------------------------------------------------------
 
-def _imports_of(code: str) -> set[str]:
-    """Modules of this package imported by a piece of code (absolute or relative imports)."""
+PACKAGE = "lancs_evidence"
+
+
+def _imports_of(code: str, package: str = PACKAGE) -> set[str]:
+    """Modules of this package that a piece of code may import, as dotted names inside the package
+    ("pages.fmt"); `package` is the dotted package the code lives in, to resolve relative imports. For
+    `from X import name` both X and X.name are given, as `name` may be a module; `_closure` keeps those that
+    are files."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return set()
-    out = set()
+    found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            mod = node.module or ""
-            if node.level:  # relative, inside the package
-                if mod:
-                    out.add(mod.split(".")[0])
-                for alias in node.names:
-                    out.add(alias.name)
-            elif mod == "lancs_evidence":
-                out.update(alias.name for alias in node.names)
-            elif mod.startswith("lancs_evidence."):
-                out.add(mod.split(".")[1])
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                mod = ".".join([*base, node.module] if node.module else base)
+            else:
+                mod = node.module or ""
+            found.add(mod)
+            found.update(f"{mod}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.startswith("lancs_evidence."):
-                    out.add(alias.name.split(".")[1])
-    return out
+            found.update(alias.name for alias in node.names)
+    prefix = PACKAGE + "."
+    return {m[len(prefix):] for m in found if m.startswith(prefix)}
+
+
+def _module_file(package_dir: Path, name: str) -> Path | None:
+    path = package_dir.joinpath(*name.split("."))
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 @functools.lru_cache(maxsize=256)
-def _module_imports(path: Path, mtime_ns: int) -> frozenset[str]:
-    return frozenset(_imports_of(path.read_text(encoding="utf-8")))
+def _module_imports(path: Path, package: str, mtime_ns: int) -> frozenset[str]:
+    return frozenset(_imports_of(path.read_text(encoding="utf-8"), package))
 
 
 def code_closure(package_dir: Path, cells: list[str]) -> list[Path]:
@@ -154,18 +165,22 @@ def code_closure(package_dir: Path, cells: list[str]) -> list[Path]:
 
 
 def _closure(package_dir: Path, roots: frozenset[str]) -> tuple[Path, ...]:
-    seen: set[str] = set()
+    seen: dict[str, Path] = {}
     todo = [*roots, "__init__"]
     while todo:
         name = todo.pop()
         if name in seen:
             continue
-        path = package_dir / f"{name}.py"
-        if not path.exists():
+        path = _module_file(package_dir, name)
+        if path is None:
             continue
-        seen.add(name)
-        todo += list(_module_imports(path, path.stat().st_mtime_ns))
-    return tuple(sorted(package_dir / f"{n}.py" for n in seen))
+        seen[name] = path
+        parts = name.split(".")
+        # the package a module's relative imports resolve against (a package's __init__ is its own)
+        package = ".".join([PACKAGE, *(parts if path.name == "__init__.py" else parts[:-1])])
+        todo += list(_module_imports(path, package, path.stat().st_mtime_ns))
+        todo += [".".join(parts[:i]) for i in range(1, len(parts))]  # importing a module runs its packages' __init__
+    return tuple(sorted(seen.values()))
 
 
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
@@ -184,7 +199,7 @@ def _code_cells(source_text: str) -> tuple[str, ...]:
     return tuple(cells)
 
 
-def static_key(page: Page, project: Project, lock_hash: str) -> str:
+def static_key(page: PageJob, project: Project, lock_hash: str) -> str:
     """What a page's output depends on besides the data it reads (which `ledger` records as the page runs):
     its source, parameters and title, the package modules it imports (followed through their imports), the
     runner that prepares and cleans it, the locked package versions and the audit result of this build."""
@@ -193,8 +208,9 @@ def static_key(page: Page, project: Project, lock_hash: str) -> str:
     h.update(b"source\0" + text.encode())
     h.update(b"params\0" + json.dumps(page.params, sort_keys=True).encode())
     h.update(b"title\0" + (page.title or "").encode())
-    for mod in sorted({*code_closure(project.src_package, list(_code_cells(text))), project.src_package / "runner.py"}):
-        h.update(b"code\0" + mod.name.encode() + b"\0" + mod.read_bytes())
+    package_dir = project.src_package
+    for mod in sorted({*code_closure(package_dir, list(_code_cells(text))), package_dir / "build" / "runner.py"}):
+        h.update(b"code\0" + mod.relative_to(package_dir).as_posix().encode() + b"\0" + mod.read_bytes())
     h.update(b"lock\0" + lock_hash.encode())
     audit_result = project.work / "audit-result.json"  # computed once per build; every page may read it
     if audit_result.exists():

@@ -6,17 +6,17 @@ import json
 import altair as alt
 import pandas as pd
 
-from . import charts, fmt
-from .audit import ARITHMETIC, PLAUSIBILITY, strip_ids
-from .audit import KIND_WORDS as AUDIT_KIND_WORDS
-from .audit import MEANING as AUDIT_MEANING
-from .audit import SEVERITY as AUDIT_SEVERITY
-from .audit import WORDS as AUDIT_WORDS
-from .html import esc, show, table, tag
-from .summaries import evidence_profile
-from .views import LEVEL_COLOURS, LEVEL_LABELS, LEVELS
-from .views_chapter import ChapterView
-from .views_place import PlaceChapter
+from lancs_evidence.analysis.audit import ARITHMETIC, PLAUSIBILITY, strip_ids
+from lancs_evidence.analysis.audit import KIND_WORDS as AUDIT_KIND_WORDS
+from lancs_evidence.analysis.audit import MEANING as AUDIT_MEANING
+from lancs_evidence.analysis.audit import SEVERITY as AUDIT_SEVERITY
+from lancs_evidence.analysis.audit import WORDS as AUDIT_WORDS
+from lancs_evidence.analysis.summaries import evidence_profile
+from lancs_evidence.pages import charts, fmt
+from lancs_evidence.pages.chapter import ChapterView
+from lancs_evidence.pages.html import esc, show, table, tag
+from lancs_evidence.pages.place import PlaceChapter
+from lancs_evidence.pages.view import LEVEL_COLOURS, LEVEL_LABELS, LEVELS
 
 AUDIT_DERIVED = (*ARITHMETIC, *PLAUSIBILITY)
 
@@ -234,7 +234,7 @@ class HomeView(AboutView, PlaceChapter):
     def headlines(self) -> None:
         """The figures the authors chose for the year (data/<year>/headlines.csv)."""
         path = self.project.data / self.year / "headlines.csv"
-        from .ledger import read_table
+        from lancs_evidence.data.ledger import read_table
 
         chosen = read_table(path) if path.exists() else None
         if chosen is None or chosen.empty:
@@ -261,7 +261,7 @@ class WhatChangedView(AboutView):
     """What changed between the previous year's figures and this year's: measures, areas, targets."""
 
     def compare(self) -> None:
-        from .summaries import Change, change_between
+        from lancs_evidence.analysis.summaries import Change, change_between
 
         prev = self.data.previous_year()
         if prev is None:

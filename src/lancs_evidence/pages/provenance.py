@@ -12,7 +12,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from .html import esc, tag
+from lancs_evidence.pages.html import esc, tag
 
 PACKAGES = ("pandas", "altair", "papermill", "jupyter-book", "nbclient", "vl-convert-python")
 

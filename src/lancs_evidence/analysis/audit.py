@@ -32,9 +32,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import audit_rules as rules
-from . import fmt
-from .project import Project
+from lancs_evidence.analysis import audit_rules as rules
+from lancs_evidence.data.project import Project
+from lancs_evidence.pages import fmt
 
 STATUSES = ("consistent", "inconsistent", "contradicted", "differs", "not_checked")
 WORDS = {"consistent": "Adds up", "inconsistent": "Does not add up", "contradicted": "Contradicted",
@@ -527,7 +527,7 @@ def inputs_hash(project: Project, year: str | None = None) -> str:
 
 
 def compute(project: Project, year: str | None = None) -> dict:
-    from .ledger import Data
+    from lancs_evidence.data.ledger import Data
 
     data = Data(project.root, year or project.current_year())  # fresh tables, never a cached earlier reading
     findings = audit(data.outcomes, data.relations, data.areas.reset_index(drop=True))
@@ -574,7 +574,7 @@ def _inputs_path(path: Path) -> Path:
 def load_result(project: Project, year: str | None = None) -> dict:
     """The build's audit result; computed afresh when the file is absent or was made from other inputs
     (for example when a reviewer runs one notebook by hand after editing the data)."""
-    from .ledger import not_recorded
+    from lancs_evidence.data.ledger import not_recorded
 
     year = year or project.current_year()
     path = result_path(project)
@@ -612,7 +612,7 @@ def export_csv(result: dict, out: Path) -> Path:
 # --- command ------------------------------------------------------------------------------------
 
 def run_audit_command(project: Project, out: Path | None, strict: bool, scan: Path | None = None) -> int:
-    from .validate import stop_on_problems
+    from lancs_evidence.data.validate import stop_on_problems
 
     if stop_on_problems(project.data, "fix them before auditing"):
         return 1
@@ -647,7 +647,7 @@ def format_table(findings: pd.DataFrame, width: int = 100) -> str:
 
 def format_scan(project: Project, folder: Path, findings: pd.DataFrame) -> str:
     """Candidates the scanners find in the source texts and ledger, marked as recorded or not."""
-    from .ledger import Data
+    from lancs_evidence.data.ledger import Data
 
     texts = rules.read_sources(folder)
     recorded = findings.to_dict("records")

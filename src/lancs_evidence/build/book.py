@@ -20,12 +20,12 @@ from pathlib import Path
 
 import nbformat
 
-from .audit import write_result as write_audit_result
-from .pages import discover
-from .project import Project
-from .runner import RunReport, _atomic_write_text, load_cache, run_pages
-from .toc import write_toc
-from .validate import stop_on_problems
+from lancs_evidence.analysis.audit import write_result as write_audit_result
+from lancs_evidence.build.jobs import discover
+from lancs_evidence.build.runner import RunReport, _atomic_write_text, load_cache, run_pages
+from lancs_evidence.build.toc import write_toc
+from lancs_evidence.data.project import Project
+from lancs_evidence.data.validate import stop_on_problems
 
 BOOK_INPUT_SUFFIXES = (".ipynb", ".md", ".yml", ".js", ".css")
 JB_WRITE_ALL = ("import functools, sys, jupyter_book.sphinx as s, jupyter_book.cli.main as m\n"
@@ -90,7 +90,7 @@ def book_inputs_hash(project: Project) -> str:
     for p in files:
         if p.exists():
             h.update(p.relative_to(project.root).as_posix().encode() + b"\0" + p.read_bytes())
-    h.update(Path(__file__).with_name("postprocess.py").read_bytes())
+    h.update(Path(__file__).with_name("theme.py").read_bytes())
     return h.hexdigest()
 
 
@@ -116,7 +116,7 @@ def sphinx_build(project: Project, out: Path, builder: str = "html", clean: bool
 def export_downloads(project: Project, site: Path) -> list[Path]:
     """Copy every described table (and the descriptor, metadata and boundaries) into site/downloads,
     plus the audit findings as CSV. The copies are byte-for-byte the validated files."""
-    from .audit import export_csv, load_result
+    from lancs_evidence.analysis.audit import export_csv, load_result
 
     out_dir = site / "downloads"
     descriptor = json.loads((project.data / "datapackage.json").read_text(encoding="utf-8"))
@@ -231,14 +231,14 @@ def data_stamp(project: Project) -> str:
     h = hashlib.sha256()
     for p in sorted(q for q in project.data.rglob("*") if q.is_file()):
         h.update(p.relative_to(project.data).as_posix().encode() + b"\0" + p.read_bytes())
-    for p in (*sorted(project.src_package.glob("*.py")), project.root / "constraints.txt"):
+    for p in (*sorted(project.src_package.rglob("*.py")), project.root / "constraints.txt"):
         if p.exists():
             h.update(b"\0code\0" + p.read_bytes())
     return h.hexdigest()
 
 
 def _build(project: Project, jobs, force, progress, builder, publish_site, timeout, executor, scheduler) -> int:
-    from .ledger import _cached
+    from lancs_evidence.data.ledger import _cached
 
     t0 = time.perf_counter()
     _cached.cache_clear()  # a long-lived process (tests, a Dask client) must not keep tables from an earlier build

@@ -37,12 +37,12 @@ from pathlib import Path
 
 import nbformat
 
-from .pages import Page, discover, lock_hash, select, static_key
-from .project import Project, UserError
+from lancs_evidence.build.jobs import PageJob, discover, lock_hash, select, static_key
+from lancs_evidence.data.project import Project, UserError
 
 MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 DEFAULT_TIMEOUT = 300.0  # seconds a page may take; `page_timeout` in _config.yml or --timeout change it
-WARM_IMPORTS = "import pandas, altair, myst_nb\nimport lancs_evidence.views, lancs_evidence.views_about, lancs_evidence.views_chapter, lancs_evidence.views_place\n"
+WARM_IMPORTS = "import pandas, altair, myst_nb\nimport lancs_evidence.pages.district, lancs_evidence.pages.about, lancs_evidence.pages.chapter, lancs_evidence.pages.place\n"
 READS_MARK = "lancs-evidence-reads:"
 
 
@@ -65,7 +65,9 @@ class PageResult:
 
 
 @dataclass
-class Outcome:
+class PageRun:
+    """What happened to one page in a run: ran, taken from the cache, or failed (with the error and
+    where its partial notebook was kept)."""
     page: str
     label: str
     status: str  # "ran", "cached", "failed"
@@ -76,24 +78,24 @@ class Outcome:
 
 @dataclass
 class RunReport:
-    outcomes: list[Outcome] = field(default_factory=list)
+    runs: list[PageRun] = field(default_factory=list)
     wall: float = 0.0
     interrupted: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.interrupted and all(o.status != "failed" for o in self.outcomes)
+        return not self.interrupted and all(o.status != "failed" for o in self.runs)
 
     @property
-    def ran(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "ran"]
+    def ran(self) -> list[PageRun]:
+        return [o for o in self.runs if o.status == "ran"]
 
     @property
-    def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "failed"]
+    def failed(self) -> list[PageRun]:
+        return [o for o in self.runs if o.status == "failed"]
 
     def summary(self) -> str:
-        lines = [f"notebooks: {len(self.ran)} ran, {sum(o.status == 'cached' for o in self.outcomes)} unchanged, "
+        lines = [f"notebooks: {len(self.ran)} ran, {sum(o.status == 'cached' for o in self.runs)} unchanged, "
                  f"{len(self.failed)} failed ({self.wall:.1f} s)"]
         if self.ran:
             lines.append("ran: " + ", ".join(o.page for o in self.ran))
@@ -185,7 +187,7 @@ def strip_volatile(nb) -> None:
                         out["execution_count"] = count
 
 
-def _prepare(page: Page):
+def _prepare(page: PageJob):
     import jupytext
     from papermill.parameterize import parameterize_notebook
 
@@ -274,16 +276,16 @@ def stop_kernels(*_args) -> None:
 
 def _setup_code(root: str) -> str:
     return ("get_ipython().run_line_magic('reset', '-f')\n"
-            "import lancs_evidence.ledger as _lx_ledger\n"
+            "import lancs_evidence.data.ledger as _lx_ledger\n"
             f"_lx_ledger.start_recording({root!r})\n"
             "del _lx_ledger\n")
 
 
-TEARDOWN_CODE = ("import json as _lx_json, lancs_evidence.ledger as _lx_ledger\n"
+TEARDOWN_CODE = ("import json as _lx_json, lancs_evidence.data.ledger as _lx_ledger\n"
                  f"print({READS_MARK!r} + _lx_json.dumps(_lx_ledger.stop_recording(), sort_keys=True))\n")
 
 
-def _run_in_kernel(nb, page: Page, root: str, timeout: float):
+def _run_in_kernel(nb, page: PageJob, root: str, timeout: float):
     """Execute `nb` in the warm kernel, wrapped in hidden set-up and tear-down cells; return (nb, reads)."""
     from nbclient import NotebookClient
 
@@ -318,7 +320,7 @@ def _run_in_kernel(nb, page: Page, root: str, timeout: float):
     return nb, reads
 
 
-def execute_page(page: Page, root: str, timeout: float = DEFAULT_TIMEOUT) -> PageResult:
+def execute_page(page: PageJob, root: str, timeout: float = DEFAULT_TIMEOUT) -> PageResult:
     """Run one page and return its result. Never raises and never writes page outputs or the cache."""
     start = time.perf_counter()
     nb = None
@@ -355,7 +357,7 @@ def execute_page(page: Page, root: str, timeout: float = DEFAULT_TIMEOUT) -> Pag
 
 
 class PageTimeout(Exception):
-    def __init__(self, page: Page, limit: float):
+    def __init__(self, page: PageJob, limit: float):
         super().__init__(f"timed out: {page.label} ran for more than {limit:g} s and was stopped "
                          "(the per-page limit is `lancs_evidence: page_timeout` in _config.yml, or --timeout)")
 
@@ -474,7 +476,7 @@ def make_executor(kind: str = "local", jobs: int | None = None, scheduler: str |
 
 
 def _executor(kind: str, jobs: int, scheduler: str | None, log_path: str):
-    from .executors import make_executor as shared
+    from lancs_evidence.build.executors import make_executor as shared
 
     return shared(kind, jobs, scheduler, log=log_path)
 
@@ -524,7 +526,7 @@ def _progress(total: int, wanted: bool):
 
 # --- the client side ---------------------------------------------------------------------------------------------
 
-def _remove_leftovers(pages: list[Page]) -> None:
+def _remove_leftovers(pages: list[PageJob]) -> None:
     """Delete in-progress files a killed run left beside the page outputs (never a finished output)."""
     for folder in {p.output.parent for p in pages}:
         if folder.is_dir():
@@ -532,7 +534,7 @@ def _remove_leftovers(pages: list[Page]) -> None:
                 leftover.unlink(missing_ok=True)
 
 
-def is_current(page: Page, entry: dict | None, key: str, answers) -> bool:
+def is_current(page: PageJob, entry: dict | None, key: str, answers) -> bool:
     """True when the page's output can be trusted: same static key, the very file written, same answers."""
     if not entry or entry.get("key") != key or not page.output.exists():
         return False
@@ -542,9 +544,9 @@ def is_current(page: Page, entry: dict | None, key: str, answers) -> bool:
 
 
 def run_pages(project: Project, areas: list[str] | None = None, jobs: int | None = None, force: bool = False,
-              progress: bool = True, pages: list[Page] | None = None, timeout: float | None = None,
+              progress: bool = True, pages: list[PageJob] | None = None, timeout: float | None = None,
               executor: str = "local", scheduler: str | None = None) -> RunReport:
-    from .ledger import Answers
+    from lancs_evidence.data.ledger import Answers
 
     started = time.perf_counter()
     pages = select(pages if pages is not None else discover(project), areas, project)
@@ -554,11 +556,11 @@ def run_pages(project: Project, areas: list[str] | None = None, jobs: int | None
     answers = Answers(project.root)
     report = RunReport()
     _remove_leftovers(pages)
-    todo: list[tuple[Page, str]] = []
+    todo: list[tuple[PageJob, str]] = []
     for page in pages:
         key = static_key(page, project, lock)
         if not force and is_current(page, cache.get(page.key), key, answers):
-            report.outcomes.append(Outcome(page.key, page.label, "cached", cache[page.key].get("seconds", 0.0)))
+            report.runs.append(PageRun(page.key, page.label, "cached", cache[page.key].get("seconds", 0.0)))
         else:
             todo.append((page, key))
     failed_dir = project.build_dir / "failed"
@@ -581,7 +583,7 @@ def run_pages(project: Project, areas: list[str] | None = None, jobs: int | None
                         except Exception as exc:  # the worker itself died (out of memory, killed): report the page
                             result = PageResult(page.key, page.label, "failed",
                                                 error=f"the process running this page stopped ({type(exc).__name__}: {exc})")
-                        report.outcomes.append(_settle(project, page, key, result, cache, failed_dir))
+                        report.runs.append(_settle(project, page, key, result, cache, failed_dir))
                         save_cache(project, cache)
                         bar.set_postfix_str(page.key.rsplit("/", 1)[-1])
                         bar.update(1)
@@ -591,21 +593,21 @@ def run_pages(project: Project, areas: list[str] | None = None, jobs: int | None
             bar.close()
     report.wall = time.perf_counter() - started
     order = {p.key: i for i, p in enumerate(pages)}
-    report.outcomes.sort(key=lambda o: order.get(o.page, 0))
+    report.runs.sort(key=lambda o: order.get(o.page, 0))
     return report
 
 
-def _settle(project: Project, page: Page, key: str, result: PageResult, cache: dict, failed_dir: Path) -> Outcome:
+def _settle(project: Project, page: PageJob, key: str, result: PageResult, cache: dict, failed_dir: Path) -> PageRun:
     """Write a finished page's output (atomically) and its cache record; keep a failed page for inspection."""
     if result.status == "ran":
         _atomic_write_text(page.output, result.notebook)
         cache[page.key] = {"key": key, "reads": result.reads, "output": file_sha(page.output),
                            "seconds": round(result.seconds, 2)}
-        return Outcome(page.key, page.label, "ran", result.seconds)
+        return PageRun(page.key, page.label, "ran", result.seconds)
     cache.pop(page.key, None)
     kept = ""
     if result.notebook:
         dest = failed_dir / (page.key.replace("/", "--") + ".ipynb")
         _atomic_write_text(dest, result.notebook)
         kept = str(dest)
-    return Outcome(page.key, page.label, "failed", result.seconds, result.error, kept)
+    return PageRun(page.key, page.label, "failed", result.seconds, result.error, kept)

@@ -6,14 +6,14 @@ import json
 import altair as alt
 import pandas as pd
 
-from . import charts, fmt
-from .html import show, table
-from .summaries import rollup
-from .views import Page
-from .views_chapter import ChapterView
+from lancs_evidence.analysis.summaries import rollup
+from lancs_evidence.pages import charts, fmt
+from lancs_evidence.pages.chapter import ChapterView
+from lancs_evidence.pages.html import show, table
+from lancs_evidence.pages.view import View
 
 
-class AreaTables(Page):
+class AreaTables(View):
     """Per-partnership context figures (population, deprivation, health) used by several pages."""
 
     def partnership_context(self) -> pd.DataFrame:

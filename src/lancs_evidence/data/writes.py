@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .project import UserError
+from lancs_evidence.data.project import UserError
 
 
 def check_writable(paths: list[Path]) -> None:

@@ -3,7 +3,7 @@ each locality's people, and the links that take a reader onward from a page.
 
 Every list here comes from a table in data/ (`<year>/place_roles.csv`, `<year>/place_engagement.csv`,
 the ledger, the official population table and areas.csv), so a new year's review changes the pages by
-changing the tables, not this code. Functions take the page object (any `views.Page`) so that what they
+changing the tables, not this code. Functions take the page object (any `pages.view.View`) so that what they
 show is recorded in its receipt and what prose needs is glued.
 """
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import fmt
-from .html import esc, show, table, tag
-from .ledger import read_table
+from lancs_evidence.data.ledger import read_table
+from lancs_evidence.pages import fmt
+from lancs_evidence.pages.html import esc, show, table, tag
 
 # The chapters that take up the work a district's initiatives are tagged with. The healthy communities
 # chapter compares every partnership's work theme by theme, so every district links to it.
@@ -235,7 +235,7 @@ def _toc(project) -> dict:
     path = Path(project.root) / "_toc.yml"
     toc = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
     if not toc or "parts" not in toc:
-        from .toc import build_toc
+        from lancs_evidence.build.toc import build_toc
 
         toc = build_toc(project)
     return toc
@@ -243,7 +243,7 @@ def _toc(project) -> dict:
 
 def book_pages(project) -> list[str]:
     """Every page in the book's table of contents (so links go only to pages that exist)."""
-    from .toc import toc_files
+    from lancs_evidence.build.toc import toc_files
 
     return toc_files(_toc(project))
 
@@ -272,8 +272,8 @@ def page_key(template: str, params: dict) -> str:
     """The book docname of the page a template (or chapter source) produces with these parameters."""
     if template.startswith("chapters/"):
         return template.removesuffix(".md")
-    from .pages import front_matter
-    from .project import Project
+    from lancs_evidence.build.jobs import front_matter
+    from lancs_evidence.data.project import Project
 
     meta = front_matter(Project.here().root / template).get("lancs_evidence") or {}
     each = meta.get("each")
@@ -373,7 +373,7 @@ def evidence_sentence(who: str, total: int, outcome_impact: int, with_baseline: 
 
 
 def glue_district_evidence(page) -> None:
-    from .summaries import evidence_profile
+    from lancs_evidence.analysis.summaries import evidence_profile
 
     # the most recent official count of residents (Census 2021), not the older mid-2020 estimate
     page.glue("census_population", fmt.number(int(page.population()["census2021_usual_residents"].sum())))

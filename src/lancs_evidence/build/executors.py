@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .project import UserError
+from lancs_evidence.data.project import UserError
 
 KINDS = ("local", "dask")
 
@@ -53,7 +53,7 @@ def _quiet_dask_plugin(log_path: str):
             _quiet_worker(log_path)
 
         def teardown(self, worker) -> None:
-            from .runner import stop_kernels  # the warm kernels this worker started die with it
+            from lancs_evidence.build.runner import stop_kernels  # the warm kernels this worker started die with it
 
             stop_kernels()
 
@@ -142,7 +142,7 @@ def make_executor(kind: str = "local", jobs: int | None = None, scheduler: str |
 
 def _local(jobs: int | None, log: str | None):
     """The runner's process pool: forkserver workers that die with the build and stop their kernels."""
-    from .runner import make_executor as local_pool
+    from lancs_evidence.build.runner import make_executor as local_pool
 
     return local_pool("local", default_jobs(jobs), log_path=log)
 

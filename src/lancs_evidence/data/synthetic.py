@@ -12,7 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
-from .reference import sha256
+from lancs_evidence.data.reference import sha256
 
 COPY_FILES = ("_config.yml", "constraints.txt")
 RELATIONS_HEADER = ("id,relation,claim,inputs,term,source,section,says,other_source,other_section,other_says,ambiguity,"
@@ -158,7 +158,7 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
     _write_csv(ref / "fingertips.csv", list(ft[0]), ft)
     for name in ("population", "imd2025", "imd2019", "fingertips"):
         meta = {"title": f"Synthetic {name}", "publisher": "Test suite", "licence": "Invented data, never published",
-                "period": "none", "origin": "lancs_evidence.synthetic", "description": "Invented for tests.",
+                "period": "none", "origin": "lancs_evidence.data.synthetic", "description": "Invented for tests.",
                 "file": f"{name}.csv", "sha256": sha256(ref / f"{name}.csv")}
         (ref / f"{name}.meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     # relations.csv needs at least one row to be valid: link the first area's two statements of nothing

@@ -15,12 +15,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .build import ensure_vega_bundle, sphinx_build, write_status_page
-from .pages import discover
-from .project import Project, UserError
-from .runner import run_pages
-from .toc import write_toc
-from .validate import stop_on_problems
+from lancs_evidence.build.book import ensure_vega_bundle, sphinx_build, write_status_page
+from lancs_evidence.build.jobs import discover
+from lancs_evidence.build.runner import run_pages
+from lancs_evidence.build.toc import write_toc
+from lancs_evidence.data.project import Project, UserError
+from lancs_evidence.data.validate import stop_on_problems
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 

@@ -36,9 +36,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .ledger import Data, read_table
-from .project import Project, UserError
-from .validate import validate
+from lancs_evidence.data.ledger import Data, read_table
+from lancs_evidence.data.project import Project, UserError
+from lancs_evidence.data.validate import validate
 
 COLUMNS = [
     ("area", "Area id (from the list): the partnership, or a council or neighbourhood in it"),
@@ -583,7 +583,7 @@ def import_workbook(project: Project, path: Path, year: str | None = None, dry_r
     if dry_run:
         print(f"{path.name}: valid (dry run: nothing written)")
         return 0
-    from .writes import write_all
+    from lancs_evidence.data.writes import write_all
 
     write_all({ledger: text.getvalue().encode("utf-8")})
     print(f"imported {touched} figure(s) for {', '.join(sorted(covered))} into {ledger_rel}")

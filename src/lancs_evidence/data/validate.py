@@ -22,7 +22,7 @@ from pathlib import Path
 
 from frictionless import Package, Resource, Schema
 
-from .project import UserError
+from lancs_evidence.data.project import UserError
 
 
 @dataclass(frozen=True, order=True)

@@ -1,6 +1,6 @@
 """Page weight: what a reader downloads to open each page of the built site.
 
-`python -m lancs_evidence.weights [SITE]` prints, for every page, the bytes of the page itself plus every
+`python -m lancs_evidence.build.weights [SITE]` prints, for every page, the bytes of the page itself plus every
 local script, stylesheet (and what it @imports), image and icon it links, as stored and as sent gzipped
 (as a static host sends them, and what a reader downloads), and flags pages whose download is over the
 targets: a page without charts under 500 KB, a page with charts under 1.5 MB. The stored size is shown

@@ -1,15 +1,15 @@
 """Write _toc.yml from chapters/_contents.yml and the pages the templates produce.
 
-The district and locality entries come from data/areas.csv through `pages.discover`, so adding or
+The district and locality entries come from data/areas.csv through `jobs.discover`, so adding or
 renaming a partnership needs no edit to the table of contents.
 """
 from __future__ import annotations
 
 import yaml
 
-from .pages import Page, discover
-from .project import Project, UserError
-from .views_context import RECEIPTS_KEY, write_receipts_page
+from lancs_evidence.build.jobs import PageJob, discover
+from lancs_evidence.data.project import Project, UserError
+from lancs_evidence.pages.context import RECEIPTS_KEY, write_receipts_page
 
 REVIEWERS_CAPTION = "For reviewers"
 
@@ -24,14 +24,14 @@ def _area_parent(project: Project) -> dict[str, str]:
         return {r["id"].strip(): (r["parent"] or "").strip() for r in csv.DictReader(fh)}
 
 
-def build_toc(project: Project, pages: list[Page] | None = None) -> dict:
+def build_toc(project: Project, pages: list[PageJob] | None = None) -> dict:
     path = project.chapters / "_contents.yml"
     try:
         contents = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise UserError(f"{path}: cannot be read ({exc})") from None
     pages = pages if pages is not None else discover(project)
-    by_template: dict[str, list[Page]] = {}
+    by_template: dict[str, list[PageJob]] = {}
     for p in pages:
         if p.template:
             by_template.setdefault(p.template, []).append(p)
@@ -78,7 +78,7 @@ def toc_files(toc: dict) -> list[str]:
     return out
 
 
-def write_toc(project: Project, pages: list[Page] | None = None) -> bool:
+def write_toc(project: Project, pages: list[PageJob] | None = None) -> bool:
     """Write _toc.yml (and the reviewers' page of page records, in table-of-contents order); return True
     when the table of contents changed."""
     pages = pages if pages is not None else discover(project)

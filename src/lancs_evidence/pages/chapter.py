@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import charts, fmt
-from .html import esc, show, table, tag
-from .summaries import change_of, target_of, theme_counts
-from .views import Page
+from lancs_evidence.analysis.summaries import change_of, target_of, theme_counts
+from lancs_evidence.pages import charts, fmt
+from lancs_evidence.pages.html import esc, show, table, tag
+from lancs_evidence.pages.view import View
 
 
-class ChapterView(Page):
+class ChapterView(View):
     def __init__(self, source_file: str, year: str | None = None, about_year: str | None = None):
         """`about_year` pins a chapter written about one year's review (its narrative cites that
         review's figures), so that in later years it keeps describing that review instead of mixing
@@ -93,7 +93,7 @@ class ChapterView(Page):
 
         `value` (the bare number) is refused for a figure the source qualifies, gives as a range or only
         in words: prose must then use `figure`, which keeps "over", the range or the words."""
-        from .summaries import exact
+        from lancs_evidence.analysis.summaries import exact
 
         r = self.claim(claim_id)
         if part == "figure":
@@ -132,7 +132,7 @@ class ChapterView(Page):
         mark = self.audit_result["marks"].get(claim_id)
         if part in ("figure", "value", "magnitude", "change") and mark and mark != "consistent":
             # an audited figure carries its mark in prose too (a plain 'adds up' is left unsaid there)
-            from .audit import WORDS as AUDIT_WORDS
+            from lancs_evidence.analysis.audit import WORDS as AUDIT_WORDS
             text += f" (audit: {AUDIT_WORDS[mark].lower()})"
             self.figures.setdefault("audit_marks", {})[claim_id] = mark
         self.glue(name, text)
@@ -219,7 +219,7 @@ class ChapterView(Page):
                 "footprint_shown": "Area covered", "caveat": "Caveat"}
         marks = {cid: self.audit_result["marks"].get(cid) for cid in d["id"]}
         if any(marks.values()):  # the audit mark travels with each figure into the chart's table and download
-            from .audit import WORDS as AUDIT_WORDS
+            from lancs_evidence.analysis.audit import WORDS as AUDIT_WORDS
             d["audit"] = d["id"].map(lambda cid: AUDIT_WORDS.get(marks.get(cid) or "", ""))
             cols["audit"] = "Audit"
         if colour_by_area:
@@ -246,7 +246,7 @@ class ChapterView(Page):
     def show_theme_rollup(self, source: str | None = None) -> None:
         """Counts and money the partnerships reported, by the themes of their initiatives: like figures added,
         everything else side by side with the reason it is not added (summaries.rollup_by_theme)."""
-        from .summaries import rollup_by_theme
+        from lancs_evidence.analysis.summaries import rollup_by_theme
 
         o = self.data.outcomes
         o = o[o["source"] == (source or self.review_source)].copy()
@@ -263,8 +263,8 @@ class ChapterView(Page):
     # computed from the case studies ----------------------------------------------------------------
     def derived(self, source: str | None = None) -> pd.DataFrame:
         """Ratios, shares and changes computed from two ledger rows each (data/case-studies/derived.csv)."""
-        from .ledger import read_table
-        from .summaries import derived_figures
+        from lancs_evidence.analysis.summaries import derived_figures
+        from lancs_evidence.data.ledger import read_table
 
         path = self.project.data / "case-studies" / "derived.csv"
         spec = read_table(path) if path.exists() else pd.DataFrame(columns=["id", "source", "kind", "first", "second", "label", "note"])
@@ -294,8 +294,8 @@ class ChapterView(Page):
 
     def show_crosswalk_matches(self) -> None:
         """Specific 2021 asks matched to specific initiatives of the review (data/case-studies/crosswalk_matches.csv)."""
-        from .ledger import read_table
-        from .summaries import crosswalk_matches
+        from lancs_evidence.analysis.summaries import crosswalk_matches
+        from lancs_evidence.data.ledger import read_table
 
         path = self.project.data / "case-studies" / "crosswalk_matches.csv"
         matches = read_table(path) if path.exists() else pd.DataFrame()

@@ -23,9 +23,9 @@ import urllib.parse
 import altair as alt
 import pandas as pd
 
-from . import fmt
-from .html import esc, script_json, tag
-from .html import table as html_table
+from lancs_evidence.pages import fmt
+from lancs_evidence.pages.html import esc, script_json, tag
+from lancs_evidence.pages.html import table as html_table
 
 # Okabe-Ito: distinguishable for the common colour-vision deficiencies. The first three are far apart in
 # lightness too, so they survive greyscale printing.

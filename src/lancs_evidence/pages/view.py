@@ -1,0 +1,307 @@
+"""The base every page's view is built on. Each method displays one section of a page and records its figures.
+
+Notebooks stay thin: a parameters cell, then calls like `page.context()`. Every figure a method shows is
+also recorded in `page.figures`, from which the provenance receipt is computed, and every number used
+in prose is glued (so prose never carries a typed number).
+"""
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from lancs_evidence.analysis.audit import WORDS as AUDIT_WORDS
+from lancs_evidence.analysis.audit import load_result, notes_by_claim, result_frame
+from lancs_evidence.analysis.summaries import change_of, evidence_profile, target_of
+from lancs_evidence.data.ledger import Data
+from lancs_evidence.data.project import Project, UserError
+from lancs_evidence.pages import charts, fmt, provenance
+from lancs_evidence.pages.html import esc, show, table, tag
+
+LEVELS = ["activity", "output", "outcome", "impact", "context", "testimony"]
+LEVEL_WORDS = {
+    "activity": "Activity: what partners put in or did",
+    "output": "Output: how much was delivered, to whom",
+    "outcome": "Outcome: a measured change for people or services",
+    "impact": "Impact: population-level or lasting effect, or value",
+    "context": "Context: a statistic about the area, not a result of the work",
+    "testimony": "One person's account, not a measurement",
+}
+LEVEL_LABELS = {"activity": "Activity", "output": "Output", "outcome": "Outcome", "impact": "Impact",
+                "context": "Context (about the area, not a result)", "testimony": "One person's account"}
+LEVEL_COLOURS = {"activity": "#cfe1f2", "output": "#7fb2d9", "outcome": "#2f75b5", "impact": "#0b2e59",
+                 "context": "#bdbdbd", "testimony": "#e69f00"}
+LEDGER_CONTEXT = {"shown": "As the source states it", "period_shown": "Period", "footprint_shown": "Area covered",
+                  "caveat": "Caveat"}
+POPULATION_SOURCE = "usual residents at the 2021 Census"  # the most recent official count in data/reference
+POPULATION_PERIOD = "Census 2021 (21 March 2021), usual residents"
+COMPARE_WORDS = {"Better": "better than England", "Worse": "worse than England", "Similar": "similar to England"}
+
+
+def _py(value):
+    """Plain Python values for glue (numpy scalars display badly)."""
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)  # myst-nb shows a glued str without quotes (a bare "1,234" would parse as a tuple)
+    return value
+
+
+class View:
+    """Shared by every page: data, glue, figure recording, provenance."""
+
+    template = ""
+
+    def __init__(self, year: str | None = None):
+        self.project = Project.here()
+        self.year = year or self.project.current_year()
+        self.data = Data.load(self.project, self.year)
+        self.figures: dict = {}
+        self.review_source = next(r["source"] for r in self.project.years() if r["id"] == self.year)
+        self.year_label = self.project.year_label(self.year)
+
+    # glue --------------------------------------------------------------------------------
+    def glue(self, name: str, value) -> None:
+        from myst_nb import glue
+
+        value = _py(value)
+        self.figures[f"glue:{name}"] = value
+        glue(name, value, display=False)
+
+    def record(self, name: str, frame: pd.DataFrame | dict | list) -> None:
+        if isinstance(frame, pd.DataFrame):
+            frame = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        self.figures[name] = frame
+
+    def require_area(self, area: str, kind: str, what: str) -> pd.Series:
+        """The area's row, or a clear error naming the known areas of that kind (never a KeyError)."""
+        areas = self.data.areas
+        if area not in areas.index or areas.loc[area, "kind"] != kind:
+            known = ", ".join(areas[areas["kind"] == kind]["id"])
+            raise UserError(f"area {area!r} is not {what} in data/areas.csv (known: {known})")
+        return areas.loc[area]
+
+    @property
+    def receipt(self) -> str:
+        return provenance.receipt(self.figures)
+
+    def source_title(self, source_id: str) -> str:
+        return self.data.sources.loc[source_id, "title"]
+
+    def cite(self, source_id: str, section: str) -> str:
+        return f"{self.source_title(source_id)}, {section}"
+
+    # shared sections ---------------------------------------------------------------------------
+    @property
+    def audit_result(self) -> dict:
+        """The build's one audit result (audit.load_result): every page, card and chart reads this."""
+        if not hasattr(self, "_audit_result"):
+            self._audit_result = load_result(self.project, self.year)
+        return self._audit_result
+
+    def findings(self) -> pd.DataFrame:
+        if not hasattr(self, "_findings"):
+            self._findings = result_frame(self.audit_result)
+        return self._findings
+
+    def audit_mark(self, claim_id: str) -> str:
+        """The figure's one audit mark (its worst verdict), or '' when no check judges it."""
+        status = self.audit_result["marks"].get(claim_id)
+        if not status:
+            return ""
+        self.figures.setdefault("audit_marks", {})[claim_id] = status
+        return tag("span", esc(AUDIT_WORDS[status]), class_=f"lx-audit lx-audit-{status}",
+                   title="Claim audit: see the audit page for both statements and which to rely on")
+
+    def audit_line(self, ids: list[str]) -> str:
+        """One sentence: how the build's audit result judges these figures (the same marks as the table)."""
+        from lancs_evidence.analysis.audit import SEVERITY, count_words
+
+        marks = self.audit_result["marks"]
+        judged = [marks[i] for i in ids if marks.get(i)]
+        self.record("audit_line", {i: marks[i] for i in ids if marks.get(i)})
+        if not judged:
+            return tag("p", esc("None of these figures is restated elsewhere or derived from others, so the claim audit has "
+                                "nothing to compare them with."))
+        parts = [count_words(s, judged.count(s)) for s in SEVERITY if judged.count(s)]
+        return tag("p", esc(f"The claim audit judges {fmt.plural(len(judged), 'of these figures', 'of these figures')}: "
+                            + fmt.join_words(parts) + ". The audit page gives both statements for each and which to rely on."))
+
+    def audit_note(self, claim_id: str) -> str:
+        notes = notes_by_claim(self.findings()).get(claim_id, [])
+        out = [self.audit_mark(claim_id)] if notes else []
+        for f in notes:
+            judged = claim_id in f["involved"]
+            lead = "" if judged else "Used to check another figure: "
+            out.append(esc(lead + f["explanation"]) + (" " + tag("em", esc(f["advice"])) if f.get("advice") and judged else ""))
+        return "<br>".join(x for x in out if x)
+
+    def area_name(self, area_id: str) -> str:
+        return self.data.areas.loc[area_id, "name"] if area_id in self.data.areas.index else area_id
+
+    def footprint(self, r) -> str:
+        """The area a ledger row covers: its declared footprint when wider or different, else its area."""
+        return fmt.footprint_text(r, self.area_name(r["area"]))
+
+    def with_ledger_context(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """Ledger rows plus the text that must travel with every figure: as stated, period, footprint, caveat."""
+        d = rows.copy()
+        recs = d.to_dict("records")
+        d["shown"] = [fmt.ledger_figure(r) for r in recs]
+        d["period_shown"] = [fmt.period_text(r) for r in recs]
+        d["footprint_shown"] = [self.footprint(r) for r in recs]
+        d["caveat"] = [(r.get("note") or "") if isinstance(r.get("note"), str) else "" for r in recs]
+        return d
+
+    def outcomes_table(self, rows: pd.DataFrame, caption: str, with_area: bool = False) -> str:
+        """Every ledger row with its figure as stated, the area it covers, its period and its caveat."""
+        body = []
+        for r in rows.to_dict("records"):
+            compared = []
+            level = r.get("evidence_level", "")
+            if level != "testimony":  # one person's account is quoted, never worked into a change or a target
+                ch = change_of(r)
+                if ch:
+                    compared.append(f"Since {r['baseline_period'] or 'the baseline'}: {ch.describe()}")
+                tg = target_of(r)
+                if tg:
+                    compared.append(tg.describe()[0].upper() + tg.describe()[1:])
+            if r.get("comparator"):
+                compared.append(f"Compared with: {r['comparator']}")
+            figure = fmt.ledger_figure(r)
+            cells = [esc(r["statement"])]
+            if with_area:
+                cells.append(esc(self.area_name(r["area"])))
+            cells += [
+                tag("strong", esc(figure)) if level != "testimony" else tag("q", esc(figure)),
+                esc(self.footprint(r)),
+                esc(fmt.period_text(r)),
+                esc(LEVEL_LABELS.get(level, str(level).capitalize())),
+                esc("; ".join(compared)),
+                esc(r.get("note", "") or ""),
+                self.audit_note(r["id"]),
+                esc(r["section"].split(" > ")[-1]),
+            ]
+            body.append(cells)
+        headers = ["What was measured"] + (["Area"] if with_area else []) + ["Figure", "Area covered", "Period", "Evidence level",
+                                                                              "Change or target", "Caveat", "Audit", "Source section"]
+        return table(body, headers, caption, safe_cells=True, classes="lx-table lx-outcomes")
+
+    def rollup_table(self, out, group_header: str, group_names, caption: str) -> str:
+        """A roll-up (summaries.rollup) as a table: sums of like figures, and the rest side by side with the reason."""
+        labels = self.data.measures["label"]
+        by_id = self.data.outcomes.set_index("id")
+        rows = []
+        for r in out.to_dict("records"):
+            first = by_id.loc[r["ids"][0]]
+            what = labels.get(r["measure"], r["measure"]) if r["added"] else first["statement"]
+            who = fmt.join_words(sorted({self.area_name(by_id.loc[i, "area"]) for i in r["ids"]}))
+            if r.get("footprint"):
+                who += f" (the figure covers {r['footprint']})"
+            how = (f"Sum of {r['statements']} like figures" if r["added"] else (r["reason"][0].upper() + r["reason"][1:]
+                                                                                 if r["reason"] else "A single figure"))
+            notes = "; ".join(dict.fromkeys(n for n in (by_id.loc[i, "note"] for i in r["ids"]) if n))
+            rows.append([group_names.get(r["group"], r["group"]), what, r["figure"], fmt.period_text(r), who, how, notes])
+        return table(rows, [group_header, "Measure or figure", "Figure", "Period", "Partnerships", "Added or shown alone", "Caveat"],
+                     caption, numeric=[2])
+
+    def evidence_chart(self, rows: pd.DataFrame, who: str, source_note: str) -> str:
+        prof = evidence_profile(rows)
+        df = pd.DataFrame({"level": LEVELS, "claims": [prof[lv] for lv in LEVELS]})
+        df["label"] = df["level"].map(LEVEL_LABELS)
+        top = df.loc[df["claims"].idxmax(), "label"] if prof["claims"] else "none"
+        tied = prof["claims"] and (df["claims"] == df["claims"].max()).sum() > 1
+        if not prof["claims"]:
+            title = f"{who}: no figures reported"
+        elif tied:
+            title = f"{who}: figures spread across evidence levels, with no single level leading"
+        else:
+            title = f"{who}: {top.lower()} is the most common kind of figure"
+        desc = charts.describe_extremes(df, "label", "claims", what=f"Reported figures by evidence level for {who}")
+        chart = charts.bar(df, "label", "claims", x_title="Number of reported figures", sort=[LEVEL_LABELS[lv] for lv in LEVELS])
+        self.record(f"evidence_profile:{who}", prof)
+        return charts.accessible_figure(chart, df[["label", "claims"]], title=title, description=desc, source=source_note,
+                                        csv_name=f"evidence-profile-{charts.esc(who).lower().replace(' ', '-')}.csv",
+                                        table_columns={"label": "Evidence level", "claims": "Reported figures"})
+
+    def before_after_charts(self, rows: pd.DataFrame) -> list[str]:
+        out = []
+        rows = rows[rows["baseline"].notna() & rows["value"].notna() & (rows.get("evidence_level", "") != "testimony")]
+        for r in rows.to_dict("records"):
+            ch = change_of(r)
+            tg = target_of(r)
+            df = pd.DataFrame({"when": [f"Before ({r['baseline_period'] or 'baseline; no date given'})",
+                                        f"After ({r['period'] or 'no date given'})"],
+                               "value": [r["baseline"], r["value"]]})
+            unit_label = self.data.units.loc[r["unit"], "label"] if r["unit"] in self.data.units.index else r["unit"]
+            bars = charts.bar(df, "when", "value", x_title=f"{r['measure_label']} ({unit_label})", sort=list(df["when"]))
+            layers = [bars]
+            if tg:
+                layers.append(alt.Chart(pd.DataFrame({"target": [tg.target]})).mark_rule(color="#c0392b", strokeDash=[6, 3], size=2)
+                              .encode(x="target:Q"))
+            chart = alt.layer(*layers)
+            title = f"{r['measure_label']} {ch.describe()}" + (f"; it {tg.describe()}" if tg else "")
+            desc = (f"Two bars: {df['when'][0]} at {fmt.with_unit(r['baseline'], r['unit'])} and {df['when'][1]} at "
+                    f"{fmt.ledger_figure(r)}." + (f" A dashed line marks the {'aspiration' if tg.kind == 'aspiration' else 'target'} of "
+                       f"{fmt.with_unit(tg.target, r['unit'])}." if tg else ""))
+            data = df.copy()
+            if tg:
+                data["target"] = tg.target
+            data["shown"] = [fmt.with_unit(r["baseline"], r["unit"], fmt._dp(r.get, "baseline")), fmt.ledger_figure(r)]
+            data["footprint_shown"] = self.footprint(r)
+            data["caveat"] = r.get("note", "") or ""
+            cols = {c: c.capitalize() for c in df.columns} | ({"target": "Target"} if tg else {}) | {
+                "shown": "As the source states it", "footprint_shown": "Area covered", "caveat": "Caveat"}
+            out.append(charts.accessible_figure(chart, data, title=title, description=desc,
+                                                source=self.cite(r["source"], r["section"]), csv_name=f"{r['id']}.csv",
+                                                table_columns=cols))
+            self.record(f"change:{r['id']}", {"before": r["baseline"], "after": r["value"], "abs": ch.absolute, "pct": ch.percent})
+        return out
+
+    def target_only_charts(self, rows: pd.DataFrame) -> list[str]:
+        out = []
+        rows = rows[rows["target"].notna() & rows["baseline"].isna() & rows["value"].notna()
+                    & (rows.get("evidence_level", "") != "testimony")]
+        for r in rows.to_dict("records"):
+            tg = target_of(r)
+            df = pd.DataFrame({"what": ["Reported"], "value": [r["value"]], "target": [tg.target], "shown": [fmt.ledger_figure(r)],
+                               "period_shown": [fmt.period_text(r)], "footprint_shown": [self.footprint(r)],
+                               "caveat": [r.get("note", "") or ""]})
+            bars = charts.bar(df, "what", "value", x_title=f"{r['measure_label']}")
+            rule = alt.Chart(df).mark_rule(color="#c0392b", strokeDash=[6, 3], size=2).encode(x="target:Q")
+            title = f"{r['measure_label']}: {fmt.ledger_figure(r)}, which {tg.describe()}"
+            desc = (f"One bar at {fmt.ledger_figure(r)} with a dashed line at the {'aspiration' if tg.kind == 'aspiration' else 'target'} "
+                    f"of {fmt.with_unit(tg.target, r['unit'])}.")
+            out.append(charts.accessible_figure(alt.layer(bars, rule), df, title=title, description=desc,
+                                                source=self.cite(r["source"], r["section"]), csv_name=f"{r['id']}-target.csv",
+                                                table_columns={"what": "Figure", "value": "Value", "target": "Target",
+                                                               **LEDGER_CONTEXT}))
+            self.record(f"target:{r['id']}", {"value": r["value"], "target": tg.target, "met": tg.met, "margin": tg.margin})
+        return out
+
+    def provenance_box(self, params: dict, area: str | None, template: str) -> None:
+        from lancs_evidence.data.ledger import reads_so_far
+
+        inputs = reads_so_far()  # what the data layer has served this page so far, with hashes
+        root = self.project.root
+        args = " ".join(f"-p {k} {v}" for k, v in params.items())
+        name = "-".join(str(v) for v in params.values())
+        rerun = [
+            f"jupytext --to ipynb -o /tmp/{name}.ipynb {template}",
+            f"papermill --cwd . /tmp/{name}.ipynb /tmp/{name}-out.ipynb {args}",
+            "# or, through the pipeline:",
+            f"lancs-evidence run --area {area} --force" if area else "lancs-evidence run --force",
+        ]
+        print(f"receipt: {self.receipt}")
+        # Rule 9: the receipt box is for reviewers. It is glued here and shown in the book's "For reviewers"
+        # part (pages.context.write_receipts_page); the reader's page gets a short link to it.
+        from IPython.display import HTML
+        from myst_nb import glue
+
+        from lancs_evidence.pages.context import page_key, reviewer_link
+
+        box = provenance.box(params=params, inputs=inputs, root=root, template=template, rerun=rerun, receipt_value=self.receipt)
+        glue("provenance_box", HTML(box), display=False)
+        show(reviewer_link(page_key(template, params)))
