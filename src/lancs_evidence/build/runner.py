@@ -25,7 +25,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import signal
 import sys
 import threading
@@ -39,16 +38,11 @@ import nbformat
 
 from lancs_evidence.build.jobs import PageJob, discover, lock_hash, select, static_key
 from lancs_evidence.data.project import Project, UserError
+from lancs_evidence.pages.fmt import escape_markdown
 
-MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 DEFAULT_TIMEOUT = 300.0  # seconds a page may take; `page_timeout` in _config.yml or --timeout change it
 WARM_IMPORTS = "import pandas, altair, myst_nb\nimport lancs_evidence.pages.district, lancs_evidence.pages.about, lancs_evidence.pages.chapter, lancs_evidence.pages.place\n"
 READS_MARK = "lancs-evidence-reads:"
-
-
-def escape_markdown(text: str) -> str:
-    """Make a data value safe to place in a Markdown heading: every special character escaped."""
-    return MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
 @dataclass

@@ -6,6 +6,7 @@ the number wherever it appears.
 from __future__ import annotations
 
 import math
+import re
 
 QUALIFIER_WORDS = {
     "over": "over",
@@ -137,3 +138,12 @@ def join_words(items: list[str]) -> str:
     if len(items) == 1:
         return items[0]
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape_markdown(text: str) -> str:
+    """Make a data value safe to place in Markdown (a heading, a link's text): every special character
+    escaped, runs of white space made one space."""
+    return MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
