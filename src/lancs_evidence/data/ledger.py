@@ -320,6 +320,20 @@ class Data:
         return df
 
     @served
+    def lesson_evidence(self, year: str | None = None) -> pd.DataFrame:
+        """The links from each lesson of a year's review to the evidence behind it (data/<year>/lesson_evidence.csv)."""
+        return read_table(self.root / "data" / (year or self.year) / "lesson_evidence.csv")
+
+    @served_property
+    def report_cases(self) -> pd.DataFrame:
+        """The numbered case studies inside a report (data/case-studies/report_cases.csv): for each, the
+        report's number, the area it is about and the report's title for it, in the report's order."""
+        path = self.root / "data" / "case-studies" / "report_cases.csv"
+        df = read_table(path) if path.exists() else pd.DataFrame(columns=["id", "source", "number", "area", "title"])
+        df["number"] = pd.to_numeric(df["number"]).astype(int)
+        return df.sort_values(["source", "number"], kind="stable").reset_index(drop=True)
+
+    @served
     def audit_findings(self) -> pd.DataFrame:
         """The audit's findings (a page is recorded as reading these, not the whole ledger behind them)."""
         from lancs_evidence.analysis.audit import audit

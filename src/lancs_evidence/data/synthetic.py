@@ -136,6 +136,7 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
     _write_csv(data / "claim_evidence.csv", "id,page,claim,verb,evidence,kind,note".split(","), [])
     _write_csv(data / "case-studies" / "derived.csv", "id,source,kind,first,second,label,note".split(","), [])
     _write_csv(data / "case-studies" / "crosswalk_matches.csv", "id,contribution,initiative,match,note".split(","), [])
+    _write_csv(data / "case-studies" / "report_cases.csv", "id,source,number,area,title".split(","), [])
     _write_csv(data / year / "headlines.csv", ["claim", "label"], [
         {"claim": f"eoy-{area_id(1)}-people-supported", "label": "residents helped by the invented hub"}])
     _write_csv(data / "case-studies" / "outcomes.csv", LEDGER_HEADER, [
