@@ -1,0 +1,302 @@
+"""Views for the case-study pages: one companion source (templates/case_study.md) and the comparison of
+the councils in the LGA's report (chapters/case-studies/lga-councils.md).
+
+Each view is composed with the page's `ChapterView` (it holds it as `page`), works out the tables and
+sentences the page needs from the ledger, and shows its sections through the page. The notebooks keep
+only their parameters, the view and glue.
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from lancs_evidence.analysis.summaries import dedupe_statements, evidence_profile, explode_themes
+from lancs_evidence.pages import fmt
+from lancs_evidence.pages.chapter import ChapterView
+from lancs_evidence.pages.html import esc, show, table, tag
+
+# The order in which a council's own figures are preferred for its headline: a measured outcome, then
+# wider impact, then delivery.
+LEVEL_RANK = {"outcome": 0, "impact": 1, "output": 2}
+# Leadership is not a theme in the book's list, but the keys' own titles show it.
+LEADERSHIP = re.compile(r"politic|leader|senior", re.I)
+
+
+def headline(area_rows: pd.DataFrame) -> str:
+    """The council's strongest figure about its own work: linked to an initiative, not a stated change,
+    outcome before impact before output, then the source's order."""
+    c = area_rows[(area_rows["initiative"] != "") & (area_rows["kind"] != "change")
+                  & area_rows["evidence_level"].isin(list(LEVEL_RANK))]
+    if c.empty:
+        return "No figure on delivery or results"
+    r = c.assign(rank=c["evidence_level"].map(LEVEL_RANK)).sort_values("rank", kind="stable").iloc[0]
+    return f"{r['statement']}: {fmt.row_figure(r)} ({r['evidence_level']})"
+
+
+def billions(row: dict) -> str:
+    """A money figure in billions of pounds, with the source's qualifier ("over £117.9 billion")."""
+    q = fmt.QUALIFIER_WORDS.get(row["qualifier"] or "", "")
+    return (q + " " if q else "") + f"£{fmt.number(row['value'] / 1e9)} billion"
+
+
+def keys_by_theme(keys: pd.DataFrame, theme_label: pd.Series) -> pd.DataFrame:
+    """One row per theme among the keys to success: how many councils and keys carry it, most councils first."""
+    kt = explode_themes(keys)
+    out = kt.groupby("theme").agg(councils=("area", "nunique"), keys=("id", "nunique")).reset_index()
+    out["Theme"] = out["theme"].map(theme_label)
+    return out.sort_values(["councils", "keys", "Theme"], ascending=[False, False, True]).reset_index(drop=True)
+
+
+def rare_themes_text(by_theme: pd.DataFrame) -> str:
+    """The themes named by the fewest councils, with that number ("x and y (1 council each)")."""
+    fewest = by_theme[by_theme["councils"] == by_theme["councils"].min()]
+    return (fmt.join_words(fewest["Theme"].str.lower().tolist())
+            + f" ({fmt.plural(int(fewest['councils'].iloc[0]), 'council')}" + (" each)" if len(fewest) > 1 else ")"))
+
+
+def leadership_keys(keys: pd.DataFrame) -> pd.DataFrame:
+    """Keys to success whose own title names political or senior leadership."""
+    return keys[keys["title"].str.contains(LEADERSHIP)]
+
+
+class CouncilsView:
+    """The councils' case studies in one report, side by side (chapters/case-studies/lga-councils.md)."""
+
+    def __init__(self, page: ChapterView, source: str):
+        self.page, self.source = page, source
+        data = page.data
+        self.src = data.sources.loc[source]
+        self.rows = page.claims(source=source)
+        self.inits = page.initiatives(source=source)
+        learn = page.learning(source=source)
+        self.keys = learn[learn["kind"] == "key_to_success"]
+        self.theme_label = data.themes["label"]
+        cases = data.report_cases
+        cases = cases[cases["source"] == source]
+        # The councils, in the report's order, with the report's title for each case study (its approach).
+        self.councils = list(cases["area"])
+        self.number = dict(zip(cases["area"], cases["number"]))
+        self.title = dict(zip(cases["area"], cases["title"]))
+        self.name = {a: data.areas.loc[a, "name"] for a in self.councils}
+        self.side = self._side()
+        self.council_rows = self.rows[self.rows["area"].isin(self.councils)]
+        self.by_theme = keys_by_theme(self.keys, self.theme_label)
+        national = self.rows[self.rows["area"] == "national"]
+        self.evidence = national[national["evidence_level"] == "impact"]
+        self.policy = national[(national["evidence_level"] == "activity")
+                               & ~national["measure"].isin(["case_studies", "principles_identified"])]
+
+    def _side(self) -> pd.DataFrame:
+        out = []
+        for a in self.councils:
+            ar = self.rows[self.rows["area"] == a]
+            out.append({
+                "area": a, "Council": self.name[a], "Case study (the report's title)": self.title[a],
+                "Headline figure on its own work": headline(ar),
+                "Figures": len(ar),
+                "Delivery or results": int(ar["evidence_level"].isin(["output", "outcome"]).sum()),
+                "Outcome level": int((ar["evidence_level"] == "outcome").sum()),
+                "Keys to success": int((self.keys["area"] == a).sum()),
+                "Initiatives": int((self.inits["area"] == a).sum()),
+            })
+        return pd.DataFrame(out)
+
+    # what prose needs -----------------------------------------------------------------------------
+    @property
+    def with_outcome(self) -> list[str]:
+        return self.side[self.side["Outcome level"] > 0]["Council"].tolist()
+
+    @property
+    def no_delivery(self) -> list[str]:
+        return self.side[self.side["Delivery or results"] == 0]["Council"].tolist()
+
+    @property
+    def n_council_initiatives(self) -> int:
+        return int(self.inits["area"].isin(self.councils).sum())
+
+    def level_count(self, level: str) -> int:
+        return int((self.council_rows["evidence_level"] == level).sum())
+
+    @property
+    def n_area_context(self) -> int:
+        """Impact-level figures that describe the area rather than the council's work (no initiative)."""
+        r = self.council_rows
+        return int(((r["evidence_level"] == "impact") & (r["initiative"] == "")).sum())
+
+    @property
+    def rare_themes_text(self) -> str:
+        return rare_themes_text(self.by_theme)
+
+    @property
+    def leadership(self) -> pd.DataFrame:
+        return leadership_keys(self.keys)
+
+    def billions(self, claim_id: str) -> str:
+        return billions(self.page.claim(claim_id))
+
+    def _in_report_order(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(_order=frame["area"].map(self.number)).sort_values("_order", kind="stable")
+
+    # sections -------------------------------------------------------------------------------------
+    COLUMNS = ["Council", "Case study (the report's title)", "Headline figure on its own work", "Figures",
+               "Delivery or results", "Outcome level", "Keys to success", "Initiatives"]
+
+    def show_side_by_side(self) -> None:
+        cols = self.COLUMNS
+        self.page.record("side_by_side", self.side[["area"] + cols[3:]])
+        show(table(self.side[cols].astype(str).values.tolist(), cols,
+                   "The council case studies compared: approach, strongest figure and what the ledger holds for each",
+                   numeric=[3, 4, 5, 6, 7]))
+
+    def chart_delivery(self) -> None:
+        d = self.side[["Council", "Delivery or results"]]
+        top = d.loc[d["Delivery or results"].idxmax()]
+        zero = int((d["Delivery or results"] == 0).sum())
+        self.page.chart_frame(
+            d, label="Council", value="Delivery or results",
+            title=f"{top['Council']} reports the most figures on delivery or results; {zero} of the {len(d)} councils report none",
+            x_title="Figures at output or outcome level", source=f"{self.src['title']}, Case studies",
+            csv_name="lga-councils-delivery-figures.csv")
+
+    def show_initiatives(self) -> None:
+        ordered = self._in_report_order(self.inits[self.inits["area"].isin(self.councils)])
+        self.page.show_initiatives(ordered, "Initiatives described in the council case studies, in the report's order")
+
+    def chart_key_themes(self) -> None:
+        top, n = self.by_theme.iloc[0], len(self.councils)
+        c = self.by_theme.rename(columns={"councils": "Councils"})
+        self.page.chart_frame(
+            c[["Theme", "Councils"]], label="Theme", value="Councils",
+            title=(f"{top['Theme']} is among the keys to success of "
+                   + (f"every one of the {n} councils" if int(top["councils"]) == n
+                      else f"{int(top['councils'])} of the {n} councils")),
+            x_title="Councils naming the theme in a key to success", source=f"{self.src['title']}, Case studies, Keys to success",
+            csv_name="lga-keys-to-success-by-theme.csv")
+
+    def show_keys_by_theme(self) -> None:
+        kt = explode_themes(self.keys)
+        body = []
+        for t in self.by_theme.to_dict("records"):
+            ks = self._in_report_order(kt[kt["theme"] == t["theme"]])
+            items = [f"{r['title']} ({self.name[r['area']]})" for r in ks.to_dict("records")]
+            body.append([t["Theme"], str(t["councils"]), "; ".join(items)])
+        self.page.record("keys_by_theme", body)
+        show(table(body, ["Theme", "Councils", "Keys to success with this theme (council)"],
+                   "Keys to success grouped by theme; a key with several themes appears under each", numeric=[1]))
+
+
+def theme_set(frame: pd.DataFrame) -> set[str]:
+    """Every theme id the rows carry (themes are written 'a;b')."""
+    return {t.strip() for ts in frame["themes"] for t in ts.split(";") if t.strip()}
+
+
+def places_text(places: pd.DataFrame) -> str:
+    """The places a source covers in words: one local place by name, several counted and named, and the
+    country as a whole mentioned when it is among them."""
+    local = places[places["kind"] != "country"]
+    return ((local["name"].iloc[0] if len(local) == 1 else
+             fmt.plural(len(local), "place") + " (" + fmt.join_words(list(local["name"])) + ")")
+            + (", and the picture for the country as a whole" if len(local) < len(places) else ""))
+
+
+def chartable_counts(distinct: pd.DataFrame) -> pd.DataFrame:
+    """Counts of what was done or delivered (population-level context counts would dwarf the rest)."""
+    return distinct[(distinct["unit"] == "count") & (distinct["kind"] != "change") & distinct["value"].notna()
+                    & distinct["evidence_level"].isin(["activity", "output", "outcome"])]
+
+
+class CaseStudyView:
+    """One companion case study (templates/case_study.md): its rows, how strong they are, and what it
+    shares with the Lancashire partnership it covers."""
+
+    def __init__(self, page: ChapterView, source: str):
+        self.page, self.source = page, source
+        data = page.data
+        self.src = data.sources.loc[source]
+        # This source's rows in the three ledger tables.
+        self.rows = page.claims(source=source)
+        self.inits = page.initiatives(source=source)
+        learning = page.learning(source=source)
+        self.keys = learning[learning["kind"] == "key_to_success"]
+        self.lessons = learning[learning["kind"] != "key_to_success"]
+        self.distinct = dedupe_statements(self.rows, data.relations)
+        # The places it covers, in the book's order of areas.
+        used = set(self.rows["area"]) | set(self.inits["area"]) | set(learning["area"])
+        self.places = data.areas[data.areas["id"].isin(used)]
+        self.lancs = [a for a in self.places["id"] if "place" in data.ancestors(a)]
+        # How strong the evidence is.
+        self.profile = evidence_profile(self.rows)
+        self.context = self.rows[self.rows["evidence_level"] == "context"]
+        self.results = self.rows[self.rows["evidence_level"] == "outcome"]
+        self.noted = self.rows[self.rows["note"] != ""]
+        # Lancashire: the council and district partnership of the places it covers.
+        if self.lancs:
+            chain = data.ancestors(self.lancs[0])
+            self.partnership = next((a for a in chain if data.areas.loc[a, "kind"] == "partnership"), None)
+            self.council = next((a for a in chain if data.areas.loc[a, "kind"] == "district"), None)
+        else:
+            self.partnership = self.council = None
+        if self.partnership:
+            self.review_rows = data.rows_for(self.partnership, source=page.review_source)
+            self.review_inits = data.rows_for(self.partnership, "initiatives", source=page.review_source)
+        else:
+            self.review_rows, self.review_inits = self.rows.iloc[0:0], self.inits.iloc[0:0]
+
+    # what prose needs -----------------------------------------------------------------------------
+    @property
+    def date_note(self) -> str:
+        return (f"dated {self.src['date'][:4]}" if self.src["date"] else
+                "undated in the copy used here, so its figures cannot be tied to a year unless it gives one")
+
+    @property
+    def places_text(self) -> str:
+        return places_text(self.places)
+
+    @property
+    def n_activity_output(self) -> int:
+        return self.profile["activity"] + self.profile["output"]
+
+    @property
+    def n_with_comparison(self) -> int:
+        return int((self.rows["has_baseline"] | self.rows["has_comparator"]).sum())
+
+    @property
+    def results_sentence(self) -> str:
+        n = len(self.results)
+        return (f"This source gives {fmt.plural(n, 'such figure')}; they are shown first below." if n else
+                "This source gives none: where it describes results, it does so in words, without figures.")
+
+    def area_name_or(self, area: str | None, none: str) -> str:
+        return self.page.data.areas.loc[area, "name"] if area else none
+
+    @property
+    def lancs_places(self) -> str:
+        return fmt.join_words([self.page.data.areas.loc[a, "name"] for a in self.lancs]) or "no Lancashire place"
+
+    def themes_compared(self) -> tuple[list[str], list[str]]:
+        """Theme labels (lower case, sorted) the case study's initiatives share with the partnership's
+        reported initiatives, and those found only in the case study."""
+        label = self.page.data.themes["label"]
+        case, review = theme_set(self.inits), theme_set(self.review_inits)
+        return sorted(label[t].lower() for t in case & review), sorted(label[t].lower() for t in case - review)
+
+    # sections -------------------------------------------------------------------------------------
+    def show_results(self) -> None:
+        if len(self.results):
+            self.page.show_headlines([(r["id"], r["statement"]) for r in self.results.to_dict("records")])
+
+    def chart_counts(self) -> None:
+        counts = chartable_counts(self.distinct)
+        if len(counts) >= 2:
+            top = counts.loc[counts["value"].idxmax()]
+            self.page.chart_bars(
+                counts, label="statement", x_title="Number, as stated",
+                title=f"The largest count it reports: {top['statement'][0].lower() + top['statement'][1:]} ({fmt.ledger_figure(top)})",
+                csv_name=f"counts-{self.source}.csv")
+        else:
+            show(tag("p", esc("The source gives fewer than two counts of activity or delivery, so no chart of them is drawn.")))
+
+    def show_caveats(self) -> None:
+        caveats = self.noted.assign(title=self.noted["statement"], summary=self.noted["note"])
+        self.page.show_learning(caveats, "Caveats recorded against its figures")
