@@ -147,3 +147,18 @@ def escape_markdown(text: str) -> str:
     """Make a data value safe to place in Markdown (a heading, a link's text): every special character
     escaped, runs of white space made one space."""
     return MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def district_links(areas, partnerships) -> str:
+    """Markdown links to the district pages of the given partnerships (ids, repeats allowed), in the
+    book's order of areas (`areas` is the areas table indexed by id, with name and order)."""
+    parts = sorted(set(partnerships), key=lambda a: areas.loc[a, "order"])
+    return ", ".join(f"[{escape_markdown(areas.loc[a, 'name'])}](districts/{a}.ipynb)" for a in parts)
+
+
+def long_date(iso: str) -> str:
+    """An ISO date as readers write it: '2021-03-04' -> '4 March 2021'."""
+    from datetime import date
+
+    when = date.fromisoformat(str(iso).strip())
+    return f"{when.day} {when:%B %Y}"
