@@ -271,7 +271,8 @@ def refresh_hash(root: Path, name: str) -> None:
 @pytest.mark.parametrize("case", ["council_missing_from_reference", "empty_deprivation_rank", "meta_without_publisher",
                                   "meta_hash_mismatch", "meta_missing", "relation_names_missing_claim",
                                   "relation_wrong_arity", "lesson_evidence_dangling", "two_current_years",
-                                  "year_without_tables", "zero_population"])
+                                  "year_without_tables", "zero_population", "report_case_without_rows",
+                                  "report_case_number_twice"])
 def test_rules_between_tables_are_checked(tiny, case):
     import json
 
@@ -315,6 +316,16 @@ def test_rules_between_tables_are_checked(tiny, case):
         (tiny / "data" / "years.csv").write_text("id,label,source,current\n2024-25,2024/25,eoy-review-2024-25,true\n"
                                                  "2023-24,2023/24,eoy-review-2024-25,false\n", encoding="utf-8")
         expect, words = "data/years.csv:3: id:", "no ledger for 2023-24"
+    elif case == "report_case_without_rows":
+        (tiny / "data" / "case-studies" / "report_cases.csv").write_text(
+            "id,source,number,area,title\ncase-flt-01,fleetwood-case-study,1,fleetwood,Here\n"
+            "case-flt-02,fleetwood-case-study,2,testarea_001_district,Nothing here\n", encoding="utf-8")
+        expect, words = "data/case-studies/report_cases.csv:3: area:", "the case study has nothing in the ledger"
+    elif case == "report_case_number_twice":
+        (tiny / "data" / "case-studies" / "report_cases.csv").write_text(
+            "id,source,number,area,title\ncase-flt-01,fleetwood-case-study,1,fleetwood,Here\n"
+            "case-flt-02,fleetwood-case-study,1,fleetwood,Again\n", encoding="utf-8")
+        expect, words = "data/case-studies/report_cases.csv:3: number:", "is already row 2"
     else:
         replace_cell(tiny, Path("data/reference/population.csv"), 2, "population_mid2020", "0")
         refresh_hash(tiny, "population")

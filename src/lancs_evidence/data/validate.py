@@ -658,6 +658,7 @@ def link_problems(tables: dict[str, Table], descriptor: dict) -> list[Problem]:
             if d["kind"] in targets and d["evidence"] and d["evidence"] not in known[d["kind"]]:
                 problems.append(Problem(t.rel, i, "evidence", f"unknown {d['kind'].replace('_', ' ')} {d['evidence']!r}: "
                                         f"it is not an id in any {targets[d['kind']][1]}"))
+    problems += report_case_problems(tables, descriptor)
     rel = tables.get("relations")
     if rel is not None and {"relation", "inputs"} <= set(rel.header):
         for i, r in enumerate(rel.rows, start=2):
@@ -671,6 +672,31 @@ def link_problems(tables: dict[str, Table], descriptor: dict) -> list[Problem]:
                 need = f"exactly {lo}" if lo == hi else (f"{lo} or {hi}" if hi else f"at least {lo}")
                 problems.append(Problem(rel.rel, i, "inputs", f"a {d['relation']} relation needs {need} input id(s) "
                                         f"joined by ';' (found {n})"))
+    return problems
+
+
+def report_case_problems(tables: dict[str, Table], descriptor: dict) -> list[Problem]:
+    """A report's case studies (report_cases.csv) each have their own number in the report, and each is
+    about an area the ledger holds initiatives or learning points for, from that report."""
+    t = tables.get("report-cases")
+    if t is None or not {"source", "number", "area"} <= set(t.header):
+        return []
+    held = set()
+    for res in descriptor["resources"]:
+        other = tables.get(res["name"])
+        if res["name"].startswith(("initiatives", "learning-points")) and other is not None \
+                and {"source", "area"} <= set(other.header):
+            held |= {(r[other.header.index("source")], r[other.header.index("area")]) for r in other.rows}
+    problems, seen = [], {}
+    for i, r in enumerate(t.rows, start=2):
+        d = dict(zip(t.header, r))
+        key = (d["source"], d["number"].strip())
+        if key in seen:
+            problems.append(Problem(t.rel, i, "number", f"case study {d['number']} of {d['source']} is already row {seen[key]}"))
+        seen.setdefault(key, i)
+        if (d["source"], d["area"]) not in held:
+            problems.append(Problem(t.rel, i, "area", f"no initiative or learning point of {d['source']!r} is about "
+                                    f"{d['area']!r}, so the case study has nothing in the ledger"))
     return problems
 
 
