@@ -132,6 +132,11 @@ class CouncilsView:
     def leadership(self) -> pd.DataFrame:
         return leadership_keys(self.keys)
 
+    @property
+    def leadership_titles(self) -> list[str]:
+        """The titles of the keys naming leadership, in lower case, each once, sorted."""
+        return sorted({t.lower() for t in self.leadership["title"]})
+
     def billions(self, claim_id: str) -> str:
         return billions(self.page.claim(claim_id))
 
