@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from lancs_evidence.data.project import Project, UserError
+from lancs_evidence.data.vocab import AreaTree
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
@@ -55,16 +56,10 @@ def front_matter(path: Path) -> dict:
         raise UserError(f"{path}: front matter is not valid YAML ({exc})") from None
 
 
-def _areas(project: Project) -> list[dict]:
-    with (project.data / "areas.csv").open(encoding="utf-8-sig", newline="") as fh:
-        rows = [{k.strip(): (v or "").strip() for k, v in r.items()} for r in csv.DictReader(fh)]
-    return sorted(rows, key=lambda r: int(r["order"] or 0))
-
-
 def discover(project: Project) -> list[PageJob]:
     """Every page of the book, in table-of-contents order within each kind."""
     pages: list[PageJob] = []
-    areas = _areas(project)
+    areas = AreaTree.read(project.data / "areas.csv")
     year = project.current_year()
     for tpl in sorted(project.templates.glob("*.md")):
         meta = front_matter(tpl).get("lancs_evidence") or {}
@@ -79,11 +74,11 @@ def discover(project: Project) -> list[PageJob]:
                                   params={each["param"]: value, "year": year}, scope=meta.get("scope", "all"),
                                   title=titles.get(value, value), template=tpl.stem))
             continue
-        for area in (a for a in areas if a["kind"] == each):
-            out = meta["output"].format(id=area["id"])
+        for area in (areas[a] for a in areas.of_kind(each)):
+            out = meta["output"].format(id=area.id)
             key = out.removesuffix(".ipynb")
-            pages.append(PageJob(key=key, source=tpl, output=project.root / out, params={"area": area["id"], "year": year},
-                              scope=meta.get("scope", "area"), area=area["id"], title=area["name"], template=tpl.stem))
+            pages.append(PageJob(key=key, source=tpl, output=project.root / out, params={"area": area.id, "year": year},
+                              scope=meta.get("scope", "area"), area=area.id, title=area.name, template=tpl.stem))
     for chap in sorted(project.chapters.rglob("*.md")):
         if chap.name.startswith("_"):
             continue
