@@ -270,3 +270,23 @@ def test_every_level_and_qualifier_has_words_for_readers():
         assert set(shown) == set(EVIDENCE_LEVELS)
     assert set(QUALIFIER_WORDS) == set(schema_vocab().qualifiers) == set(QUALIFIERS)
     assert ENTRY_LEVELS == list(WORK_LEVELS)
+
+
+def test_a_change_to_the_schemas_words_changes_the_key_of_pages_that_use_them(tiny, monkeypatch):
+    """The levels are read from datapackage.json when the code is imported, not as a page runs, so the
+    page's static key carries them: a changed list re-runs the pages whose code uses the vocabularies."""
+    from lancs_evidence.build import jobs
+    from lancs_evidence.data.project import Project
+
+    project = Project(tiny)
+    page = next(p for p in jobs.discover(project) if p.area)
+    monkeypatch.setattr(jobs, "schema_vocab", lambda: Vocab(TINY))
+    before = jobs.static_key(page, project, "")
+    reordered = json.loads(json.dumps(TINY))
+    reordered["resources"][1]["schema"]["fields"][0]["constraints"]["enum"] = ["outcome", "output"]
+    monkeypatch.setattr(jobs, "schema_vocab", lambda: Vocab(reordered))
+    assert jobs.static_key(page, project, "") != before
+    more_years = json.loads(json.dumps(TINY))
+    more_years["resources"].append(dict(TINY["resources"][2], name="outcomes-2025-26"))
+    monkeypatch.setattr(jobs, "schema_vocab", lambda: Vocab(more_years))
+    assert jobs.static_key(page, project, "") == before  # a new year's tables with the same words

@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from lancs_evidence.data.project import Project, UserError
-from lancs_evidence.data.vocab import AreaTree
+from lancs_evidence.data.vocab import AreaTree, schema_vocab
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
@@ -196,16 +196,20 @@ def _code_cells(source_text: str) -> tuple[str, ...]:
 
 def static_key(page: PageJob, project: Project, lock_hash: str) -> str:
     """What a page's output depends on besides the data it reads (which `ledger` records as the page runs):
-    its source, parameters and title, the package modules it imports (followed through their imports), the
-    runner that prepares and cleans it, the locked package versions and the audit result of this build."""
+    its source, parameters and title, the package modules it imports (followed through their imports) and
+    the schema's lists of words when those modules use them, the runner that prepares and cleans it, the
+    locked package versions and the audit result of this build."""
     text = page.source.read_text(encoding="utf-8")
     h = hashlib.sha256()
     h.update(b"source\0" + text.encode())
     h.update(b"params\0" + json.dumps(page.params, sort_keys=True).encode())
     h.update(b"title\0" + (page.title or "").encode())
     package_dir = project.src_package
-    for mod in sorted({*code_closure(package_dir, list(_code_cells(text))), package_dir / "build" / "runner.py"}):
+    modules = {*code_closure(package_dir, list(_code_cells(text))), package_dir / "build" / "runner.py"}
+    for mod in sorted(modules):
         h.update(b"code\0" + mod.relative_to(package_dir).as_posix().encode() + b"\0" + mod.read_bytes())
+    if package_dir / "data" / "vocab.py" in modules:  # the code's lists of words, read from the schema on import
+        h.update(b"vocab\0" + schema_vocab().fingerprint().encode())
     h.update(b"lock\0" + lock_hash.encode())
     audit_result = project.work / "audit-result.json"  # computed once per build; every page may read it
     if audit_result.exists():

@@ -14,6 +14,7 @@ a clear error (`AreaCycleError`) at a cycle of parents instead of looping.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -80,6 +81,12 @@ class Vocab:
             detail = "; ".join(f"{res}: {', '.join(words)}" for res, words in lists.items())
             raise VocabError(f"datapackage.json gives different lists of words for {where} ({detail})")
         return distinct.pop()
+
+    def fingerprint(self) -> str:
+        """A hash of the lists of words (each field's list once, whichever tables share it), so a page's
+        cache key changes when a list the code reads changes, and not when a year's tables are added."""
+        distinct = sorted({(field, words) for (_, field), words in self.enums().items()})
+        return hashlib.sha256(json.dumps(distinct).encode()).hexdigest()
 
     @property
     def evidence_levels(self) -> tuple[str, ...]:
