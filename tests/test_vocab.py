@@ -290,3 +290,10 @@ def test_a_change_to_the_schemas_words_changes_the_key_of_pages_that_use_them(ti
     more_years["resources"].append(dict(TINY["resources"][2], name="outcomes-2025-26"))
     monkeypatch.setattr(jobs, "schema_vocab", lambda: Vocab(more_years))
     assert jobs.static_key(page, project, "") == before  # a new year's tables with the same words
+
+
+def test_an_order_that_is_not_a_whole_number_sorts_as_nought():
+    tree = AreaTree(rows(("a", "A", "partnership", "", "", "2"), ("b", "B", "partnership", "", "", "inf"),
+                         ("c", "C", "partnership", "", "", "nan"), ("d", "D", "partnership", "", "", ""),
+                         ("e", "E", "partnership", "", "", "x")))
+    assert tree.partnerships() == ["b", "c", "d", "e", "a"]

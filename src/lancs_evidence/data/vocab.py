@@ -184,7 +184,7 @@ class Area:
 def _order(text) -> int:
     try:
         return int(float(str(text).strip() or 0))
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or inf/nan (validate reports it)
         return 0
 
 
