@@ -26,14 +26,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from lancs_evidence.data.vocab import NOT_WORK_LEVELS, RESULT_LEVELS
+
 RESULT_VERBS = frozenset("""achieved reduced improved prevented saved avoided met exceeded strengthened transformed helped improving
 reducing succeeded benefited""".split())
 CHANGE_VERBS = frozenset("increased decreased cut fell rose lowered doubled halved shortened grew dropped declined boosted".split())
 DELIVERY_VERBS = frozenset("""delivered trained supported reached completed held launched ran established funded set_up opened
 registered allocated secured provided created recruited appointed engaged referred assessed mobilised""".split())
 AIM_VERBS = frozenset("aims plans seeks intends expects hopes proposes commits aspires targets".split())
-RESULT_LEVELS = frozenset({"outcome", "impact"})
-NOT_WORK_LEVELS = frozenset({"context", "testimony"})
 KINDS = ("claim", "initiative", "learning_point", "section")
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from lancs_evidence.data.vocab import EVIDENCE_LEVELS, NOT_WORK_LEVELS, UNJUDGED_LEVELS
 from lancs_evidence.pages import fmt
 
 
@@ -95,7 +96,7 @@ def change_of(row) -> Change | None:
     dps = [d for d in (get("value_dp", None), get("baseline_dp", None)) if d is not None and not (isinstance(d, float) and math.isnan(d))]
     decimals = int(max(dps)) if dps else None
     level = get("evidence_level", "") or ""
-    judged = level not in ("activity", "output", "context", "testimony")  # only outcomes and impact are judged
+    judged = level not in UNJUDGED_LEVELS  # only outcomes and impact are judged
     return Change(float(before), float(after), get("unit", ""), get("polarity", "neutral") or "neutral", decimals, judged)
 
 
@@ -187,7 +188,7 @@ def rates_for(rows: pd.DataFrame, population: pd.DataFrame, per: int = 1000) -> 
         if col not in df:
             df[col] = default
     ok = (df["rate_base"].fillna("").eq("residents") & df["value"].notna() & df["footprint"].fillna("").str.strip().eq("")
-          & ~df["evidence_level"].isin(["context", "testimony"]))
+          & ~df["evidence_level"].isin(NOT_WORK_LEVELS))
     merged = df[ok].merge(population, on="area", how="inner")
     merged = merged[merged["population"] > 0].copy()
     merged["rate"] = merged["value"] / merged["population"] * per
@@ -272,7 +273,7 @@ def why_not_additive(row) -> str:
         return "given only in words, so never added"
     if get("kind", "level") != "level" or not bool(get("additive", False)):
         return "not a measure that can be added up"
-    if get("evidence_level", "") in ("context", "testimony"):
+    if get("evidence_level", "") in NOT_WORK_LEVELS:
         return "context or a single account, not the work's results"
     return ""
 
@@ -398,11 +399,10 @@ def theme_counts(initiatives: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFram
 
 def evidence_profile(rows: pd.DataFrame) -> dict:
     """Claims by evidence level, and how many have a baseline, a target or a comparator."""
-    levels = ["activity", "output", "outcome", "impact", "context", "testimony"]
     counts = rows["evidence_level"].value_counts() if not rows.empty else pd.Series(dtype=int)
     return {
         "claims": int(len(rows)),
-        **{level: int(counts.get(level, 0)) for level in levels},
+        **{level: int(counts.get(level, 0)) for level in EVIDENCE_LEVELS},
         "with_baseline": int(rows["baseline"].notna().sum()) if not rows.empty else 0,
         "with_target": int(rows["target"].notna().sum()) if not rows.empty else 0,
         "with_comparator": int(rows["comparator"].fillna("").ne("").sum()) if not rows.empty else 0,

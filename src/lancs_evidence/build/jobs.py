@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from lancs_evidence.data.project import Project, UserError
+from lancs_evidence.data.vocab import AreaTree, schema_vocab
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
@@ -55,16 +56,10 @@ def front_matter(path: Path) -> dict:
         raise UserError(f"{path}: front matter is not valid YAML ({exc})") from None
 
 
-def _areas(project: Project) -> list[dict]:
-    with (project.data / "areas.csv").open(encoding="utf-8-sig", newline="") as fh:
-        rows = [{k.strip(): (v or "").strip() for k, v in r.items()} for r in csv.DictReader(fh)]
-    return sorted(rows, key=lambda r: int(r["order"] or 0))
-
-
 def discover(project: Project) -> list[PageJob]:
     """Every page of the book, in table-of-contents order within each kind."""
     pages: list[PageJob] = []
-    areas = _areas(project)
+    areas = AreaTree.read(project.data / "areas.csv")
     year = project.current_year()
     for tpl in sorted(project.templates.glob("*.md")):
         meta = front_matter(tpl).get("lancs_evidence") or {}
@@ -79,11 +74,11 @@ def discover(project: Project) -> list[PageJob]:
                                   params={each["param"]: value, "year": year}, scope=meta.get("scope", "all"),
                                   title=titles.get(value, value), template=tpl.stem))
             continue
-        for area in (a for a in areas if a["kind"] == each):
-            out = meta["output"].format(id=area["id"])
+        for area in (areas[a] for a in areas.of_kind(each)):
+            out = meta["output"].format(id=area.id)
             key = out.removesuffix(".ipynb")
-            pages.append(PageJob(key=key, source=tpl, output=project.root / out, params={"area": area["id"], "year": year},
-                              scope=meta.get("scope", "area"), area=area["id"], title=area["name"], template=tpl.stem))
+            pages.append(PageJob(key=key, source=tpl, output=project.root / out, params={"area": area.id, "year": year},
+                              scope=meta.get("scope", "area"), area=area.id, title=area.name, template=tpl.stem))
     for chap in sorted(project.chapters.rglob("*.md")):
         if chap.name.startswith("_"):
             continue
@@ -201,16 +196,20 @@ def _code_cells(source_text: str) -> tuple[str, ...]:
 
 def static_key(page: PageJob, project: Project, lock_hash: str) -> str:
     """What a page's output depends on besides the data it reads (which `ledger` records as the page runs):
-    its source, parameters and title, the package modules it imports (followed through their imports), the
-    runner that prepares and cleans it, the locked package versions and the audit result of this build."""
+    its source, parameters and title, the package modules it imports (followed through their imports) and
+    the schema's lists of words when those modules use them, the runner that prepares and cleans it, the
+    locked package versions and the audit result of this build."""
     text = page.source.read_text(encoding="utf-8")
     h = hashlib.sha256()
     h.update(b"source\0" + text.encode())
     h.update(b"params\0" + json.dumps(page.params, sort_keys=True).encode())
     h.update(b"title\0" + (page.title or "").encode())
     package_dir = project.src_package
-    for mod in sorted({*code_closure(package_dir, list(_code_cells(text))), package_dir / "build" / "runner.py"}):
+    modules = {*code_closure(package_dir, list(_code_cells(text))), package_dir / "build" / "runner.py"}
+    for mod in sorted(modules):
         h.update(b"code\0" + mod.relative_to(package_dir).as_posix().encode() + b"\0" + mod.read_bytes())
+    if package_dir / "data" / "vocab.py" in modules:  # the code's lists of words, read from the schema on import
+        h.update(b"vocab\0" + schema_vocab().fingerprint().encode())
     h.update(b"lock\0" + lock_hash.encode())
     audit_result = project.work / "audit-result.json"  # computed once per build; every page may read it
     if audit_result.exists():

@@ -36,9 +36,18 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from lancs_evidence.data.ledger import Data, read_table
+from lancs_evidence.data.ledger import read_table
 from lancs_evidence.data.project import Project, UserError
 from lancs_evidence.data.validate import validate
+from lancs_evidence.data.vocab import WORK_LEVELS, AreaTree, schema_vocab
+
+QUALIFIERS = list(schema_vocab().qualifiers)
+LEVELS = list(WORK_LEVELS)  # the levels a partnership's work is reported at (not context or testimony)
+
+
+def _either(words: list[str]) -> str:
+    return f"{', '.join(words[:-1])} or {words[-1]}"
+
 
 COLUMNS = [
     ("area", "Area id (from the list): the partnership, or a council or neighbourhood in it"),
@@ -47,13 +56,13 @@ COLUMNS = [
     ("value", "The figure: a plain number, no commas, % or £ (a range: the lower end)"),
     ("value_high", "Top of a range, if the figure is a range"),
     ("unit", "Unit (from the list); must be the measure's unit"),
-    ("qualifier", "over, circa, up_to, almost, at_least or under, if the source says so"),
+    ("qualifier", f"{_either(QUALIFIERS)}, if the source says so"),
     ("period", "The time the figure covers, e.g. 2025/26 or Q3 2025/26"),
     ("baseline", "An earlier value to compare with, same unit"),
     ("baseline_period", "When the baseline was measured"),
     ("target", "A target, same unit"),
     ("comparator", "Any other comparison, e.g. England average"),
-    ("evidence_level", "activity, output, outcome or impact (from the list)"),
+    ("evidence_level", f"{_either(LEVELS)} (from the list)"),
     ("section", "Where the figure will appear in the review (heading)"),
     ("note", "Anything a reader should know"),
     ("id", "Leave blank for a new figure; keep it when correcting an existing one"),
@@ -64,8 +73,6 @@ HEADER_ROW = 3
 FIRST_ROW = 4
 NUMERIC = ("value", "value_high", "baseline", "target")
 REQUIRED = ("area", "measure", "statement", "value", "unit", "evidence_level")
-QUALIFIERS = ["over", "circa", "up_to", "almost", "at_least", "under"]
-LEVELS = ["activity", "output", "outcome", "impact"]
 REMOVE_WORDS = ("remove", "delete", "yes", "x")
 READ_COLUMNS = 60  # the template has 17 columns; nothing beyond this is read, however far the sheet is formatted
 ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!")
@@ -108,14 +115,14 @@ def export_template(project: Project, out: Path | None, area: str | None = None,
     from openpyxl.worksheet.datavalidation import DataValidation
 
     year = year or project.current_year()
-    areas = read_table(project.data / "areas.csv")
+    areas = AreaTree.read(project.data / "areas.csv")
     measures = read_table(project.data / "measures.csv")
     units = read_table(project.data / "units.csv")
-    partnerships = areas[areas["kind"] == "partnership"]
+    partnerships = areas.partnerships()
     if area:
-        if area not in set(partnerships["id"]):
+        if area not in partnerships:
             raise UserError(f"unknown area {area!r}: not a partnership in data/areas.csv")
-        partnerships = partnerships[partnerships["id"] == area]
+        partnerships = [area]
     out = out or (project.build_dir / f"figures-{year}{'-' + area if area else ''}.xlsx")
     out.parent.mkdir(parents=True, exist_ok=True)
 
@@ -159,30 +166,22 @@ def export_template(project: Project, out: Path | None, area: str | None = None,
     for i, v in enumerate(LEVELS, start=1):
         put(lists, i, 4, v)
 
-    def subtree(a):
-        out_, todo = [], [a]
-        while todo:
-            x = todo.pop(0)
-            out_.append(x)
-            todo += list(areas[areas["parent"] == x]["id"])
-        return out_
-
     current_path = project.data / year / "outcomes.csv"
     current = read_table(current_path) if current_path.exists() else None
 
     col = {name: i for i, (name, _) in enumerate(COLUMNS, start=1)}
-    for j, p in enumerate(partnerships.to_dict("records")):
-        ws = wb.create_sheet(sheet_title(p["name"]))
+    for j, p in enumerate(areas[a] for a in partnerships):
+        ws = wb.create_sheet(sheet_title(p.name))
         put(ws, 1, 1, "Partnership id (do not change):")
-        put(ws, 1, 2, p["id"])
-        put(ws, 2, 1, f"{p['name']}: figures for {label}. One row per figure, from row {FIRST_ROW}.")
+        put(ws, 1, 2, p.id)
+        put(ws, 2, 1, f"{p.name}: figures for {label}. One row per figure, from row {FIRST_ROW}.")
         ws["A1"].font = Font(bold=True)
         for name, i in col.items():
             c = put(ws, HEADER_ROW, i, name)
             c.font = Font(bold=True)
             c.fill = PatternFill("solid", fgColor="DDEBF7")
             ws.column_dimensions[_col_letter(i)].width = 40 if name in ("statement", "section", "note") else 16
-        sub = subtree(p["id"])
+        sub = areas.subtree(p.id)
         for k, a in enumerate(sub, start=1):
             put(lists, k, 5 + j, a)
         # this year's figures so far, with their ids, so corrections keep them and nothing is retyped
@@ -218,7 +217,7 @@ def export_template(project: Project, out: Path | None, area: str | None = None,
     ref["A1"].font = Font(bold=True)
     if prev and (project.data / prev / "outcomes.csv").exists():
         rows = read_table(project.data / prev / "outcomes.csv")
-        keep = set().union(*[subtree(a) for a in partnerships["id"]])
+        keep = set().union(*[areas.subtree(a) for a in partnerships])
         rows = rows[rows["area"].isin(keep)]
         cols = ["area", "measure", "statement", "value", "value_high", "unit", "qualifier", "period", "baseline", "target", "id"]
         for i, name in enumerate(cols, start=1):
@@ -301,9 +300,11 @@ def _number_problem(text: str) -> str | None:
     return None
 
 
-def read_workbook(project: Project, path: Path, year: str, stats: dict | None = None) -> tuple[list[dict], list[str], set[str]]:
+def read_workbook(project: Project, path: Path, year: str, stats: dict | None = None,
+                  areas: AreaTree | None = None) -> tuple[list[dict], list[str], set[str]]:
     """Rows from a filled-in workbook, the problems found (as Sheet!Cell lines) and the partnerships covered.
-    `stats`, when given, receives how many rows were read (a bound the tests check)."""
+    `stats`, when given, receives how many rows were read (a bound the tests check); `areas` is the area
+    tree when the caller has already read it."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -314,20 +315,20 @@ def read_workbook(project: Project, path: Path, year: str, stats: dict | None = 
     except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as exc:
         raise UserError(f"{path}: cannot be read as an Excel workbook ({exc})") from None
     try:
-        return _read_sheets(project, wb, path, year, stats if stats is not None else {})
+        return _read_sheets(project, wb, path, year, stats if stats is not None else {},
+                            areas if areas is not None else AreaTree.read(project.data / "areas.csv"))
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
         raise UserError(f"{path}: cannot be read as an Excel workbook ({exc})") from None
     finally:
         wb.close()
 
 
-def _read_sheets(project, wb, path, year, stats) -> tuple[list[dict], list[str], set[str]]:
-    areas = read_table(project.data / "areas.csv")
+def _read_sheets(project, wb, path, year, stats, areas: AreaTree) -> tuple[list[dict], list[str], set[str]]:
     measures = read_table(project.data / "measures.csv").set_index("id")
     units = set(read_table(project.data / "units.csv")["id"])
     percent_units = _percent_units(project)
-    partnership_ids = set(areas[areas["kind"] == "partnership"]["id"])
-    partnership_of = Data(project.root, year).partnership_of
+    partnership_ids = set(areas.partnerships())
+    partnership_of = areas.partnership_of
 
     problems: list[str] = []
     rows: list[dict] = []
@@ -539,7 +540,8 @@ def print_diff(diff: dict, ledger_rel: str, unchanged: int) -> None:
 
 def import_workbook(project: Project, path: Path, year: str | None = None, dry_run: bool = False) -> int:
     year = year or project.current_year()
-    rows, problems, covered = read_workbook(project, path, year)
+    areas = AreaTree.read(project.data / "areas.csv")
+    rows, problems, covered = read_workbook(project, path, year, areas=areas)
     years = read_table(project.data / "years.csv").set_index("id")
     if year not in years.index:
         raise UserError(f"{year} is not a year in data/years.csv; start it with `lancs-evidence new-year {year}`")
@@ -552,7 +554,7 @@ def import_workbook(project: Project, path: Path, year: str | None = None, dry_r
         header = list(reader.fieldnames or [])
         existing = [{k: (v or "").strip() for k, v in r.items() if k is not None} for r in reader]
     merged, diff, id_problems = plan_import(existing, header, rows, prefix, source, ledger_rel,
-                                            partnership_of=Data(project.root, year).partnership_of)
+                                            partnership_of=areas.partnership_of)
     problems += id_problems
     if problems:
         for p in problems:

@@ -17,16 +17,10 @@ from pathlib import Path
 import pandas as pd
 
 from lancs_evidence.data.project import Project
+from lancs_evidence.data.vocab import AreaCycleError, AreaTree, read_areas, read_table
 
 NUMERIC = ("value", "value_high", "baseline", "target")
 LEDGER_FOLDERS = ("case-studies",)
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """A CSV as text columns with empty strings for blanks, cells stripped (as validation reads them)."""
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    df.columns = [c.strip() for c in df.columns]
-    return df.apply(lambda col: col.str.strip())
 
 
 def _decimals_written(text: str) -> int:
@@ -239,9 +233,7 @@ class Data:
     # simple tables -------------------------------------------------------------------------
     @served_property
     def areas(self) -> pd.DataFrame:
-        df = read_table(self.root / "data" / "areas.csv")
-        df["order"] = pd.to_numeric(df["order"]).astype(int)
-        return df.set_index("id", drop=False).sort_values("order")
+        return read_areas(self.root / "data" / "areas.csv")
 
     @served_property
     def sources(self) -> pd.DataFrame:
@@ -354,64 +346,62 @@ class Data:
         return json.loads((self.root / "data" / "reference" / f"{name}.meta.json").read_text(encoding="utf-8"))
 
     # areas ---------------------------------------------------------------------------------
+    # The walks are `AreaTree`'s, over the `areas` table this object serves; a page is recorded as
+    # asking the question (say `children east partnership`), with a hash of the rows it was given.
+    @property
+    def _tree(self) -> AreaTree:
+        with _inside():  # the data layer's own use of `areas`, not the page's
+            areas = self.areas
+            tree = self.__dict__.get("_area_tree")
+            if tree is None or tree[1] is not areas:
+                tree = self.__dict__["_area_tree"] = (AreaTree.from_frame(areas), areas)
+        return tree[0]
+
+    def _rows(self, ids: list[str]) -> pd.DataFrame:
+        return self.areas.loc[ids]
+
     @served
     def area(self, area_id: str) -> pd.Series:
         return self.areas.loc[area_id]
 
     @served
     def children(self, area_id: str, kind: str | None = None) -> pd.DataFrame:
-        df = self.areas[self.areas["parent"] == area_id]
-        return df[df["kind"] == kind] if kind else df
+        return self._rows(self._tree.children(area_id, kind))
 
     @served
     def subtree(self, area_id: str) -> list[str]:
         """The area and everything below it."""
-        out, todo = [], [area_id]
-        while todo:
-            a = todo.pop(0)
-            if a in out:
-                continue  # a cycle in areas.csv (validate reports it): never loop forever
-            out.append(a)
-            todo += list(self.children(a)["id"])
-        return out
+        return self._tree.subtree(area_id)
 
     @served
     def ancestors(self, area_id: str) -> list[str]:
-        out = []
-        parent = self.areas.loc[area_id, "parent"]
-        while parent and parent not in out and parent != area_id:  # stop at a cycle (validate reports it)
-            out.append(parent)
-            parent = self.areas.loc[parent, "parent"] if parent in self.areas.index else ""
-        return out
+        """The parent, its parent and so on. At a cycle (validate reports it) the chain ends before the
+        first area met twice: a page run by hand on unvalidated data never loops."""
+        try:
+            return self._tree.ancestors(area_id)
+        except AreaCycleError as exc:
+            return exc.chain
 
     @served
     def partnerships(self) -> pd.DataFrame:
-        return self.areas[self.areas["kind"] == "partnership"]
+        return self._rows(self._tree.partnerships())
 
     @served
     def localities(self) -> pd.DataFrame:
-        return self.areas[self.areas["kind"] == "locality"]
+        return self._rows(self._tree.localities())
 
     @served
     def councils(self, partnership: str) -> pd.DataFrame:
-        return self.children(partnership, "district")
+        return self._rows(self._tree.councils(partnership))
 
     @served
     def partnership_of(self, area_id: str) -> str | None:
         """The district partnership an area is, or sits within (a council, a ward, a service); else None."""
-        if area_id not in self.areas.index:
-            return None
-        for a in [area_id, *self.ancestors(area_id)]:
-            if a in self.areas.index and self.areas.loc[a, "kind"] == "partnership":
-                return a
-        return None
+        return self._tree.partnership_of(area_id)
 
     @served
     def locality_of(self, area_id: str) -> str | None:
-        for a in [area_id, *self.ancestors(area_id)]:
-            if a in self.areas.index and self.areas.loc[a, "kind"] == "locality":
-                return a
-        return None
+        return self._tree.locality_of(area_id)
 
     @served
     def rows_for(self, area_id: str, table: str = "outcomes", source: str | None = None) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from pathlib import Path
 from frictionless import Package, Resource, Schema
 
 from lancs_evidence.data.project import UserError
+from lancs_evidence.data.vocab import PARENT_KINDS, AreaTree
 
 
 @dataclass(frozen=True, order=True)
@@ -407,65 +408,44 @@ def finite_number_problems(tables: dict[str, Table], descriptor: dict) -> list[P
 
 # --- the area tree -------------------------------------------------------------------------------
 
-# Where each kind of area must sit, because pages are generated from these links: a locality page lists
-# the partnerships whose parent it is, a partnership page lists the district councils beneath it and
-# looks up their ONS codes, and the table of contents nests partnerships under their locality.
-PARENT_KINDS = {
-    "place": (),  # the top of the tree: no parent
-    "locality": ("place",),
-    "partnership": ("locality",),
-    "district": ("partnership",),
-}
-
-
 def area_tree_problems(tables: dict[str, Table]) -> list[Problem]:
+    """Where each area sits (`vocab.PARENT_KINDS`), walked with the pages' own `AreaTree`, reported by row."""
     table = tables.get("areas")
     if table is None or not {"id", "kind", "parent"} <= set(table.header):
         return []
     rows = [dict(zip(table.header, r)) for r in table.rows]
-    row_of = {}
-    for i, r in enumerate(rows, start=2):
-        row_of.setdefault(r["id"], i)
-    parent = {r["id"]: r["parent"] for r in rows}
-    kind = {r["id"]: r["kind"] for r in rows}
+    tree = AreaTree(rows, rows_start=2)
     problems = []
     # cycles: follow parents from every area; a walk that comes back to an area it has seen is a cycle
     in_cycle: set[str] = set()
-    for start in parent:
-        seen: list[str] = []
-        a = start
-        while a and a in parent and a not in seen and a not in in_cycle:
-            seen.append(a)
-            a = parent[a]
-        if a and a in seen:
-            cycle = seen[seen.index(a):]
-            in_cycle.update(cycle)
-            loop = " -> ".join(cycle + [a])
-            for member in cycle:
-                what = "is its own parent" if len(cycle) == 1 else f"is part of a cycle of parents ({loop})"
-                problems.append(Problem(table.rel, row_of[member], "parent",
-                                        f"{member!r} {what}; every chain of parents must end at an area with no parent"))
+    for cycle in tree.cycles():
+        in_cycle.update(cycle)
+        loop = " -> ".join(cycle + [cycle[0]])
+        for member in cycle:
+            what = "is its own parent" if len(cycle) == 1 else f"is part of a cycle of parents ({loop})"
+            problems.append(Problem(table.rel, tree[member].row, "parent",
+                                    f"{member!r} {what}; every chain of parents must end at an area with no parent"))
     for i, r in enumerate(rows, start=2):
         aid, p, k = r["id"], r["parent"], r["kind"]
-        if p and p not in parent:
+        if p and p not in tree:
             problems.append(Problem(table.rel, i, "parent", f"unknown parent {p!r}: it is not an id in {table.rel}"))
             continue
         if aid in in_cycle or k not in PARENT_KINDS:
             continue
         allowed = PARENT_KINDS[k]
+        parent_kind = tree[p].kind if p else None
         if not allowed and p:
             problems.append(Problem(table.rel, i, "parent", f"a {k} is the top of the tree and has no parent (found {p!r})"))
-        elif allowed and kind.get(p) not in allowed:
-            found = f"{p!r}, a {kind.get(p)}" if p else "no parent"
+        elif allowed and parent_kind not in allowed:
+            found = f"{p!r}, a {parent_kind}" if p else "no parent"
             problems.append(Problem(table.rel, i, "parent",
                                     f"the parent of a {k} must be a {' or '.join(allowed)} (found {found})"))
     places = [(i, r) for i, r in enumerate(rows, start=2) if r["kind"] == "place"]
     for i, _r in places[1:]:
         problems.append(Problem(table.rel, i, "kind", f"only one area may be the place (the first is {places[0][1]['id']!r})"))
     # a partnership's page reports the councils in it: it needs at least one
-    with_council = {parent[a] for a, k in kind.items() if k == "district"}
     for i, r in enumerate(rows, start=2):
-        if r["kind"] == "partnership" and r["id"] not in with_council and r["id"] not in in_cycle:
+        if r["kind"] == "partnership" and not tree.councils(r["id"]) and r["id"] not in in_cycle:
             problems.append(Problem(table.rel, i, "id", f"partnership {r['id']!r} has no district council (kind 'district') "
                                     "whose parent it is; its page reports its councils' population and deprivation"))
     # districts are looked up by ONS code in the reference tables and on the map

@@ -5,6 +5,7 @@ import altair as alt
 import pandas as pd
 
 from lancs_evidence.analysis.summaries import change_between, evidence_profile, theme_counts
+from lancs_evidence.data.vocab import NOT_WORK_LEVELS
 from lancs_evidence.pages import charts, fmt
 from lancs_evidence.pages.html import esc, show, table, tag
 from lancs_evidence.pages.view import (
@@ -200,7 +201,7 @@ class DistrictView(View):
              self.audit_line(list(self.outcomes["id"])))
         figures = self.before_after_charts(self.outcomes) + self.target_only_charts(self.outcomes)
         counts = self.outcomes[(self.outcomes["unit"] == "count") & (self.outcomes["kind"] != "change") & self.outcomes["value"].notna()
-                               & ~self.outcomes["evidence_level"].isin(["context", "testimony"])]
+                               & ~self.outcomes["evidence_level"].isin(NOT_WORK_LEVELS)]
         if len(counts) >= 2:
             # the whole statement, never cut (the chart wraps long labels); the qualifier travels with the bar
             d = self.with_ledger_context(counts).assign(label=counts["statement"])

@@ -7,6 +7,7 @@ import altair as alt
 import pandas as pd
 
 from lancs_evidence.analysis.summaries import rollup
+from lancs_evidence.data.vocab import RESULT_LEVELS
 from lancs_evidence.pages import charts, fmt
 from lancs_evidence.pages.chapter import ChapterView
 from lancs_evidence.pages.html import show, table
@@ -41,7 +42,7 @@ class AreaTables(View):
                 "councils": ", ".join(councils["name"]), "population": population,
                 "imd_ranks_2025": ranks, "most_deprived_share_2025": share25, "most_deprived_share_2019": share19,
                 "indicators_worse": worse, "indicators": n_ft, "figures": len(rows),
-                "outcome_or_impact": int(rows["evidence_level"].isin(["outcome", "impact"]).sum()),
+                "outcome_or_impact": int(rows["evidence_level"].isin(RESULT_LEVELS).sum()),
             })
         return pd.DataFrame(recs)
 

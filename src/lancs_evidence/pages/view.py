@@ -15,10 +15,11 @@ from lancs_evidence.analysis.audit import load_result, notes_by_claim, result_fr
 from lancs_evidence.analysis.summaries import change_of, evidence_profile, target_of
 from lancs_evidence.data.ledger import Data
 from lancs_evidence.data.project import Project, UserError
+from lancs_evidence.data.vocab import EVIDENCE_LEVELS
 from lancs_evidence.pages import charts, fmt, provenance
 from lancs_evidence.pages.html import esc, show, table, tag
 
-LEVELS = ["activity", "output", "outcome", "impact", "context", "testimony"]
+LEVELS = list(EVIDENCE_LEVELS)  # in the schema's order; each has words, a label and a colour below
 LEVEL_WORDS = {
     "activity": "Activity: what partners put in or did",
     "output": "Output: how much was delivered, to whom",
