@@ -199,6 +199,14 @@ def _code_cells(source_text: str) -> tuple[str, ...]:
     return tuple(cells)
 
 
+def page_templates(module: Path) -> list[Path]:
+    """The Jinja2 templates a module renders: pages/html.py loads every file in pages/templates."""
+    if module.name != "html.py" or module.parent.name != "pages":
+        return []
+    folder = module.parent / "templates"
+    return sorted(p for p in folder.glob("*.j2") if p.is_file()) if folder.is_dir() else []
+
+
 def static_key(page: PageJob, project: Project, lock_hash: str) -> str:
     """What a page's output depends on besides the data it reads (which `ledger` records as the page runs):
     its source, parameters and title, the package modules it imports (followed through their imports), the
@@ -211,6 +219,8 @@ def static_key(page: PageJob, project: Project, lock_hash: str) -> str:
     package_dir = project.src_package
     for mod in sorted({*code_closure(package_dir, list(_code_cells(text))), package_dir / "build" / "runner.py"}):
         h.update(b"code\0" + mod.relative_to(package_dir).as_posix().encode() + b"\0" + mod.read_bytes())
+        for tpl in page_templates(mod):
+            h.update(b"template\0" + tpl.relative_to(package_dir).as_posix().encode() + b"\0" + tpl.read_bytes())
     h.update(b"lock\0" + lock_hash.encode())
     audit_result = project.work / "audit-result.json"  # computed once per build; every page may read it
     if audit_result.exists():

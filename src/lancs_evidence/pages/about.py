@@ -14,7 +14,7 @@ from lancs_evidence.analysis.audit import WORDS as AUDIT_WORDS
 from lancs_evidence.analysis.summaries import evidence_profile
 from lancs_evidence.pages import charts, fmt
 from lancs_evidence.pages.chapter import ChapterView
-from lancs_evidence.pages.html import esc, show, table, tag
+from lancs_evidence.pages.html import esc, render, show, table, tag
 from lancs_evidence.pages.place import PlaceChapter
 from lancs_evidence.pages.view import LEVEL_COLOURS, LEVEL_LABELS, LEVELS
 
@@ -156,12 +156,12 @@ class AboutView(ChapterView):
                     rows.append(("Second passage", second))
                 rows.append(("What we found", strip_ids(r["explanation"])))
                 rows.append(("What to rely on", r["advice"] or DEFAULT_ADVICE[status]))
-                body = "".join(tag("dt", esc(k)) + tag("dd", esc(v)) for k, v in rows)
+                body = [tag("dt", k) + tag("dd", v) for k, v in rows]
                 items.append(tag("li", tag("strong", esc(r["measure"] or "A stated figure")) + " "
                                  + tag("span", esc(AUDIT_WORDS[status]), class_=f"lx-audit lx-audit-{status}")
                                  + tag("dl", body, class_="lx-finding")))
             if items:
-                out.append(tag("ol", "".join(items), class_="lx-findings"))
+                out.append(tag("ol", items, class_="lx-findings"))
         self.record("audit_findings", f[f["status"] != "consistent"][["relation_id", "status"]])
         show(*out)
 
@@ -172,8 +172,7 @@ class AboutView(ChapterView):
         rows = [[esc(r["measure"] or "A stated figure"), esc(AUDIT_KIND_WORDS.get(r["relation"], r["relation"])),
                  esc(strip_ids(r["explanation"])), esc(self._place(r["source"], r["section"]))] for r in ok.to_dict("records")]
         self.record("audit", f[["relation_id", "claim", "inputs", "stated", "recomputed", "status"]])
-        show(table(rows, ["Figure", "Check", "What we found", "Where"], "Checks that add up or are stated the same way each time",
-                   safe_cells=True),
+        show(table(rows, ["Figure", "Check", "What we found", "Where"], "Checks that add up or are stated the same way each time"),
              tag("p", "Download: " + tag("a", "every audit finding, machine-readable (CSV)", href=download_href("audit.csv")) + ".",
                  class_="lx-source"))
 
@@ -199,8 +198,8 @@ class AboutView(ChapterView):
 
     # data dictionary -------------------------------------------------------------------------------
     def data_dictionary(self) -> None:
-        out = [tag("p", tag("a", "Download the data package descriptor (datapackage.json)", href=download_href("datapackage.json"))
-                   + esc(" and the ") + tag("a", "district boundaries (GeoJSON)", href=download_href("reference/boundaries.geojson")) + ".")]
+        """The downloads, then each table of the data package with its columns (templates/data_dictionary.html.j2)."""
+        resources = []
         for res in self.descriptor["resources"]:
             fields = res["schema"]["fields"]
             path = self.project.data / res["path"]
@@ -220,13 +219,12 @@ class AboutView(ChapterView):
                 rows.append([fd["name"], fd.get("type", "string"), "; ".join(rule), fd.get("description", "")])
             fks = res["schema"].get("foreignKeys", [])
             keys = "; ".join(f"{fk['fields']} → {fk['reference']['resource'] or res['name']}.{fk['reference']['fields']}" for fk in fks)
-            head = tag("h3", esc(res.get("title", res["name"])), id=f"table-{res['name']}")
-            meta = tag("p", esc(res.get("description", "")) + " " + tag("a", f"Download {res['path']} (CSV)", href=download_href(res["path"]))
-                       + esc(f". Rows: {n:,}.") + (esc(f" Keys that must exist elsewhere: {keys}.") if keys else ""))
-            out.append(head + meta + table(rows, ["Column", "Type", "Rules", "Meaning"], f"Columns of {res['path']}"))
+            resources.append({"name": res["name"], "title": res.get("title", res["name"]), "description": res.get("description", ""),
+                              "path": res["path"], "href": download_href(res["path"]), "rows": f"{n:,}", "foreign_keys": keys,
+                              "table": table(rows, ["Column", "Type", "Rules", "Meaning"], f"Columns of {res['path']}")})
             self.record(f"dictionary:{res['name']}", {"rows": n, "fields": [fd["name"] for fd in fields]})
-        show(*out)
-
+        show(render("data_dictionary.html.j2", descriptor_href=download_href("datapackage.json"),
+                    boundaries_href=download_href("reference/boundaries.geojson"), resources=resources))
 
 class HomeView(AboutView, PlaceChapter):
     """The home page: headline figures, the shape of the evidence and the audit in brief."""

@@ -15,7 +15,7 @@ import pandas as pd
 
 from lancs_evidence.analysis.summaries import change_of, target_of, theme_counts
 from lancs_evidence.pages import charts, fmt
-from lancs_evidence.pages.html import esc, show, table, tag
+from lancs_evidence.pages.html import esc, join, show, table, tag
 from lancs_evidence.pages.view import View
 
 
@@ -170,7 +170,7 @@ class ChapterView(View):
         if rows.empty:
             show(tag("p", esc("No learning points are recorded for this.")))
             return
-        items = "".join(tag("li", (tag("strong", esc(r["title"])) + ": " if r.get("title") else "") + esc(r["summary"]))
+        items = join(tag("li", (tag("strong", esc(r["title"])) + ": " if r.get("title") else "") + esc(r["summary"]))
                         for r in rows.to_dict("records"))
         self.record(f"learning:{caption}", list(rows["id"]))
         show((tag("p", tag("strong", esc(caption))) if caption else "") + tag("ul", items, class_="lx-learning"))
@@ -190,7 +190,7 @@ class ChapterView(View):
                            + (" " + mark if (mark := self.audit_mark(cid)) else "")))
             self.record(f"headline:{cid}", {"value": r["value"], "unit": r["unit"], "footprint": self.footprint(r),
                                             "period": fmt.period_text(r)})
-        show(tag("ul", "".join(lis), class_="lx-headline"))
+        show(tag("ul", lis, class_="lx-headline"))
 
     # charts -------------------------------------------------------------------------------------
     def chart_before_after(self, claim_id: str) -> None:

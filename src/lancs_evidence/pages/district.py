@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import altair as alt
 import pandas as pd
+from markupsafe import Markup
 
 from lancs_evidence.analysis.summaries import change_between, evidence_profile, theme_counts
 from lancs_evidence.pages import charts, fmt
-from lancs_evidence.pages.html import esc, show, table, tag
+from lancs_evidence.pages.html import esc, join, show, table, tag
 from lancs_evidence.pages.view import (
     COMPARE_WORDS,
     LEDGER_CONTEXT,
@@ -91,9 +92,9 @@ class DistrictView(View):
         show(table(rows, ["Council", "IoD 2025 rank (1 = most deprived)", "IoD 2019 rank", "Small areas in England's most deprived tenth, 2025",
                           "Same, 2019", "Change in that share"],
                    f"Deprivation in the {self.name} partnership, 2019 and 2025", numeric=[1, 2, 3, 4]),
-             tag("p", "Ranks are of the average score across each district's small areas. The 2019 ranking covered 317 districts and the "
-                 "2025 ranking 296, after council mergers, so compare ranks with care; the share of small areas in the most deprived "
-                 "tenth is comparable. Source: " + esc(meta["publisher"]) + ", Indices of Deprivation 2025 and 2019 (" + esc(meta["licence"]) + ").",
+             tag("p", Markup("Ranks are of the average score across each district's small areas. The 2019 ranking covered 317 districts "
+                        "and the 2025 ranking 296, after council mergers, so compare ranks with care; the share of small areas in the "
+                        "most deprived tenth is comparable. Source: ") + esc(meta["publisher"]) + ", Indices of Deprivation 2025 and 2019 (" + esc(meta["licence"]) + ").",
                  class_="lx-source"))
 
     def health_profile(self) -> None:
@@ -125,7 +126,7 @@ class DistrictView(View):
         self.glue("profile_sentence", profile_sentence(len(ft), int(counts.get("Worse", 0)), int(counts.get("Similar", 0)),
                                                        int(counts.get("Better", 0))))
         show(table(rows, ["Indicator", second, "Value", "95% confidence interval", "England", "Compared with England"],
-                   f"Public health indicators for the {self.name} partnership's councils against England", safe_cells=True,
+                   f"Public health indicators for the {self.name} partnership's councils against England",
                    classes="lx-table lx-profile"))
         show(self._profile_chart(ft, meta))
 
@@ -243,10 +244,10 @@ class DistrictView(View):
         show(table(body, ["What was counted", "Figure", "Period of the figure", "Usual residents, Census 2021",
                           "Per 1,000 residents"],
                    f"Counts for the whole {self.name} partnership per 1,000 residents", numeric=[3, 4]),
-             tag("p", "Rates divide by the usual residents of the partnership's councils counted at the 2021 Census "
+             tag("p", Markup("Rates divide by the usual residents of the partnership's councils counted at the 2021 Census "
                  "(Office for National Statistics), the most recent official count held in this book; the figures themselves "
                  "cover the period shown. Only measures of residents reached are divided; a rate from a figure stated with "
-                 "'over' or 'about' keeps that word.", class_="lx-source"))
+                 "'over' or 'about' keeps that word."), class_="lx-source"))
 
     def year_over_year(self) -> None:
         """Measures this partnership reported in both this year and the year before, side by side."""
@@ -283,7 +284,7 @@ class DistrictView(View):
         if self.learning.empty:
             show(tag("p", esc(f"The review records no learning points for {self.name}.")))
             return
-        items = "".join(tag("li", (tag("strong", esc(r["title"])) + ": " if r.get("title") else "") + esc(r["summary"]))
+        items = join(tag("li", (tag("strong", esc(r["title"])) + ": " if r.get("title") else "") + esc(r["summary"]))
                         for r in self.learning.to_dict("records"))
         self.record("learning", list(self.learning["id"]))
         show(tag("ul", items, class_="lx-learning"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import altair as alt
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from lancs_evidence.analysis.audit import WORDS as AUDIT_WORDS
 from lancs_evidence.analysis.audit import load_result, notes_by_claim, result_frame
@@ -16,7 +17,7 @@ from lancs_evidence.analysis.summaries import change_of, evidence_profile, targe
 from lancs_evidence.data.ledger import Data
 from lancs_evidence.data.project import Project, UserError
 from lancs_evidence.pages import charts, fmt, provenance
-from lancs_evidence.pages.html import esc, show, table, tag
+from lancs_evidence.pages.html import esc, join, show, table, tag
 
 LEVELS = ["activity", "output", "outcome", "impact", "context", "testimony"]
 LEVEL_WORDS = {
@@ -136,7 +137,7 @@ class View:
             judged = claim_id in f["involved"]
             lead = "" if judged else "Used to check another figure: "
             out.append(esc(lead + f["explanation"]) + (" " + tag("em", esc(f["advice"])) if f.get("advice") and judged else ""))
-        return "<br>".join(x for x in out if x)
+        return join((x for x in out if x), Markup("<br>"))
 
     def area_name(self, area_id: str) -> str:
         return self.data.areas.loc[area_id, "name"] if area_id in self.data.areas.index else area_id
@@ -187,7 +188,7 @@ class View:
             body.append(cells)
         headers = ["What was measured"] + (["Area"] if with_area else []) + ["Figure", "Area covered", "Period", "Evidence level",
                                                                               "Change or target", "Caveat", "Audit", "Source section"]
-        return table(body, headers, caption, safe_cells=True, classes="lx-table lx-outcomes")
+        return table(body, headers, caption, classes="lx-table lx-outcomes")
 
     def rollup_table(self, out, group_header: str, group_names, caption: str) -> str:
         """A roll-up (summaries.rollup) as a table: sums of like figures, and the rest side by side with the reason."""
@@ -223,7 +224,7 @@ class View:
         chart = charts.bar(df, "label", "claims", x_title="Number of reported figures", sort=[LEVEL_LABELS[lv] for lv in LEVELS])
         self.record(f"evidence_profile:{who}", prof)
         return charts.accessible_figure(chart, df[["label", "claims"]], title=title, description=desc, source=source_note,
-                                        csv_name=f"evidence-profile-{charts.esc(who).lower().replace(' ', '-')}.csv",
+                                        csv_name=f"evidence-profile-{str(who).lower().replace(' ', '-')}.csv",
                                         table_columns={"label": "Evidence level", "claims": "Reported figures"})
 
     def before_after_charts(self, rows: pd.DataFrame) -> list[str]:
