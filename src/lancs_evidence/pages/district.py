@@ -251,8 +251,6 @@ class DistrictView(View):
 
     def year_over_year(self) -> None:
         """Measures this partnership reported in both this year and the year before, side by side."""
-        from lancs_evidence.analysis.summaries import Change
-
         prev = self.data.previous_year()
         if prev is None:
             show(tag("p", esc(f"{self.year_label} is the first year held in this book, so there is no earlier year to compare with.")))
@@ -260,23 +258,12 @@ class DistrictView(View):
         prev_label = self.project.year_label(prev)
         before = self.data.rows_for(self.area)
         before = before[before["source"] == self.data.review_source(prev)]
-        now = self.outcomes
-        both = now.merge(before, on=["area", "measure"], suffixes=("", "_prev"))
-        both = both.drop_duplicates(subset=["area", "measure"])
+        both = years_side_by_side(self.outcomes, before)
         self.record("year_over_year", both[["area", "measure", "value", "value_prev"]])
         if both.empty:
             show(tag("p", esc(f"None of the measures {self.name} reported for {self.year_label} was also reported for {prev_label}.")))
             return
-        rows = []
-        for r in both.to_dict("records"):
-            if not change_between(r, {k[:-5]: v for k, v in r.items() if k.endswith("_prev")}):
-                rows.append([r["measure_label"], self.data.areas.loc[r["area"], "name"],
-                             fmt.ledger_figure({k[:-5]: v for k, v in r.items() if k.endswith("_prev")} | {"unit": r["unit"]}),
-                             fmt.ledger_figure(r), "Not worked out: a figure is a bound, a range or words"])
-                continue
-            prev_fig = fmt.ledger_figure({k[:-5]: v for k, v in r.items() if k.endswith("_prev")} | {"unit": r["unit"]})
-            ch = Change(float(r["value_prev"]), float(r["value"]), r["unit"], r.get("polarity") or "neutral")
-            rows.append([r["measure_label"], self.data.areas.loc[r["area"], "name"], prev_fig, fmt.ledger_figure(r), ch.describe()])
+        rows = year_over_year_rows(both, self.data.areas["name"])
         show(table(rows, ["Measure", "Area", prev_label, self.year_label, "Change"],
                    f"Measures {self.name} reported in both {prev_label} and {self.year_label}", numeric=[2, 3]))
 
@@ -308,6 +295,36 @@ class DistrictView(View):
 
     def provenance(self) -> None:
         self.provenance_box({"area": self.area, "year": self.year}, self.area, self.template)
+
+
+def years_side_by_side(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
+    """Each (area, measure) reported in both years, one row per pair: this year's columns as they are and the
+    earlier year's with the suffix `_prev` (the first statement of each year when a measure is stated twice)."""
+    both = now.merge(before, on=["area", "measure"], suffixes=("", "_prev"))
+    return both.drop_duplicates(subset=["area", "measure"])
+
+
+def previous_row(row: dict) -> dict:
+    """The earlier year's ledger row out of a `years_side_by_side` row (its `_prev` columns, unsuffixed)."""
+    return {k[:-5]: v for k, v in row.items() if k.endswith("_prev")}
+
+
+def year_over_year_rows(both: pd.DataFrame, area_names: pd.Series) -> list[list[str]]:
+    """Table rows (measure, area, earlier figure, this year's figure, change) for `years_side_by_side` pairs.
+    The change is worked out only when both figures are exact; a bound, a range or words is shown, not subtracted."""
+    from lancs_evidence.analysis.summaries import Change
+
+    rows = []
+    for r in both.to_dict("records"):
+        prev = previous_row(r)
+        prev_fig = fmt.ledger_figure(prev | {"unit": r["unit"]})
+        if not change_between(r, prev):
+            rows.append([r["measure_label"], area_names[r["area"]], prev_fig, fmt.ledger_figure(r),
+                         "Not worked out: a figure is a bound, a range or words"])
+            continue
+        ch = Change(float(r["value_prev"]), float(r["value"]), r["unit"], r.get("polarity") or "neutral")
+        rows.append([r["measure_label"], area_names[r["area"]], prev_fig, fmt.ledger_figure(r), ch.describe()])
+    return rows
 
 
 def _share_change_words(before: float, after: float) -> str:

@@ -50,6 +50,31 @@ def _py(value):
     return value
 
 
+class Offered:
+    """A method of a section object the page composes, offered on the page under the same name:
+    `page.claims(...)` is `page.ledger.claims(...)`. Set by `offers`, so where a page method comes from is
+    written on the page's own class, never found by searching base classes."""
+
+    def __init__(self, section: str, name: str):
+        self.section, self.name = section, name
+
+    def __get__(self, page, owner=None):
+        if page is None:
+            return self
+        return getattr(getattr(page, self.section), self.name)
+
+
+def offers(section: str, names):
+    """Class decorator: the page offers each of `names` from its attribute `section` (a composed object)."""
+    def decorate(cls):
+        for name in names:
+            if name in cls.__dict__:
+                raise TypeError(f"{cls.__name__}.{name} is defined on the class and offered from {section}")
+            setattr(cls, name, Offered(section, name))
+        return cls
+    return decorate
+
+
 class View:
     """Shared by every page: data, glue, figure recording, provenance."""
 
