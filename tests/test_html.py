@@ -54,6 +54,11 @@ def test_tag_body_list_mixes_text_and_markup():
     assert out == "<ul><li>a &amp; b</li>c &lt; d<li>kept</li></ul>"
 
 
+def test_tag_body_number_is_text():
+    assert tag("td", 5) == "<td>5</td>"
+    assert tag("td", (x for x in ["<", tag("b", "1")])) == "<td>&lt;<b>1</b></td>"
+
+
 def test_tag_leaves_out_none_and_false_and_writes_true_bare():
     assert tag("details", "x", open=True, hidden=False, title=None) == "<details open>x</details>"
 

@@ -47,9 +47,9 @@ def script_json(text: str) -> str:
 
 
 def _children(body) -> Markup:
-    if isinstance(body, str) or hasattr(body, "__html__") or body is None:
-        return esc(body)
-    return join(body)
+    if isinstance(body, Iterable) and not isinstance(body, str) and not hasattr(body, "__html__"):
+        return join(body)
+    return esc(body)
 
 
 def tag(name: str, body="", **attrs) -> Markup:
