@@ -345,13 +345,12 @@ def test_page_sentence_counts_always_sum_to_the_results_checks(items):
     import re
     import types
 
-    from lancs_evidence.pages.about import AboutView
+    from lancs_evidence.pages.about import AuditSection
 
     findings = pd.DataFrame({"status": items}, columns=["status"])
     result = {"n_checks": len(items), "counts": A.counts_of(findings)}
     page = types.SimpleNamespace(audit_result=result)
-    page.audit_counts = lambda: AboutView.audit_counts(page)
-    text = AboutView.audit_summary(page)
+    text = AuditSection(page).audit_summary()
     numbers = [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", text)]
     assert numbers[0] == len(items) and sum(numbers[1:]) == len(items)
     assert numbers[1:] == [result["counts"][s] for s in ("consistent", "inconsistent", "contradicted", "differs", "not_checked")]

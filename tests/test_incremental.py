@@ -203,3 +203,21 @@ def test_a_change_to_a_src_function_changes_the_key_of_pages_that_import_it(tiny
     fmt = pkg / "pages" / "fmt.py"  # imported by the views every page uses
     fmt.write_text(fmt.read_text(encoding="utf-8") + "\n\ndef added_helper():\n    return 1\n", encoding="utf-8")
     assert static_key(district, project, lock_hash(project)) != before
+
+
+def test_a_change_to_a_page_template_changes_the_key_of_pages_that_render_it(tiny, tmp_path, monkeypatch):
+    """Templates are not Python modules, so the import closure alone would miss them; the key covers the
+    templates pages/html.py renders."""
+    import shutil
+
+    from lancs_evidence.build.jobs import lock_hash, static_key
+
+    pkg = tmp_path / "pkg"
+    shutil.copytree(Project(tiny).src_package, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(Project, "src_package", property(lambda self: pkg))
+    project = Project(tiny)
+    district = next(p for p in discover(project) if p.area == area_id(1))
+    before = static_key(district, project, lock_hash(project))
+    figure = pkg / "pages" / "templates" / "figure.html.j2"
+    figure.write_text(figure.read_text(encoding="utf-8") + "<!-- changed -->", encoding="utf-8")
+    assert static_key(district, project, lock_hash(project)) != before

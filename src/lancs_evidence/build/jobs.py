@@ -194,6 +194,14 @@ def _code_cells(source_text: str) -> tuple[str, ...]:
     return tuple(cells)
 
 
+def page_templates(module: Path) -> list[Path]:
+    """The Jinja2 templates a module renders: pages/html.py loads every file in pages/templates."""
+    if module.name != "html.py" or module.parent.name != "pages":
+        return []
+    folder = module.parent / "templates"
+    return sorted(p for p in folder.glob("*.j2") if p.is_file()) if folder.is_dir() else []
+
+
 def static_key(page: PageJob, project: Project, lock_hash: str) -> str:
     """What a page's output depends on besides the data it reads (which `ledger` records as the page runs):
     its source, parameters and title, the package modules it imports (followed through their imports) and
@@ -208,6 +216,8 @@ def static_key(page: PageJob, project: Project, lock_hash: str) -> str:
     modules = {*code_closure(package_dir, list(_code_cells(text))), package_dir / "build" / "runner.py"}
     for mod in sorted(modules):
         h.update(b"code\0" + mod.relative_to(package_dir).as_posix().encode() + b"\0" + mod.read_bytes())
+        for tpl in page_templates(mod):
+            h.update(b"template\0" + tpl.relative_to(package_dir).as_posix().encode() + b"\0" + tpl.read_bytes())
     if package_dir / "data" / "vocab.py" in modules:  # the code's lists of words, read from the schema on import
         h.update(b"vocab\0" + schema_vocab().fingerprint().encode())
     h.update(b"lock\0" + lock_hash.encode())

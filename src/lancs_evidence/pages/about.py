@@ -13,10 +13,10 @@ from lancs_evidence.analysis.audit import SEVERITY as AUDIT_SEVERITY
 from lancs_evidence.analysis.audit import WORDS as AUDIT_WORDS
 from lancs_evidence.analysis.summaries import evidence_profile
 from lancs_evidence.pages import charts, fmt
-from lancs_evidence.pages.chapter import ChapterView
-from lancs_evidence.pages.html import esc, show, table, tag
-from lancs_evidence.pages.place import PlaceChapter
-from lancs_evidence.pages.view import LEVEL_COLOURS, LEVEL_LABELS, LEVELS
+from lancs_evidence.pages.chapter import LEDGER_API, ChapterLedger
+from lancs_evidence.pages.html import esc, render, show, table, tag
+from lancs_evidence.pages.place import PlaceTables
+from lancs_evidence.pages.view import LEVEL_COLOURS, LEVEL_LABELS, LEVELS, View, offers
 
 AUDIT_DERIVED = (*ARITHMETIC, *PLAUSIBILITY)
 
@@ -33,63 +33,19 @@ def download_href(rel_path: str, depth: int = 1) -> str:
     return "../" * depth + f"{DOWNLOADS}/{rel_path}"
 
 
-class AboutView(ChapterView):
-    @property
-    def descriptor(self) -> dict:
-        return json.loads((self.project.data / "datapackage.json").read_text(encoding="utf-8"))
+class AuditSection:
+    """The claim audit as the audit page shows it, from the build's one audit result; the home page glues its
+    counts. A section object: the page composes it and what it shows is recorded on that page."""
 
-    # methods -------------------------------------------------------------------------------------
-    def glue_methods(self) -> None:
-        o = self.data.outcomes
-        self.glue_count("n_claims", len(o), "figure")
-        self.glue_count("n_sources", o["source"].nunique(), "source document")
-        self.glue_count("n_measures", len(self.data.measures), "measure")
-        self.glue_count("n_initiatives", len(self.data.initiatives), "initiative")
-        self.glue_count("n_learning", len(self.data.learning_points), "learning point")
-        self.glue_count("n_contributions", len(self.data.event_contributions), "contribution")
-        self.glue_count("n_relations", len(self.data.relations), "audit rule")
-        self.glue_count("n_tables", len(self.descriptor["resources"]), "table")
+    def __init__(self, page: View):
+        self.page = page
 
-    def claims_by_source(self) -> None:
-        o = self.data.outcomes
-        counts = (o.groupby("source")["evidence_level"].value_counts().unstack(fill_value=0)
-                  .reindex(columns=LEVELS, fill_value=0))
-        counts["total"] = counts.sum(axis=1)
-        rows = [[self.source_title(s), *[str(int(v)) for v in r]] for s, r in counts.iterrows()]
-        self.record("claims_by_source", counts.reset_index())
-        show(table(rows, ["Source", *[LEVEL_LABELS[lv] for lv in LEVELS], "All figures"],
-                   "Figures in the ledger by source and evidence level", numeric=list(range(1, len(LEVELS) + 2))))
-        long = counts.drop(columns="total").reset_index().melt(id_vars="source", var_name="level", value_name="figures")
-        long["source"] = long["source"].map(lambda s: self.data.sources.loc[s, "prefix"].upper() + ": " + self.source_title(s)[:40])
-        chart = alt.Chart(long).mark_bar().encode(
-            y=alt.Y("source:N", title=None), x=alt.X("figures:Q", title="Figures in the ledger", stack=True),
-            color=alt.Color("level:N", sort=LEVELS, title="Evidence level",
-                            scale=alt.Scale(domain=LEVELS, range=[LEVEL_COLOURS[lv] for lv in LEVELS])),
-            tooltip=["source:N", "level:N", "figures:Q"]).properties(height=alt.Step(28))
-        totals = counts["total"].reset_index()
-        totals["source"] = totals["source"].map(self.source_title)
-        top = totals.loc[totals["total"].idxmax()]
-        show(charts.accessible_figure(chart, long, title=f"{top['source']} supplies the most figures",
-                                      description=charts.describe_extremes(totals, "source", "total", what="Figures per source"),
-                                      source="The evidence ledger: every figure the five sources state", csv_name="figures-by-source.csv",
-                                      table_columns={"source": "Source", "level": "Evidence level", "figures": "Figures"}))
-
-    def sources_and_licences(self) -> None:
-        rows = []
-        for s in self.data.sources.to_dict("records"):
-            rows.append([s["title"], s["publisher"], s["date"], "Source document", s["licence_note"]])
-        for meta_path in sorted((self.project.data / "reference").glob("*.meta.json")):
-            m = json.loads(meta_path.read_text(encoding="utf-8"))
-            rows.append([m["title"], m["publisher"], m["period"], "Context data", m["licence"]])
-        show(table(rows, ["Title", "Publisher", "Date or period", "Role", "Licence and use"], "Sources and their licences"))
-
-    # audit ---------------------------------------------------------------------------------------
     def audit_counts(self) -> dict[str, int]:
         """Counts by verdict, straight from the build's one audit result (never recomputed here)."""
-        return {s: int(self.audit_result["counts"].get(s, 0)) for s in AUDIT_SEVERITY}
+        return {s: int(self.page.audit_result["counts"].get(s, 0)) for s in AUDIT_SEVERITY}
 
     def audit_summary(self) -> str:
-        c, n = self.audit_counts(), int(self.audit_result["n_checks"])
+        c, n = self.audit_counts(), int(self.page.audit_result["n_checks"])
         parts = [f"{c['consistent']:,} add up or are stated the same way each time",
                  f"{c['inconsistent']:,} do not add up",
                  f"{c['contradicted']:,} are contradicted by another passage",
@@ -99,22 +55,22 @@ class AboutView(ChapterView):
 
     def glue_audit(self) -> None:
         c = self.audit_counts()
-        self.glue_count("n_checks", int(self.audit_result["n_checks"]), "check")
+        self.page.glue_count("n_checks", int(self.page.audit_result["n_checks"]), "check")
         for status, n in c.items():
-            self.glue_number(f"n_{status}", n, 0)
-        self.glue("audit_summary", self.audit_summary())
-        self.glue_count("n_problems", c["contradicted"] + c["inconsistent"], "finding")
-        self.record("audit_counts", c)
+            self.page.glue_number(f"n_{status}", n, 0)
+        self.page.glue("audit_summary", self.audit_summary())
+        self.page.glue_count("n_problems", c["contradicted"] + c["inconsistent"], "finding")
+        self.page.record("audit_counts", c)
 
     def audit_chart(self) -> None:
         c = self.audit_counts()
         order = ["contradicted", "inconsistent", "differs", "not_checked", "consistent"]
         d = pd.DataFrame({"status": [AUDIT_WORDS[s] for s in order], "checks": [c[s] for s in order]})
         chart = charts.bar(d, "status", "checks", x_title="Number of checks", sort=[AUDIT_WORDS[s] for s in order])
-        n = int(self.audit_result["n_checks"])
+        n = int(self.page.audit_result["n_checks"])
         title = (f"{c['consistent']:,} of {n:,} checks add up; {c['contradicted']:,} are contradicted and "
                  f"{c['inconsistent']:,} do not add up")
-        self.record("audit_chart", d)
+        self.page.record("audit_chart", d)
         show(charts.accessible_figure(chart, d, title=title,
                                       description="One bar per result, worst first: " + "; ".join(
                                           f"{AUDIT_WORDS[s]}: {c[s]:,}" for s in order) + ".",
@@ -122,13 +78,13 @@ class AboutView(ChapterView):
                                       table_columns={"status": "Result", "checks": "Checks"}))
 
     def _place(self, source: str, section: str) -> str:
-        title = self.source_title(source) if source in self.data.sources.index else ""
+        title = self.page.source_title(source) if source in self.page.data.sources.index else ""
         sec = " > ".join(p.strip() for p in str(section or "").split(">") if p.strip())
         return ", ".join(x for x in (title, sec) if x)
 
     def audit_findings(self) -> None:
         """Every finding that is not a plain 'adds up', grouped by what it means for a reader, in plain words."""
-        f = self.findings()
+        f = self.page.findings()
         out = []
         for status in ("contradicted", "inconsistent", "differs", "not_checked"):
             group = f[f["status"] == status].sort_values(["measure", "relation_id"])
@@ -156,54 +112,107 @@ class AboutView(ChapterView):
                     rows.append(("Second passage", second))
                 rows.append(("What we found", strip_ids(r["explanation"])))
                 rows.append(("What to rely on", r["advice"] or DEFAULT_ADVICE[status]))
-                body = "".join(tag("dt", esc(k)) + tag("dd", esc(v)) for k, v in rows)
+                body = [tag("dt", k) + tag("dd", v) for k, v in rows]
                 items.append(tag("li", tag("strong", esc(r["measure"] or "A stated figure")) + " "
                                  + tag("span", esc(AUDIT_WORDS[status]), class_=f"lx-audit lx-audit-{status}")
                                  + tag("dl", body, class_="lx-finding")))
             if items:
-                out.append(tag("ol", "".join(items), class_="lx-findings"))
-        self.record("audit_findings", f[f["status"] != "consistent"][["relation_id", "status"]])
+                out.append(tag("ol", items, class_="lx-findings"))
+        self.page.record("audit_findings", f[f["status"] != "consistent"][["relation_id", "status"]])
         show(*out)
 
     def audit_table(self) -> None:
         """The checks that add up, in a compact table, and the CSV of every finding."""
-        f = self.findings()
+        f = self.page.findings()
         ok = f[f["status"] == "consistent"].sort_values(["measure", "relation_id"])
         rows = [[esc(r["measure"] or "A stated figure"), esc(AUDIT_KIND_WORDS.get(r["relation"], r["relation"])),
                  esc(strip_ids(r["explanation"])), esc(self._place(r["source"], r["section"]))] for r in ok.to_dict("records")]
-        self.record("audit", f[["relation_id", "claim", "inputs", "stated", "recomputed", "status"]])
-        show(table(rows, ["Figure", "Check", "What we found", "Where"], "Checks that add up or are stated the same way each time",
-                   safe_cells=True),
+        self.page.record("audit", f[["relation_id", "claim", "inputs", "stated", "recomputed", "status"]])
+        show(table(rows, ["Figure", "Check", "What we found", "Where"], "Checks that add up or are stated the same way each time"),
              tag("p", "Download: " + tag("a", "every audit finding, machine-readable (CSV)", href=download_href("audit.csv")) + ".",
                  class_="lx-source"))
 
     def evidence_profiles(self) -> None:
-        o = self.data.outcomes
-        review = o[o["source"] == self.review_source]
+        o = self.page.data.outcomes
+        review = o[o["source"] == self.page.review_source]
         rows, recs = [], []
-        for area in self.data.partnerships().to_dict("records"):
-            sub = review[review["area"].isin(self.data.subtree(area["id"]))]
+        for area in self.page.data.partnerships().to_dict("records"):
+            sub = review[review["area"].isin(self.page.data.subtree(area["id"]))]
             p = evidence_profile(sub)
             recs.append({"area": area["name"], **p})
             rows.append([area["name"], *[str(p[k]) for k in ("claims", *LEVELS, "with_baseline", "with_target", "with_comparator")]])
-        for s in self.data.sources.to_dict("records"):
-            if s["id"] == self.review_source:
+        for s in self.page.data.sources.to_dict("records"):
+            if s["id"] == self.page.review_source:
                 continue
             p = evidence_profile(o[o["source"] == s["id"]])
             recs.append({"area": s["title"], **p})
             rows.append([s["title"], *[str(p[k]) for k in ("claims", *LEVELS, "with_baseline", "with_target", "with_comparator")]])
-        self.record("evidence_profiles", recs)
+        self.page.record("evidence_profiles", recs)
         show(table(rows, ["Partnership or case study", "Figures", *[LEVEL_LABELS[lv] for lv in LEVELS], "With a baseline",
                           "With a target", "With a comparator"], "Evidence profile of each partnership and case study",
                    numeric=list(range(1, len(LEVELS) + 5))))
 
-    # data dictionary -------------------------------------------------------------------------------
+
+class MethodsSection:
+    """The methods page and the data dictionary: what the ledger holds, its sources, and the data package."""
+
+    def __init__(self, page: View):
+        self.page = page
+
+    @property
+    def descriptor(self) -> dict:
+        return json.loads((self.page.project.data / "datapackage.json").read_text(encoding="utf-8"))
+
+    def glue_methods(self) -> None:
+        o = self.page.data.outcomes
+        self.page.glue_count("n_claims", len(o), "figure")
+        self.page.glue_count("n_sources", o["source"].nunique(), "source document")
+        self.page.glue_count("n_measures", len(self.page.data.measures), "measure")
+        self.page.glue_count("n_initiatives", len(self.page.data.initiatives), "initiative")
+        self.page.glue_count("n_learning", len(self.page.data.learning_points), "learning point")
+        self.page.glue_count("n_contributions", len(self.page.data.event_contributions), "contribution")
+        self.page.glue_count("n_relations", len(self.page.data.relations), "audit rule")
+        self.page.glue_count("n_tables", len(self.descriptor["resources"]), "table")
+
+    def claims_by_source(self) -> None:
+        o = self.page.data.outcomes
+        counts = (o.groupby("source")["evidence_level"].value_counts().unstack(fill_value=0)
+                  .reindex(columns=LEVELS, fill_value=0))
+        counts["total"] = counts.sum(axis=1)
+        rows = [[self.page.source_title(s), *[str(int(v)) for v in r]] for s, r in counts.iterrows()]
+        self.page.record("claims_by_source", counts.reset_index())
+        show(table(rows, ["Source", *[LEVEL_LABELS[lv] for lv in LEVELS], "All figures"],
+                   "Figures in the ledger by source and evidence level", numeric=list(range(1, len(LEVELS) + 2))))
+        long = counts.drop(columns="total").reset_index().melt(id_vars="source", var_name="level", value_name="figures")
+        long["source"] = long["source"].map(lambda s: self.page.data.sources.loc[s, "prefix"].upper() + ": " + self.page.source_title(s)[:40])
+        chart = alt.Chart(long).mark_bar().encode(
+            y=alt.Y("source:N", title=None), x=alt.X("figures:Q", title="Figures in the ledger", stack=True),
+            color=alt.Color("level:N", sort=LEVELS, title="Evidence level",
+                            scale=alt.Scale(domain=LEVELS, range=[LEVEL_COLOURS[lv] for lv in LEVELS])),
+            tooltip=["source:N", "level:N", "figures:Q"]).properties(height=alt.Step(28))
+        totals = counts["total"].reset_index()
+        totals["source"] = totals["source"].map(self.page.source_title)
+        top = totals.loc[totals["total"].idxmax()]
+        show(charts.accessible_figure(chart, long, title=f"{top['source']} supplies the most figures",
+                                      description=charts.describe_extremes(totals, "source", "total", what="Figures per source"),
+                                      source="The evidence ledger: every figure the five sources state", csv_name="figures-by-source.csv",
+                                      table_columns={"source": "Source", "level": "Evidence level", "figures": "Figures"}))
+
+    def sources_and_licences(self) -> None:
+        rows = []
+        for s in self.page.data.sources.to_dict("records"):
+            rows.append([s["title"], s["publisher"], s["date"], "Source document", s["licence_note"]])
+        for meta_path in sorted((self.page.project.data / "reference").glob("*.meta.json")):
+            m = json.loads(meta_path.read_text(encoding="utf-8"))
+            rows.append([m["title"], m["publisher"], m["period"], "Context data", m["licence"]])
+        show(table(rows, ["Title", "Publisher", "Date or period", "Role", "Licence and use"], "Sources and their licences"))
+
     def data_dictionary(self) -> None:
-        out = [tag("p", tag("a", "Download the data package descriptor (datapackage.json)", href=download_href("datapackage.json"))
-                   + esc(" and the ") + tag("a", "district boundaries (GeoJSON)", href=download_href("reference/boundaries.geojson")) + ".")]
+        """The downloads, then each table of the data package with its columns (templates/data_dictionary.html.j2)."""
+        resources = []
         for res in self.descriptor["resources"]:
             fields = res["schema"]["fields"]
-            path = self.project.data / res["path"]
+            path = self.page.project.data / res["path"]
             n = max(0, sum(1 for _ in path.open(encoding="utf-8-sig")) - 1) if path.exists() else 0
             rows = []
             for fd in fields:
@@ -220,16 +229,53 @@ class AboutView(ChapterView):
                 rows.append([fd["name"], fd.get("type", "string"), "; ".join(rule), fd.get("description", "")])
             fks = res["schema"].get("foreignKeys", [])
             keys = "; ".join(f"{fk['fields']} → {fk['reference']['resource'] or res['name']}.{fk['reference']['fields']}" for fk in fks)
-            head = tag("h3", esc(res.get("title", res["name"])), id=f"table-{res['name']}")
-            meta = tag("p", esc(res.get("description", "")) + " " + tag("a", f"Download {res['path']} (CSV)", href=download_href(res["path"]))
-                       + esc(f". Rows: {n:,}.") + (esc(f" Keys that must exist elsewhere: {keys}.") if keys else ""))
-            out.append(head + meta + table(rows, ["Column", "Type", "Rules", "Meaning"], f"Columns of {res['path']}"))
-            self.record(f"dictionary:{res['name']}", {"rows": n, "fields": [fd["name"] for fd in fields]})
-        show(*out)
+            resources.append({"name": res["name"], "title": res.get("title", res["name"]), "description": res.get("description", ""),
+                              "path": res["path"], "href": download_href(res["path"]), "rows": f"{n:,}", "foreign_keys": keys,
+                              "table": table(rows, ["Column", "Type", "Rules", "Meaning"], f"Columns of {res['path']}")})
+            self.page.record(f"dictionary:{res['name']}", {"rows": n, "fields": [fd["name"] for fd in fields]})
+        show(render("data_dictionary.html.j2", descriptor_href=download_href("datapackage.json"),
+                    boundaries_href=download_href("reference/boundaries.geojson"), resources=resources))
 
 
-class HomeView(AboutView, PlaceChapter):
+AUDIT_API = ("audit_counts", "audit_summary", "glue_audit", "audit_chart", "audit_findings", "audit_table", "evidence_profiles")
+METHODS_API = ("descriptor", "glue_methods", "claims_by_source", "sources_and_licences", "data_dictionary")
+
+
+@offers("ledger", LEDGER_API)
+@offers("audit", AUDIT_API)
+@offers("methods", METHODS_API)
+class AboutView(View):
+    """The pages about the evidence: methods, the claim audit, the data dictionary."""
+
+    def __init__(self, source_file: str, year: str | None = None):
+        super().__init__(year)
+        self.template = source_file
+        self.about_year = self.year
+        self.ledger = ChapterLedger(self)
+        self.audit = AuditSection(self)
+        self.methods = MethodsSection(self)
+
+    def provenance(self) -> None:
+        self.provenance_box({"year": self.year}, None, self.template)
+
+@offers("ledger", LEDGER_API)
+class HomeView(View):
     """The home page: headline figures, the shape of the evidence and the audit in brief."""
+
+    def __init__(self, source_file: str, year: str | None = None):
+        super().__init__(year)
+        self.template = source_file
+        self.about_year = self.year
+        self.ledger = ChapterLedger(self)
+        self.audit = AuditSection(self)
+        self.methods = MethodsSection(self)
+        self.place = PlaceTables(self)
+
+    def glue_audit(self) -> None:
+        self.audit.glue_audit()
+
+    def provenance(self) -> None:
+        self.provenance_box({"year": self.year}, None, self.template)
 
     def headlines(self) -> None:
         """The figures the authors chose for the year (data/<year>/headlines.csv)."""
@@ -243,9 +289,9 @@ class HomeView(AboutView, PlaceChapter):
         self.show_headlines(list(zip(chosen["claim"], chosen["label"])))
 
     def glue_home(self) -> None:
-        self.glue_all()
-        self.glue_methods()
-        self.glue_audit()
+        self.place.glue_figures()
+        self.methods.glue_methods()
+        self.audit.glue_audit()
         o = self.data.outcomes
         review = o[o["source"] == self.review_source]
         p = evidence_profile(review)
@@ -257,8 +303,18 @@ class HomeView(AboutView, PlaceChapter):
         self.glue_count("n_with_target", p["with_target"], "figure")
 
 
-class WhatChangedView(AboutView):
+@offers("ledger", LEDGER_API)
+class WhatChangedView(View):
     """What changed between the previous year's figures and this year's: measures, areas, targets."""
+
+    def __init__(self, source_file: str, year: str | None = None):
+        super().__init__(year)
+        self.template = source_file
+        self.about_year = self.year
+        self.ledger = ChapterLedger(self)
+
+    def provenance(self) -> None:
+        self.provenance_box({"year": self.year}, None, self.template)
 
     def compare(self) -> None:
         from lancs_evidence.analysis.summaries import Change, change_between

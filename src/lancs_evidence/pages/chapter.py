@@ -15,27 +15,22 @@ import pandas as pd
 
 from lancs_evidence.analysis.summaries import change_of, target_of, theme_counts
 from lancs_evidence.pages import charts, fmt
-from lancs_evidence.pages.html import esc, show, table, tag
-from lancs_evidence.pages.view import View
+from lancs_evidence.pages.html import esc, join, show, table, tag
+from lancs_evidence.pages.view import View, offers
 
 
-class ChapterView(View):
-    def __init__(self, source_file: str, year: str | None = None, about_year: str | None = None):
-        """`about_year` pins a chapter written about one year's review (its narrative cites that
-        review's figures), so that in later years it keeps describing that review instead of mixing
-        years; pages without it follow the book's current year."""
-        super().__init__(year)
-        self.template = source_file
-        self.about_year = about_year or self.year
-        if about_year:
-            self.review_source = self.data.review_source(about_year)
-            self.year_label = self.project.year_label(about_year)
+class ChapterLedger:
+    """The chapter API as a section a page composes: ledger rows picked by id, section, area or source; single
+    figures glued for prose; tables and charts of those rows. What it shows is recorded on `page`."""
+
+    def __init__(self, page: View):
+        self.page = page
 
     # selecting rows -----------------------------------------------------------------------------
     def claims(self, ids: list[str] | None = None, section_contains: str | list[str] | None = None,
                areas: list[str] | None = None, source: str | None = None, measure_contains: str | None = None) -> pd.DataFrame:
         """Ledger rows by id, by a phrase in their section path, by area or by source (filters combine)."""
-        df = self.data.outcomes
+        df = self.page.data.outcomes
         if ids is not None:
             missing = [i for i in ids if i not in set(df["id"])]
             if missing:
@@ -61,7 +56,7 @@ class ChapterView(View):
 
     def initiatives(self, section_contains: str | list[str] | None = None, areas: list[str] | None = None,
                     source: str | None = None, ids: list[str] | None = None) -> pd.DataFrame:
-        df = self.data.initiatives
+        df = self.page.data.initiatives
         if ids is not None:
             df = df[df["id"].isin(ids)]
         if source:
@@ -75,7 +70,7 @@ class ChapterView(View):
 
     def learning(self, source: str | None = None, kind: str | None = None, areas: list[str] | None = None,
                  section_contains: str | None = None) -> pd.DataFrame:
-        df = self.data.learning_points
+        df = self.page.data.learning_points
         if source:
             df = df[df["source"] == source]
         if kind:
@@ -120,7 +115,7 @@ class ChapterView(View):
         elif part == "period":
             text = fmt.period_text(r)
         elif part == "footprint":
-            text = self.footprint(r)
+            text = self.page.footprint(r)
         elif part == "note":
             text = r.get("note", "") or "no caveat recorded"
         elif part == "magnitude":  # a stated change without its sign: 'fell 48%' reads as 48%
@@ -129,50 +124,50 @@ class ChapterView(View):
                               abs(high) if high is not None and not pd.isna(high) else None)
         else:
             raise ValueError(f"unknown part {part!r}")
-        mark = self.audit_result["marks"].get(claim_id)
+        mark = self.page.audit_result["marks"].get(claim_id)
         if part in ("figure", "value", "magnitude", "change") and mark and mark != "consistent":
             # an audited figure carries its mark in prose too (a plain 'adds up' is left unsaid there)
             from lancs_evidence.analysis.audit import WORDS as AUDIT_WORDS
             text += f" (audit: {AUDIT_WORDS[mark].lower()})"
-            self.figures.setdefault("audit_marks", {})[claim_id] = mark
-        self.glue(name, text)
+            self.page.figures.setdefault("audit_marks", {})[claim_id] = mark
+        self.page.glue(name, text)
 
     def glue_count(self, name: str, n: int, one: str, many: str | None = None) -> None:
-        self.glue(name, fmt.plural(int(n), one, many))
+        self.page.glue(name, fmt.plural(int(n), one, many))
 
     def glue_number(self, name: str, value: float, decimals: int | None = None) -> None:
-        self.glue(name, fmt.number(value, decimals))
+        self.page.glue(name, fmt.number(value, decimals))
 
     # display ------------------------------------------------------------------------------------
     def show_claims(self, rows: pd.DataFrame, caption: str, with_area: bool = True) -> None:
         if rows.empty:
             show(tag("p", esc("No figures are recorded for this.")))
             return
-        self.record(f"claims:{caption}", rows[["id", "value", "value_high", "unit", "qualifier", "baseline", "target"]])
-        show(self.outcomes_table(rows, caption, with_area=with_area))
+        self.page.record(f"claims:{caption}", rows[["id", "value", "value_high", "unit", "qualifier", "baseline", "target"]])
+        show(self.page.outcomes_table(rows, caption, with_area=with_area))
 
     def show_initiatives(self, rows: pd.DataFrame, caption: str, with_area: bool = True) -> None:
         if rows.empty:
             show(tag("p", esc("No initiatives are recorded for this.")))
             return
-        themes = self.data.themes
-        areas = self.data.areas
+        themes = self.page.data.themes
+        areas = self.page.data.areas
         out = []
         for r in rows.to_dict("records"):
             labels = [themes.loc[t, "label"] for t in r["themes"].split(";") if t in themes.index]
             cells = [r["name"]] + ([areas.loc[r["area"], "name"] if r["area"] in areas.index else r["area"]] if with_area else [])
             out.append(cells + ["; ".join(labels), r["partners"].replace(";", ", "), r["summary"]])
         headers = ["Initiative"] + (["Area"] if with_area else []) + ["Themes", "Partners named", "What it does (our summary)"]
-        self.record(f"initiatives:{caption}", [r[0] for r in out])
+        self.page.record(f"initiatives:{caption}", [r[0] for r in out])
         show(table(out, headers, caption))
 
     def show_learning(self, rows: pd.DataFrame, caption: str | None = None) -> None:
         if rows.empty:
             show(tag("p", esc("No learning points are recorded for this.")))
             return
-        items = "".join(tag("li", (tag("strong", esc(r["title"])) + ": " if r.get("title") else "") + esc(r["summary"]))
+        items = join(tag("li", (tag("strong", esc(r["title"])) + ": " if r.get("title") else "") + esc(r["summary"]))
                         for r in rows.to_dict("records"))
-        self.record(f"learning:{caption}", list(rows["id"]))
+        self.page.record(f"learning:{caption}", list(rows["id"]))
         show((tag("p", tag("strong", esc(caption))) if caption else "") + tag("ul", items, class_="lx-learning"))
 
     def show_headlines(self, items: list[tuple[str, str]]) -> None:
@@ -180,22 +175,22 @@ class ChapterView(View):
         lis = []
         for cid, label in items:
             r = self.claim(cid)
-            foot = self.footprint(r)
+            foot = self.page.footprint(r)
             period = fmt.period_text(r)
             context = f"Area covered: {foot[0].lower() + foot[1:] if foot.startswith('Not stated') else foot}. Period: {period}."
             note = r.get("note", "") or ""
             lis.append(tag("li", tag("span", esc(fmt.ledger_figure(r)), class_="lx-big") + esc(label)
                            + tag("span", esc(" " + context), class_="lx-headline-context")
                            + (tag("span", esc(" Caveat: " + note), class_="lx-headline-note") if note else "")
-                           + (" " + mark if (mark := self.audit_mark(cid)) else "")))
-            self.record(f"headline:{cid}", {"value": r["value"], "unit": r["unit"], "footprint": self.footprint(r),
+                           + (" " + mark if (mark := self.page.audit_mark(cid)) else "")))
+            self.page.record(f"headline:{cid}", {"value": r["value"], "unit": r["unit"], "footprint": self.page.footprint(r),
                                             "period": fmt.period_text(r)})
-        show(tag("ul", "".join(lis), class_="lx-headline"))
+        show(tag("ul", lis, class_="lx-headline"))
 
     # charts -------------------------------------------------------------------------------------
     def chart_before_after(self, claim_id: str) -> None:
         rows = self.claims(ids=[claim_id])
-        figs = self.before_after_charts(rows)
+        figs = self.page.before_after_charts(rows)
         if not figs:
             raise ValueError(f"{claim_id} has no baseline to chart")
         show(*figs)
@@ -209,23 +204,23 @@ class ChapterView(View):
         words = rows[rows["value"].isna()]
         if not words.empty:
             raise ValueError(f"{', '.join(words['id'])}: given only in words, so it cannot be charted as a number")
-        d = self.with_ledger_context(rows).assign(label=rows[label].astype(str))
+        d = self.page.with_ledger_context(rows).assign(label=rows[label].astype(str))
         d["label"] = d["label"] + d["shown"].map(lambda t: f" ({t})")  # the qualifier travels with the bar
         if colour_by_area:
-            d["area_name"] = d["area"].map(self.data.areas["name"])
+            d["area_name"] = d["area"].map(self.page.data.areas["name"])
         chart = charts.bar(d, "label", "value", x_title=x_title, colour="area_name" if colour_by_area else None,
                            colour_title="Area" if colour_by_area else None)
         cols = {"label": "What", "value": "Value", "shown": "As the source states it", "period_shown": "Period",
                 "footprint_shown": "Area covered", "caveat": "Caveat"}
-        marks = {cid: self.audit_result["marks"].get(cid) for cid in d["id"]}
+        marks = {cid: self.page.audit_result["marks"].get(cid) for cid in d["id"]}
         if any(marks.values()):  # the audit mark travels with each figure into the chart's table and download
             from lancs_evidence.analysis.audit import WORDS as AUDIT_WORDS
             d["audit"] = d["id"].map(lambda cid: AUDIT_WORDS.get(marks.get(cid) or "", ""))
             cols["audit"] = "Audit"
         if colour_by_area:
             cols["area_name"] = "Area"
-        src = source or "; ".join(sorted({self.cite(r["source"], r["section"]) for r in rows.to_dict("records")}))
-        self.record(f"chart:{csv_name}", d[["id", "value"]])
+        src = source or "; ".join(sorted({self.page.cite(r["source"], r["section"]) for r in rows.to_dict("records")}))
+        self.page.record(f"chart:{csv_name}", d[["id", "value"]])
         show(charts.accessible_figure(chart, d[list(cols)], title=title,
                                       description=charts.describe_extremes(d, "label", "value", unit=units[0], what=x_title, shown="shown"),
                                       source=src, csv_name=csv_name, table_columns=cols))
@@ -234,29 +229,29 @@ class ChapterView(View):
                     csv_name: str, unit: str = "count", colour: str | None = None, sort="-x") -> None:
         """Horizontal bars of any computed frame (e.g. counts of themes)."""
         chart = charts.bar(frame, label, value, x_title=x_title, colour=colour, colour_title=colour, sort=sort)
-        self.record(f"chart:{csv_name}", frame)
+        self.page.record(f"chart:{csv_name}", frame)
         show(charts.accessible_figure(chart, frame, title=title,
                                       description=charts.describe_extremes(frame, label, value, unit=unit, what=x_title),
                                       source=source, csv_name=csv_name))
 
     def chart_evidence_profile(self, rows: pd.DataFrame, who: str) -> None:
-        src = "; ".join(sorted({self.source_title(s) for s in rows["source"].unique()})) or "the evidence ledger"
-        show(self.evidence_chart(rows, who, src))
+        src = "; ".join(sorted({self.page.source_title(s) for s in rows["source"].unique()})) or "the evidence ledger"
+        show(self.page.evidence_chart(rows, who, src))
 
     def show_theme_rollup(self, source: str | None = None) -> None:
         """Counts and money the partnerships reported, by the themes of their initiatives: like figures added,
         everything else side by side with the reason it is not added (summaries.rollup_by_theme)."""
         from lancs_evidence.analysis.summaries import rollup_by_theme
 
-        o = self.data.outcomes
-        o = o[o["source"] == (source or self.review_source)].copy()
-        o["area_kind"] = o["area"].map(self.data.areas["kind"])
-        out = rollup_by_theme(o, self.data.relations, self.data.initiatives)
-        self.record("theme_rollup", out)
+        o = self.page.data.outcomes
+        o = o[o["source"] == (source or self.page.review_source)].copy()
+        o["area_kind"] = o["area"].map(self.page.data.areas["kind"])
+        out = rollup_by_theme(o, self.page.data.relations, self.page.data.initiatives)
+        self.page.record("theme_rollup", out)
         if out.empty:
             show(tag("p", esc("No partnership figure is linked to an initiative, so nothing can be added up by theme.")))
             return
-        show(self.rollup_table(out, "Theme", self.data.themes["label"],
+        show(self.page.rollup_table(out, "Theme", self.page.data.themes["label"],
                                "Counts and money the partnerships reported, by theme: like figures added, others side by side "
                                "(themes overlap, so never add across them)"))
 
@@ -266,29 +261,29 @@ class ChapterView(View):
         from lancs_evidence.analysis.summaries import derived_figures
         from lancs_evidence.data.ledger import read_table
 
-        path = self.project.data / "case-studies" / "derived.csv"
+        path = self.page.project.data / "case-studies" / "derived.csv"
         spec = read_table(path) if path.exists() else pd.DataFrame(columns=["id", "source", "kind", "first", "second", "label", "note"])
         if source:
             spec = spec[spec["source"] == source]
-        return derived_figures(spec, self.data.outcomes)
+        return derived_figures(spec, self.page.data.outcomes)
 
     def glue_derived(self, name: str, derived_id: str) -> None:
         d = self.derived()
         row = d[d["id"] == derived_id]
         if row.empty:
             raise KeyError(f"no derived figure {derived_id!r} in data/case-studies/derived.csv")
-        self.glue(name, row.iloc[0]["text"])
+        self.page.glue(name, row.iloc[0]["text"])
 
     def show_derived(self, source: str | None = None, caption: str | None = None) -> None:
         d = self.derived(source)
         if d.empty:
             show(tag("p", esc("The source gives no pair of figures from which a ratio, share or change can fairly be worked out.")))
             return
-        by_id = self.data.outcomes.set_index("id")
+        by_id = self.page.data.outcomes.set_index("id")
         rows = [[r["label"], r["text"],
                  f"{by_id.loc[r['first'], 'statement']}: {r['first_shown']}; {by_id.loc[r['second'], 'statement']}: {r['second_shown']}",
                  r["period"], r["note"]] for r in d.to_dict("records")]
-        self.record(f"derived:{source}", d[["id", "low", "high", "text"]])
+        self.page.record(f"derived:{source}", d[["id", "low", "high", "text"]])
         show(table(rows, ["What is worked out", "Result", "Worked out from (as the source states them)", "Period", "Caveat"],
                    caption or "Figures worked out from the ones the source gives"))
 
@@ -297,25 +292,68 @@ class ChapterView(View):
         from lancs_evidence.analysis.summaries import crosswalk_matches
         from lancs_evidence.data.ledger import read_table
 
-        path = self.project.data / "case-studies" / "crosswalk_matches.csv"
+        path = self.page.project.data / "case-studies" / "crosswalk_matches.csv"
         matches = read_table(path) if path.exists() else pd.DataFrame()
         if matches.empty:
             show(tag("p", esc("No specific ask from the workshop has been matched to a specific initiative yet.")))
             return
-        inits = self.initiatives(source=self.review_source)
-        m = crosswalk_matches(matches, self.data.event_contributions, inits, self.data.areas)
+        inits = self.initiatives(source=self.page.review_source)
+        m = crosswalk_matches(matches, self.page.data.event_contributions, inits, self.page.data.areas)
         words = {"close": "Close: work of the kind asked for", "partial": "Partial: part of it, or for one group or place"}
         questions = {"local_issues": "Local issue", "what_works": "What works", "barriers": "Barrier", "opportunities": "Opportunity"}
         rows = [[r["ask"], questions.get(r["question"], r["question"]), r["initiative_name"], r["area_name"], words[r["match"]], r["note"]]
                 for r in m.to_dict("records")]
-        self.record("crosswalk_matches", m[["id", "contribution", "initiative", "match"]])
-        self.glue("n_matched_asks", fmt.plural(int(m["contribution"].nunique()), "ask"))
-        self.glue("n_matched_initiatives", fmt.plural(int(m["initiative"].nunique()), "initiative"))
+        self.page.record("crosswalk_matches", m[["id", "contribution", "initiative", "match"]])
+        self.page.glue("n_matched_asks", fmt.plural(int(m["contribution"].nunique()), "ask"))
+        self.page.glue("n_matched_initiatives", fmt.plural(int(m["initiative"].nunique()), "initiative"))
         show(table(rows, ["Raised at the 2021 workshop", "Kind", "Initiative in the review", "Where", "How close", "Why"],
-                   f"Specific asks from 2021 and the {self.year_label} initiatives that answer them"))
+                   f"Specific asks from 2021 and the {self.page.year_label} initiatives that answer them"))
 
     def theme_table(self, initiatives: pd.DataFrame) -> pd.DataFrame:
-        return theme_counts(initiatives, self.data.themes)
+        return theme_counts(initiatives, self.page.data.themes)
+
+
+# the ledger methods a page that composes a ChapterLedger offers under the same names (notebooks call page.claims(...))
+LEDGER_API = (
+    "chart_bars",
+    "chart_before_after",
+    "chart_evidence_profile",
+    "chart_frame",
+    "claim",
+    "claims",
+    "derived",
+    "glue_claim",
+    "glue_count",
+    "glue_derived",
+    "glue_number",
+    "initiatives",
+    "learning",
+    "show_claims",
+    "show_crosswalk_matches",
+    "show_derived",
+    "show_headlines",
+    "show_initiatives",
+    "show_learning",
+    "show_theme_rollup",
+    "theme_table",
+)
+
+
+@offers("ledger", LEDGER_API)
+class ChapterView(View):
+    """A chapter page: the chapter API (`ChapterLedger`) on a page of its own."""
+
+    def __init__(self, source_file: str, year: str | None = None, about_year: str | None = None):
+        """`about_year` pins a chapter written about one year's review (its narrative cites that
+        review's figures), so that in later years it keeps describing that review instead of mixing
+        years; pages without it follow the book's current year."""
+        super().__init__(year)
+        self.template = source_file
+        self.about_year = about_year or self.year
+        if about_year:
+            self.review_source = self.data.review_source(about_year)
+            self.year_label = self.project.year_label(about_year)
+        self.ledger = ChapterLedger(self)
 
     def provenance(self, params: dict | None = None) -> None:
         self.provenance_box(params or {"year": self.year}, None, self.template)

@@ -22,9 +22,10 @@ import urllib.parse
 
 import altair as alt
 import pandas as pd
+from markupsafe import Markup
 
 from lancs_evidence.pages import fmt
-from lancs_evidence.pages.html import esc, script_json, tag
+from lancs_evidence.pages.html import render, script_json
 from lancs_evidence.pages.html import table as html_table
 
 # Okabe-Ito: distinguishable for the common colour-vision deficiencies. The first three are far apart in
@@ -182,8 +183,8 @@ def accessible_figure(
     csv_name: str,
     table_columns: dict[str, str] | None = None,
     responsive: bool = True,
-) -> str:
-    """Return the HTML for one accessible chart. `data` is exactly what the chart plots."""
+) -> Markup:
+    """Return the HTML for one accessible chart (templates/figure.html.j2). `data` is exactly what the chart plots."""
     table_columns = table_columns or {c: c for c in data.columns}
     title = title[:1].upper() + title[1:]  # a title is a sentence: it starts with a capital (issue 18)
     chart = (chart.properties(width="container", description=description) if responsive
@@ -192,31 +193,14 @@ def accessible_figure(
     _tune(spec, data)
     title = capitalised(title)
     spec_json = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    spec_json = script_json(spec_json)
-    digest = hashlib.sha256(spec_json.encode()).hexdigest()[:12]
-    fig_id = f"lx-fig-{digest}"
+    # ids derive from the JSON as it sits in the page (script_json: the template escapes it the same way)
+    digest = hashlib.sha256(script_json(spec_json).encode()).hexdigest()[:12]
     cols = list(table_columns)
     rows = [[_plain(v) for v in rec] for rec in data[cols].itertuples(index=False)]
-    data_table = tag(
-        "details",
-        tag("summary", "Show the chart's data as a table")
-        + html_table(rows, [table_columns[c] for c in cols], f"Data for: {title}"),
-        class_="lx-chart-data",
-    )
     # the CSV's header uses the same reader-facing column names as the table (rule 9: no code-style names)
-    download = tag("a", "Download the data (CSV)", href=_csv_href(data[cols].rename(columns=table_columns)), download=csv_name)
-    return tag(
-        "figure",
-        tag("figcaption", esc(title), id=f"{fig_id}-title", class_="lx-chart-title")
-        + tag("div", "", class_="lx-vega", data_spec_id=f"{fig_id}-spec", role="img",
-              aria_labelledby=f"{fig_id}-title", aria_describedby=f"{fig_id}-desc")
-        + f'<script type="application/json" id="{fig_id}-spec">{spec_json}</script>'
-        + tag("p", esc(description), id=f"{fig_id}-desc", class_="lx-chart-desc")
-        + data_table
-        + tag("p", "Source: " + esc(source) + ". " + download, class_="lx-chart-source"),
-        class_="lx-chart",
-        id=fig_id,
-    )
+    return render("figure.html.j2", fig_id=f"lx-fig-{digest}", title=title, spec_json=spec_json, description=description,
+                  data_table=html_table(rows, [table_columns[c] for c in cols], f"Data for: {title}"), source=source,
+                  csv_href=_csv_href(data[cols].rename(columns=table_columns)), csv_name=csv_name)
 
 
 INSIDE_SHARE = 0.6  # a bar longer than this share of the longest carries its number inside its end

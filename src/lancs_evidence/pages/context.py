@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from markupsafe import Markup
 
 from lancs_evidence.data.ledger import read_table
 from lancs_evidence.pages import fmt
-from lancs_evidence.pages.html import esc, show, table, tag
+from lancs_evidence.pages.html import esc, join, show, table, tag
 
 # The chapters that take up the work a district's initiatives are tagged with. The healthy communities
 # chapter compares every partnership's work theme by theme, so every district links to it.
@@ -105,7 +106,7 @@ def show_priorities(page) -> None:
     rows = e[e["kind"] == "priority"]
     if rows.empty:
         return
-    items = "".join(tag("li", esc(s)) for s in rows["summary"])
+    items = join(tag("li", esc(s)) for s in rows["summary"])
     show(tag("ul", items), tag("p", esc(_source_note(page, rows)), class_="lx-source"))
 
 
@@ -136,7 +137,7 @@ def show_locality_leads(page, from_key: str = "chapters/place") -> None:
                      esc(by_role.get("Integrated Place Leader", "not named")),
                      esc(by_role.get("Clinical and Care Professional Lead", "not named"))])
     show(table(body, ["Locality", "Integrated place leader", "Clinical and care professional lead"],
-               "Who leads each locality", safe_cells=True),
+               "Who leads each locality"),
          tag("p", esc(_source_note(page, leads)), class_="lx-source"))
 
 
@@ -194,7 +195,7 @@ def show_locality_districts(page, area: str) -> None:
     parts = page.data.partnerships()
     parts = parts[parts["parent"] == area] if "parent" in parts.columns else parts
     from_key = f"chapters/localities/{area}"
-    items = "".join(tag("li", link(from_key, f"chapters/districts/{pid}", f"{row['name']} Health and Wellbeing Partnership"))
+    items = join(tag("li", link(from_key, f"chapters/districts/{pid}", f"{row['name']} Health and Wellbeing Partnership"))
                     for pid, row in parts.iterrows())
     show(tag("nav", tag("p", "Its partnerships:") + tag("ul", items), aria_label="Partnerships in this locality",
              class_="lx-onward"))
@@ -227,7 +228,7 @@ def show_district_onward(page, area: str) -> None:
     for key, title in district_chapters(ordered):
         if key in in_book:
             items.append(tag("li", link(from_key, key, title)))
-    show(tag("nav", tag("p", "Read on:") + tag("ul", "".join(items)), aria_label="Where to go next", class_="lx-onward"))
+    show(tag("nav", tag("p", "Read on:") + tag("ul", items), aria_label="Where to go next", class_="lx-onward"))
 
 
 # --- the home page: every part of the book ---------------------------------------------------------
@@ -260,7 +261,7 @@ def parts(project) -> list[tuple[str, str]]:
 
 
 def show_part_links(page, from_key: str = "chapters/index") -> None:
-    items = "".join(tag("li", link(from_key, key, caption)) for caption, key in parts(page.project))
+    items = join(tag("li", link(from_key, key, caption)) for caption, key in parts(page.project))
     show(tag("nav", tag("ul", items), aria_label="Parts of this book", class_="lx-onward"))
 
 
@@ -287,7 +288,7 @@ def anchor_of(key: str) -> str:
 
 def reviewer_link(key: str) -> str:
     return tag("p", "How this page was made, and how to check its figures: "
-               + tag("a", "see its record in the reviewers' section", href=href(key, RECEIPTS_KEY, anchor_of(key))) + ".",
+               + tag("a", Markup("see its record in the reviewers' section"), href=href(key, RECEIPTS_KEY, anchor_of(key))) + ".",
                class_="lx-reviewer-link")
 
 

@@ -12,7 +12,7 @@ from IPython.display import Markdown, display
 from lancs_evidence.analysis.summaries import crosswalk, explode_themes
 from lancs_evidence.pages import fmt
 from lancs_evidence.pages.chapter import ChapterView
-from lancs_evidence.pages.html import esc, show, table, tag
+from lancs_evidence.pages.html import esc, join, show, table, tag
 
 QUESTION_WORDS = {"local_issues": "local issue", "barriers": "barrier"}
 
@@ -114,7 +114,7 @@ class CrosswalkView:
         out = []
         for r in self.thin.to_dict("records"):
             items = ce[ce["theme"] == r["theme"]].sort_values(["is_key_point", "question", "id"], ascending=[False, False, True])
-            lis = "".join(tag("li", esc(x["summary"]) + " " + tag("span", esc(f"({QUESTION_WORDS[x['question']]}"
+            lis = join(tag("li", esc(x["summary"]) + " " + tag("span", esc(f"({QUESTION_WORDS[x['question']]}"
                                                                               + ("; key point" if x["is_key_point"] else "") + ")"),
                                                                  class_="lx-source"))
                           for x in items.to_dict("records"))
@@ -123,7 +123,7 @@ class CrosswalkView:
             out.append(tag("h3", esc(r["label"])) + tag("ul", lis) +
                        tag("p", tag("strong", "Initiatives in the review with this theme: ") + esc(work)))
             self.page.record(f"thin:{r['theme']}", list(items["id"]))
-        show(tag("div", "".join(out), class_="lx-thin"))
+        show(tag("div", join(out), class_="lx-thin"))
 
     def show_covered(self) -> None:
         """For each theme with work against it, the initiatives and their areas; then links to the district pages."""

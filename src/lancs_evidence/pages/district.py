@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import altair as alt
 import pandas as pd
+from markupsafe import Markup
 
 from lancs_evidence.analysis.summaries import change_between, evidence_profile, theme_counts
 from lancs_evidence.data.vocab import NOT_WORK_LEVELS
 from lancs_evidence.pages import charts, fmt
-from lancs_evidence.pages.html import esc, show, table, tag
+from lancs_evidence.pages.html import esc, join, show, table, tag
 from lancs_evidence.pages.view import (
     COMPARE_WORDS,
     LEDGER_CONTEXT,
@@ -92,9 +93,9 @@ class DistrictView(View):
         show(table(rows, ["Council", "IoD 2025 rank (1 = most deprived)", "IoD 2019 rank", "Small areas in England's most deprived tenth, 2025",
                           "Same, 2019", "Change in that share"],
                    f"Deprivation in the {self.name} partnership, 2019 and 2025", numeric=[1, 2, 3, 4]),
-             tag("p", "Ranks are of the average score across each district's small areas. The 2019 ranking covered 317 districts and the "
-                 "2025 ranking 296, after council mergers, so compare ranks with care; the share of small areas in the most deprived "
-                 "tenth is comparable. Source: " + esc(meta["publisher"]) + ", Indices of Deprivation 2025 and 2019 (" + esc(meta["licence"]) + ").",
+             tag("p", Markup("Ranks are of the average score across each district's small areas. The 2019 ranking covered 317 districts "
+                        "and the 2025 ranking 296, after council mergers, so compare ranks with care; the share of small areas in the "
+                        "most deprived tenth is comparable. Source: ") + esc(meta["publisher"]) + ", Indices of Deprivation 2025 and 2019 (" + esc(meta["licence"]) + ").",
                  class_="lx-source"))
 
     def health_profile(self) -> None:
@@ -126,7 +127,7 @@ class DistrictView(View):
         self.glue("profile_sentence", profile_sentence(len(ft), int(counts.get("Worse", 0)), int(counts.get("Similar", 0)),
                                                        int(counts.get("Better", 0))))
         show(table(rows, ["Indicator", second, "Value", "95% confidence interval", "England", "Compared with England"],
-                   f"Public health indicators for the {self.name} partnership's councils against England", safe_cells=True,
+                   f"Public health indicators for the {self.name} partnership's councils against England",
                    classes="lx-table lx-profile"))
         show(self._profile_chart(ft, meta))
 
@@ -244,15 +245,13 @@ class DistrictView(View):
         show(table(body, ["What was counted", "Figure", "Period of the figure", "Usual residents, Census 2021",
                           "Per 1,000 residents"],
                    f"Counts for the whole {self.name} partnership per 1,000 residents", numeric=[3, 4]),
-             tag("p", "Rates divide by the usual residents of the partnership's councils counted at the 2021 Census "
+             tag("p", Markup("Rates divide by the usual residents of the partnership's councils counted at the 2021 Census "
                  "(Office for National Statistics), the most recent official count held in this book; the figures themselves "
                  "cover the period shown. Only measures of residents reached are divided; a rate from a figure stated with "
-                 "'over' or 'about' keeps that word.", class_="lx-source"))
+                 "'over' or 'about' keeps that word."), class_="lx-source"))
 
     def year_over_year(self) -> None:
         """Measures this partnership reported in both this year and the year before, side by side."""
-        from lancs_evidence.analysis.summaries import Change
-
         prev = self.data.previous_year()
         if prev is None:
             show(tag("p", esc(f"{self.year_label} is the first year held in this book, so there is no earlier year to compare with.")))
@@ -260,23 +259,12 @@ class DistrictView(View):
         prev_label = self.project.year_label(prev)
         before = self.data.rows_for(self.area)
         before = before[before["source"] == self.data.review_source(prev)]
-        now = self.outcomes
-        both = now.merge(before, on=["area", "measure"], suffixes=("", "_prev"))
-        both = both.drop_duplicates(subset=["area", "measure"])
+        both = years_side_by_side(self.outcomes, before)
         self.record("year_over_year", both[["area", "measure", "value", "value_prev"]])
         if both.empty:
             show(tag("p", esc(f"None of the measures {self.name} reported for {self.year_label} was also reported for {prev_label}.")))
             return
-        rows = []
-        for r in both.to_dict("records"):
-            if not change_between(r, {k[:-5]: v for k, v in r.items() if k.endswith("_prev")}):
-                rows.append([r["measure_label"], self.data.areas.loc[r["area"], "name"],
-                             fmt.ledger_figure({k[:-5]: v for k, v in r.items() if k.endswith("_prev")} | {"unit": r["unit"]}),
-                             fmt.ledger_figure(r), "Not worked out: a figure is a bound, a range or words"])
-                continue
-            prev_fig = fmt.ledger_figure({k[:-5]: v for k, v in r.items() if k.endswith("_prev")} | {"unit": r["unit"]})
-            ch = Change(float(r["value_prev"]), float(r["value"]), r["unit"], r.get("polarity") or "neutral")
-            rows.append([r["measure_label"], self.data.areas.loc[r["area"], "name"], prev_fig, fmt.ledger_figure(r), ch.describe()])
+        rows = year_over_year_rows(both, self.data.areas["name"])
         show(table(rows, ["Measure", "Area", prev_label, self.year_label, "Change"],
                    f"Measures {self.name} reported in both {prev_label} and {self.year_label}", numeric=[2, 3]))
 
@@ -284,7 +272,7 @@ class DistrictView(View):
         if self.learning.empty:
             show(tag("p", esc(f"The review records no learning points for {self.name}.")))
             return
-        items = "".join(tag("li", (tag("strong", esc(r["title"])) + ": " if r.get("title") else "") + esc(r["summary"]))
+        items = join(tag("li", (tag("strong", esc(r["title"])) + ": " if r.get("title") else "") + esc(r["summary"]))
                         for r in self.learning.to_dict("records"))
         self.record("learning", list(self.learning["id"]))
         show(tag("ul", items, class_="lx-learning"))
@@ -308,6 +296,36 @@ class DistrictView(View):
 
     def provenance(self) -> None:
         self.provenance_box({"area": self.area, "year": self.year}, self.area, self.template)
+
+
+def years_side_by_side(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
+    """Each (area, measure) reported in both years, one row per pair: this year's columns as they are and the
+    earlier year's with the suffix `_prev` (the first statement of each year when a measure is stated twice)."""
+    both = now.merge(before, on=["area", "measure"], suffixes=("", "_prev"))
+    return both.drop_duplicates(subset=["area", "measure"])
+
+
+def previous_row(row: dict) -> dict:
+    """The earlier year's ledger row out of a `years_side_by_side` row (its `_prev` columns, unsuffixed)."""
+    return {k[:-5]: v for k, v in row.items() if k.endswith("_prev")}
+
+
+def year_over_year_rows(both: pd.DataFrame, area_names: pd.Series) -> list[list[str]]:
+    """Table rows (measure, area, earlier figure, this year's figure, change) for `years_side_by_side` pairs.
+    The change is worked out only when both figures are exact; a bound, a range or words is shown, not subtracted."""
+    from lancs_evidence.analysis.summaries import Change
+
+    rows = []
+    for r in both.to_dict("records"):
+        prev = previous_row(r)
+        prev_fig = fmt.ledger_figure(prev | {"unit": r["unit"]})
+        if not change_between(r, prev):
+            rows.append([r["measure_label"], area_names[r["area"]], prev_fig, fmt.ledger_figure(r),
+                         "Not worked out: a figure is a bound, a range or words"])
+            continue
+        ch = Change(float(r["value_prev"]), float(r["value"]), r["unit"], r.get("polarity") or "neutral")
+        rows.append([r["measure_label"], area_names[r["area"]], prev_fig, fmt.ledger_figure(r), ch.describe()])
+    return rows
 
 
 def _share_change_words(before: float, after: float) -> str:

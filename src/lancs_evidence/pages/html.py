@@ -1,23 +1,40 @@
 """Small, safe HTML components for notebook outputs.
 
-Every piece of text that comes from a data file passes through `esc` before it reaches the page, so a
-cell containing `<script>` or MyST syntax is shown as the characters it holds and never runs. Pages emit
-HTML (not Markdown) for data-derived content for the same reason: Markdown output would be parsed.
+Escaping is carried by type: a piece of HTML is a `markupsafe.Markup`, and anything else is text. `esc`,
+`tag`, `table` and the templates (`render`) escape every value that is not already Markup and pass Markup
+through, so a cell containing `<script>` or MyST syntax is shown as the characters it holds and never
+runs, and nothing can be escaped twice or not at all. Pages emit HTML (not Markdown) for data-derived
+content for the same reason: Markdown output would be parsed.
+
+Join fragments with `join` (or pass a list as a tag's body), never with `"".join`: a plain `str.join`
+turns Markup back into text, which the next `tag` would then escape.
 """
 from __future__ import annotations
 
 import html as _html
 import math
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from IPython.display import HTML, display
+from markupsafe import Markup
+
+TEMPLATES = "templates"  # package folder (lancs_evidence/pages/templates) of the Jinja2 templates
 
 
-def esc(value) -> str:
+def esc(value) -> Markup:
+    """Text as HTML: Markup passes through unchanged; None and NaN are empty; anything else is escaped
+    (`&`, `<`, `>`, `"` and `'`, so the result is safe in element content and in a quoted attribute)."""
+    if hasattr(value, "__html__"):
+        return Markup(value.__html__())
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return _html.escape(str(value), quote=True)
+        return Markup("")
+    return Markup(_html.escape(str(value), quote=True))
 
+
+def join(parts: Iterable, sep: str = "") -> Markup:
+    """Fragments joined into one piece of HTML (text parts and the separator escaped, Markup kept)."""
+    return esc(sep).join(esc(p) for p in parts)
 
 
 def script_json(text: str) -> str:
@@ -29,33 +46,39 @@ def script_json(text: str) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def tag(name: str, body: str = "", **attrs) -> str:
-    """An element; `body` must already be safe HTML. Attribute values are escaped here."""
+def _children(body) -> Markup:
+    if isinstance(body, Iterable) and not isinstance(body, str) and not hasattr(body, "__html__"):
+        return join(body)
+    return esc(body)
+
+
+def tag(name: str, body="", **attrs) -> Markup:
+    """An element. `body` is text (escaped), Markup (kept) or a list of either; attribute values are escaped
+    unless Markup. `class_="x"` gives `class="x"`, `data_label=` gives `data-label=`; None or False leaves the
+    attribute out and True writes it bare."""
     parts = [name]
     for key, value in attrs.items():
         if value is None or value is False:
             continue
         key = key.rstrip("_").replace("_", "-")
         parts.append(key if value is True else f'{key}="{esc(value)}"')
-    return f"<{' '.join(parts)}>{body}</{name}>"
+    return Markup(f"<{' '.join(parts)}>{_children(body)}</{name}>")
 
 
 def table(
-    rows: Iterable[Sequence[str]],
+    rows: Iterable[Sequence],
     headers: Sequence[str],
     caption: str,
     *,
     row_header: bool = True,
     numeric: Sequence[int] = (),
     classes: str = "lx-table",
-    safe_cells: bool = False,
-) -> str:
+) -> Markup:
     """An accessible table: caption, column headers with scope, first column as row header.
 
-    Cells are escaped unless `safe_cells` (for cells built from `tag`/`esc` already).
+    A cell that is Markup (built with `tag`/`esc`) is kept as it is; any other cell is escaped.
     """
-    cell = (lambda v: v) if safe_cells else esc
-    head = "".join(tag("th", esc(h), scope="col", class_="lx-num" if i in numeric else None) for i, h in enumerate(headers))
+    head = [tag("th", h, scope="col", class_="lx-num" if i in numeric else None) for i, h in enumerate(headers)]
     body = []
     for r in rows:
         cells = []
@@ -64,20 +87,45 @@ def table(
             # data-label: on a narrow screen each row stacks as "header: value" pairs (see lx-book.css)
             label = headers[i] if i < len(headers) else None
             if i == 0 and row_header:
-                cells.append(tag("th", cell(v), scope="row", class_=cls, data_label=label))
+                cells.append(tag("th", esc(v), scope="row", class_=cls, data_label=label))
             else:
-                cells.append(tag("td", cell(v), class_=cls, data_label=label))
-        body.append(tag("tr", "".join(cells)))
-    inner = tag("caption", esc(caption)) + tag("thead", tag("tr", head)) + tag("tbody", "".join(body))
+                cells.append(tag("td", esc(v), class_=cls, data_label=label))
+        body.append(tag("tr", cells))
+    inner = [tag("caption", caption), tag("thead", tag("tr", head)), tag("tbody", body)]
     stack = "lx-stack lx-many" if len(headers) >= 5 else "lx-stack"
     return tag("div", tag("table", inner, class_=f"{classes} {stack}"), class_="lx-table-wrap", tabindex="0", role="region",
                aria_label=caption)
 
 
+def _spaceless(source: str) -> str:
+    """A template's source as one line: each line's leading indentation and the line breaks are dropped, so
+    templates can be laid out for reading and still give the compact HTML the pages always had. (Spaces that
+    matter are written inside a line, never at its end.)"""
+    return "".join(line.lstrip() for line in source.splitlines())
 
+
+@lru_cache(maxsize=1)
+def environment():
+    """The Jinja2 environment for the page templates: autoescape on, and every `{{ value }}` passes through
+    `esc` first, so a template escapes exactly as `tag` does (Markup kept, text escaped once)."""
+    import jinja2
+    import jinja2.ext
+
+    class Spaceless(jinja2.ext.Extension):
+        def preprocess(self, source, name, filename=None):
+            return _spaceless(source)
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("lancs_evidence.pages", TEMPLATES), autoescape=True,
+                             finalize=esc, undefined=jinja2.StrictUndefined, extensions=[Spaceless])
+    env.filters["script_json"] = lambda text: Markup(script_json(str(text)))
+    return env
+
+
+def render(name: str, **values) -> Markup:
+    """A template from pages/templates as HTML."""
+    return Markup(environment().get_template(name).render(**values))
 
 
 def show(*fragments: str) -> None:
     """Display HTML fragments as one notebook output."""
-    display(HTML("\n".join(fragments)))
-
+    display(HTML("\n".join(str(f) for f in fragments)))

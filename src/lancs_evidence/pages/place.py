@@ -1,4 +1,5 @@
-"""Views for the pages that look across areas: the home page, Lancashire Place and the localities."""
+"""Views for the pages that look across areas: Lancashire Place and the localities, and the place sections
+the home page shares (`PlaceTables`)."""
 from __future__ import annotations
 
 import json
@@ -9,16 +10,21 @@ import pandas as pd
 from lancs_evidence.analysis.summaries import rollup
 from lancs_evidence.data.vocab import RESULT_LEVELS
 from lancs_evidence.pages import charts, fmt
-from lancs_evidence.pages.chapter import ChapterView
+from lancs_evidence.pages.chapter import LEDGER_API, ChapterLedger
 from lancs_evidence.pages.html import show, table
-from lancs_evidence.pages.view import View
+from lancs_evidence.pages.view import View, offers
 
 
-class AreaTables(View):
-    """Per-partnership context figures (population, deprivation, health) used by several pages."""
+class PlaceTables:
+    """Sections about Lancashire's places that several pages show: per-partnership context figures (population,
+    deprivation, health), the Place's own figures for prose, the footprint map and deprivation by district.
+    A section object: the page composes it and what it shows is recorded on that page."""
+
+    def __init__(self, page: View):
+        self.page = page
 
     def partnership_context(self) -> pd.DataFrame:
-        data = self.data
+        data = self.page.data
         pop = data.reference("population").set_index("ons_code")
         imd25 = data.reference("imd2025").set_index("ons_code")
         imd19 = data.reference("imd2019").set_index("ons_code")
@@ -36,7 +42,7 @@ class AreaTables(View):
             worse = int((ft[ft["ons_code"].isin(codes)]["compared_to_england"] == "Worse").sum())
             n_ft = int(ft["ons_code"].isin(codes).sum())
             rows = data.rows_for(p["id"])
-            rows = rows[rows["source"] == self.review_source]
+            rows = rows[rows["source"] == self.page.review_source]
             recs.append({
                 "area": p["id"], "name": p["name"], "locality": data.locality_of(p["id"]),
                 "councils": ", ".join(councils["name"]), "population": population,
@@ -46,15 +52,110 @@ class AreaTables(View):
             })
         return pd.DataFrame(recs)
 
+    def glue_figures(self) -> None:
+        data = self.page.data
+        self.page.glue("n_councils", fmt.plural(int((data.areas["kind"] == "district").sum()), "district council"))
+        self.page.glue("n_partnerships", fmt.plural(len(data.partnerships()), "district partnership"))
+        self.page.glue("n_localities", fmt.plural(len(data.localities()), "locality", "localities"))
+        pop = data.reference("population")
+        districts = pop[pop["ons_code"].isin(data.areas[data.areas["kind"] == "district"]["ons_code"])]
+        self.page.glue("population", fmt.number(districts["population_mid2020"].sum()))
+        self.page.glue("population_source", "usual residents at the 2021 Census")
+        self.page.glue("census_population", fmt.number(districts["census2021_usual_residents"].sum()))
+        self.page.glue("year_label", self.page.year_label)
 
-class LocalityView(AreaTables):
+    def footprint_map(self) -> None:
+        data = self.page.data
+        geo = json.loads((self.page.project.data / "reference" / "boundaries.geojson").read_text(encoding="utf-8"))
+        councils = data.areas[data.areas["kind"] == "district"].set_index("ons_code")
+        loc_names = data.areas["name"]
+        for f in geo["features"]:
+            code = f["properties"]["LAD24CD"]
+            c = councils.loc[code]
+            loc = data.locality_of(c["id"])
+            f["geometry"] = charts.rewind_for_d3(f["geometry"])
+            f["properties"].update({"council": c["name"], "partnership": loc_names[c["parent"]], "locality": loc_names[loc],
+                                    "locality_id": loc})
+        colours = {loc_names[k]: v for k, v in charts.LOCALITY_COLOURS.items() if k in loc_names}
+        shapes = alt.Data(values=geo["features"])
+        base = alt.Chart(shapes).mark_geoshape(stroke="#ffffff", strokeWidth=1.2).encode(
+            color=alt.Color("properties.locality:N", title="Locality", scale=alt.Scale(domain=list(colours), range=list(colours.values()))),
+            tooltip=[alt.Tooltip("properties.council:N", title="Council"), alt.Tooltip("properties.partnership:N", title="Partnership"),
+                     alt.Tooltip("properties.locality:N", title="Locality")])
+        chart = base.project(type="mercator").properties(height=360)
+        table_df = pd.DataFrame([{"Council": f["properties"]["council"], "ONS code": f["properties"]["LAD24CD"],
+                                  "Partnership": f["properties"]["partnership"], "Locality": f["properties"]["locality"]} for f in geo["features"]])
+        table_df = table_df.sort_values(["Locality", "Partnership", "Council"]).reset_index(drop=True)
+        counts = table_df.groupby("Locality")["Council"].count()
+        self.page.record("footprint", table_df)
+        meta = data.reference_meta("boundaries")
+        desc = (f"Map of the {len(table_df)} district councils of Lancashire, coloured by locality: "
+                + "; ".join(f"{loc} ({n} councils: {', '.join(table_df[table_df['Locality'] == loc]['Council'])})" for loc, n in counts.items()) + ".")
+        show(charts.accessible_figure(chart, table_df, title=f"{len(table_df)} councils, {table_df['Partnership'].nunique()} partnerships, {len(counts)} localities",
+                                      description=desc, source=f"{meta['publisher']}, {meta['title']} ({meta['licence']})",
+                                      csv_name="lancashire-footprint.csv"))
+
+    def deprivation_overview(self) -> None:
+        data = self.page.data
+        imd25 = data.reference("imd2025").set_index("ons_code")
+        imd19 = data.reference("imd2019").set_index("ons_code")
+        councils = data.areas[data.areas["kind"] == "district"]
+        recs = []
+        for c in councils.to_dict("records"):
+            a, b = imd25.loc[c["ons_code"]], imd19.loc[c["ons_code"]]
+            recs.append({"council": c["name"].replace(" Borough Council", "").replace(" City Council", "").replace(" Council", ""),
+                         "locality": data.areas.loc[data.locality_of(c["id"]), "name"],
+                         "rank_2025": int(a["imd_rank_of_average_score"]), "of_2025": int(a["districts_ranked"]),
+                         "rank_2019": int(b["imd_rank_of_average_score"]), "of_2019": int(b["districts_ranked"]),
+                         "share_2025": round(float(a["share_lsoas_most_deprived_decile"]) * 100, 1),
+                         "share_2019": round(float(b["share_lsoas_most_deprived_decile"]) * 100, 1)})
+        d = pd.DataFrame(recs).sort_values("rank_2025").reset_index(drop=True)
+        self.page.record("deprivation_overview", d)
+        most = d.iloc[0]
+        self.page.glue("most_deprived", most["council"])
+        self.page.glue("most_deprived_rank", f"{most['rank_2025']} of {most['of_2025']}")
+        self.page.glue("least_deprived", d.iloc[-1]["council"])
+        self.page.glue("n_top_decile_2025", fmt.plural(int((d["rank_2025"] <= d["of_2025"] / 10).sum()), "council"))
+        rose = d[d["share_2025"] > d["share_2019"] + 0.05]
+        self.page.glue("n_share_rose", fmt.plural(len(rose), "council"))
+        rows = [[r["council"], r["locality"], f"{r['rank_2025']} of {r['of_2025']}", f"{r['rank_2019']} of {r['of_2019']}",
+                 f"{fmt.number(r['share_2025'], 1)}%", f"{fmt.number(r['share_2019'], 1)}%"] for r in d.to_dict("records")]
+        show(table(rows, ["Council", "Locality", "IoD 2025 rank", "IoD 2019 rank", "Small areas in most deprived tenth, 2025", "Same, 2019"],
+                   f"Deprivation in Lancashire's {len(d)} districts, most deprived first",
+                   numeric=[2, 3, 4, 5]))
+        long = d.melt(id_vars=["council"], value_vars=["share_2019", "share_2025"], var_name="index", value_name="share")
+        long["index"] = long["index"].map({"share_2019": "IoD 2019", "share_2025": "IoD 2025"})
+        order = list(d["council"])
+        line = alt.Chart(d).mark_rule(color="#8c8c8c", size=2).encode(y=alt.Y("council:N", sort=order, title=None),
+                                                                       x="share_2019:Q", x2="share_2025:Q")
+        pts = alt.Chart(long).mark_point(filled=True, size=90, opacity=1).encode(
+            y=alt.Y("council:N", sort=order, title=None),
+            x=alt.X("share:Q", title="Small areas in England's most deprived tenth (%)"),
+            color=alt.Color("index:N", title="Index", scale=alt.Scale(domain=["IoD 2019", "IoD 2025"], range=["#9ecae1", "#0b4f8a"])),
+            shape=alt.Shape("index:N", title="Index", scale=alt.Scale(domain=["IoD 2019", "IoD 2025"], range=["circle", "diamond"])),
+            tooltip=["council:N", "index:N", "share:Q"])
+        meta = data.reference_meta("imd2025")
+        latest = d.rename(columns={"share_2025": "share"})
+        show(charts.accessible_figure(
+            alt.layer(line, pts).properties(height=alt.Step(24)), long,
+            title=f"{most['council']} has the largest share of neighbourhoods in England's most deprived tenth",
+            description=charts.describe_extremes(latest, "council", "share", unit="percent",
+                                                 what="Share of small areas in the most deprived tenth, IoD 2025"),
+            source=f"{meta['publisher']}, Indices of Deprivation 2025 and 2019 ({meta['licence']})", csv_name="deprivation-districts.csv",
+            table_columns={"council": "Council", "index": "Index", "share": "Share (%)"}))
+
+
+class LocalityView(View):
+    """A locality page (`templates/locality.md`): its partnerships compared."""
+
     template = "templates/locality.md"
 
     def __init__(self, area: str, year: str | None = None):
         super().__init__(year)
+        self.place = PlaceTables(self)
         self.name = self.require_area(area, "locality", "a locality")["name"]
         self.area = area
-        ctx = self.partnership_context()
+        ctx = self.place.partnership_context()
         self.ctx = ctx[ctx["locality"] == area].reset_index(drop=True)
         self.record("context", self.ctx)
 
@@ -124,104 +225,25 @@ class LocalityView(AreaTables):
         self.provenance_box({"area": self.area, "year": self.year}, None, self.template)
 
 
-class PlaceView(AreaTables):
-    """The Lancashire Place chapter: footprint map, population and deprivation."""
+@offers("ledger", LEDGER_API)
+class PlaceChapter(View):
+    """The Lancashire Place chapter (chapters/place.md): the place sections plus the chapter API (claims, glue by id)."""
+
+    def __init__(self, source_file: str, year: str | None = None):
+        super().__init__(year)
+        self.template = source_file
+        self.about_year = self.year
+        self.ledger = ChapterLedger(self)
+        self.place = PlaceTables(self)
 
     def glue_all(self) -> None:
-        data = self.data
-        self.glue("n_councils", fmt.plural(int((data.areas["kind"] == "district").sum()), "district council"))
-        self.glue("n_partnerships", fmt.plural(len(data.partnerships()), "district partnership"))
-        self.glue("n_localities", fmt.plural(len(data.localities()), "locality", "localities"))
-        pop = data.reference("population")
-        districts = pop[pop["ons_code"].isin(data.areas[data.areas["kind"] == "district"]["ons_code"])]
-        self.glue("population", fmt.number(districts["population_mid2020"].sum()))
-        self.glue("population_source", "usual residents at the 2021 Census")
-        self.glue("census_population", fmt.number(districts["census2021_usual_residents"].sum()))
-        self.glue("year_label", self.year_label)
+        self.place.glue_figures()
 
     def footprint_map(self) -> None:
-        data = self.data
-        geo = json.loads((self.project.data / "reference" / "boundaries.geojson").read_text(encoding="utf-8"))
-        councils = data.areas[data.areas["kind"] == "district"].set_index("ons_code")
-        loc_names = data.areas["name"]
-        for f in geo["features"]:
-            code = f["properties"]["LAD24CD"]
-            c = councils.loc[code]
-            loc = data.locality_of(c["id"])
-            f["geometry"] = charts.rewind_for_d3(f["geometry"])
-            f["properties"].update({"council": c["name"], "partnership": loc_names[c["parent"]], "locality": loc_names[loc],
-                                    "locality_id": loc})
-        colours = {loc_names[k]: v for k, v in charts.LOCALITY_COLOURS.items() if k in loc_names}
-        shapes = alt.Data(values=geo["features"])
-        base = alt.Chart(shapes).mark_geoshape(stroke="#ffffff", strokeWidth=1.2).encode(
-            color=alt.Color("properties.locality:N", title="Locality", scale=alt.Scale(domain=list(colours), range=list(colours.values()))),
-            tooltip=[alt.Tooltip("properties.council:N", title="Council"), alt.Tooltip("properties.partnership:N", title="Partnership"),
-                     alt.Tooltip("properties.locality:N", title="Locality")])
-        chart = base.project(type="mercator").properties(height=360)
-        table_df = pd.DataFrame([{"Council": f["properties"]["council"], "ONS code": f["properties"]["LAD24CD"],
-                                  "Partnership": f["properties"]["partnership"], "Locality": f["properties"]["locality"]} for f in geo["features"]])
-        table_df = table_df.sort_values(["Locality", "Partnership", "Council"]).reset_index(drop=True)
-        counts = table_df.groupby("Locality")["Council"].count()
-        self.record("footprint", table_df)
-        meta = data.reference_meta("boundaries")
-        desc = (f"Map of the {len(table_df)} district councils of Lancashire, coloured by locality: "
-                + "; ".join(f"{loc} ({n} councils: {', '.join(table_df[table_df['Locality'] == loc]['Council'])})" for loc, n in counts.items()) + ".")
-        show(charts.accessible_figure(chart, table_df, title=f"{len(table_df)} councils, {table_df['Partnership'].nunique()} partnerships, {len(counts)} localities",
-                                      description=desc, source=f"{meta['publisher']}, {meta['title']} ({meta['licence']})",
-                                      csv_name="lancashire-footprint.csv"))
-
-    def provenance(self) -> None:
-        self.provenance_box({"year": self.year}, None, "chapters/place.md")
-
-
-class PlaceChapter(ChapterView, PlaceView):
-    """Lancashire Place chapter and home page: the place views plus the chapter API (claims, glue by id)."""
+        self.place.footprint_map()
 
     def deprivation_overview(self) -> None:
-        data = self.data
-        imd25 = data.reference("imd2025").set_index("ons_code")
-        imd19 = data.reference("imd2019").set_index("ons_code")
-        councils = data.areas[data.areas["kind"] == "district"]
-        recs = []
-        for c in councils.to_dict("records"):
-            a, b = imd25.loc[c["ons_code"]], imd19.loc[c["ons_code"]]
-            recs.append({"council": c["name"].replace(" Borough Council", "").replace(" City Council", "").replace(" Council", ""),
-                         "locality": data.areas.loc[data.locality_of(c["id"]), "name"],
-                         "rank_2025": int(a["imd_rank_of_average_score"]), "of_2025": int(a["districts_ranked"]),
-                         "rank_2019": int(b["imd_rank_of_average_score"]), "of_2019": int(b["districts_ranked"]),
-                         "share_2025": round(float(a["share_lsoas_most_deprived_decile"]) * 100, 1),
-                         "share_2019": round(float(b["share_lsoas_most_deprived_decile"]) * 100, 1)})
-        d = pd.DataFrame(recs).sort_values("rank_2025").reset_index(drop=True)
-        self.record("deprivation_overview", d)
-        most = d.iloc[0]
-        self.glue("most_deprived", most["council"])
-        self.glue("most_deprived_rank", f"{most['rank_2025']} of {most['of_2025']}")
-        self.glue("least_deprived", d.iloc[-1]["council"])
-        self.glue("n_top_decile_2025", fmt.plural(int((d["rank_2025"] <= d["of_2025"] / 10).sum()), "council"))
-        rose = d[d["share_2025"] > d["share_2019"] + 0.05]
-        self.glue("n_share_rose", fmt.plural(len(rose), "council"))
-        rows = [[r["council"], r["locality"], f"{r['rank_2025']} of {r['of_2025']}", f"{r['rank_2019']} of {r['of_2019']}",
-                 f"{fmt.number(r['share_2025'], 1)}%", f"{fmt.number(r['share_2019'], 1)}%"] for r in d.to_dict("records")]
-        show(table(rows, ["Council", "Locality", "IoD 2025 rank", "IoD 2019 rank", "Small areas in most deprived tenth, 2025", "Same, 2019"],
-                   f"Deprivation in Lancashire's {len(d)} districts, most deprived first",
-                   numeric=[2, 3, 4, 5]))
-        long = d.melt(id_vars=["council"], value_vars=["share_2019", "share_2025"], var_name="index", value_name="share")
-        long["index"] = long["index"].map({"share_2019": "IoD 2019", "share_2025": "IoD 2025"})
-        order = list(d["council"])
-        line = alt.Chart(d).mark_rule(color="#8c8c8c", size=2).encode(y=alt.Y("council:N", sort=order, title=None),
-                                                                       x="share_2019:Q", x2="share_2025:Q")
-        pts = alt.Chart(long).mark_point(filled=True, size=90, opacity=1).encode(
-            y=alt.Y("council:N", sort=order, title=None),
-            x=alt.X("share:Q", title="Small areas in England's most deprived tenth (%)"),
-            color=alt.Color("index:N", title="Index", scale=alt.Scale(domain=["IoD 2019", "IoD 2025"], range=["#9ecae1", "#0b4f8a"])),
-            shape=alt.Shape("index:N", title="Index", scale=alt.Scale(domain=["IoD 2019", "IoD 2025"], range=["circle", "diamond"])),
-            tooltip=["council:N", "index:N", "share:Q"])
-        meta = data.reference_meta("imd2025")
-        latest = d.rename(columns={"share_2025": "share"})
-        show(charts.accessible_figure(
-            alt.layer(line, pts).properties(height=alt.Step(24)), long,
-            title=f"{most['council']} has the largest share of neighbourhoods in England's most deprived tenth",
-            description=charts.describe_extremes(latest, "council", "share", unit="percent",
-                                                 what="Share of small areas in the most deprived tenth, IoD 2025"),
-            source=f"{meta['publisher']}, Indices of Deprivation 2025 and 2019 ({meta['licence']})", csv_name="deprivation-districts.csv",
-            table_columns={"council": "Council", "index": "Index", "share": "Share (%)"}))
+        self.place.deprivation_overview()
+
+    def provenance(self) -> None:
+        self.provenance_box({"year": self.year}, None, self.template)

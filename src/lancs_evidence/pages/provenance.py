@@ -12,7 +12,9 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from lancs_evidence.pages.html import esc, tag
+from markupsafe import Markup
+
+from lancs_evidence.pages.html import render
 
 PACKAGES = ("pandas", "altair", "papermill", "jupyter-book", "nbclient", "vl-convert-python")
 
@@ -62,23 +64,11 @@ def versions() -> dict[str, str]:
     return out
 
 
-def box(*, params: dict, inputs: dict[str, str], root: Path, template: str, rerun: list[str], receipt_value: str) -> str:
-    """HTML for the provenance box (a disclosure, closed by default; printed open)."""
-    rows = []
-    rows.append(("Parameters", ", ".join(f"{k} = {v}" for k, v in params.items())))
-    rows.append(("Template", template))
-    rows.append(("Git commit", git_commit(root)))
-    rows.append(("Packages", ", ".join(f"{k} {v}" for k, v in versions().items())))
-    items = "".join(tag("dt", esc(k)) + tag("dd", esc(v)) for k, v in rows)
-    files = "".join(tag("tr", tag("th", esc(name), scope="row") + tag("td", tag("code", esc(h[:16]))))
-                    for name, h in sorted(inputs.items()))
-    table = tag("div", tag("table", tag("caption", "Data read by this page (sha256 of the rows it reads, first 16 characters)")
-                           + tag("thead", tag("tr", tag("th", "File", scope="col") + tag("th", "Hash", scope="col")))
-                           + tag("tbody", files), class_="lx-table"), class_="lx-table-wrap", tabindex="0", role="region",
-                aria_label="Data read by this page")
-    cmds = tag("pre", tag("code", esc("\n".join(rerun))))
-    body = (tag("dl", items, class_="lx-facts") + table
-            + tag("p", "To rerun this page and check its figures, run from the project folder:") + cmds
-            + tag("p", "Receipt (a hash of every figure this page computes; a rerun prints the same): "
-                  + tag("strong", tag("code", esc(receipt_value), class_="lx-receipt"))))
-    return tag("details", tag("summary", "Provenance: how to reproduce this page") + body, class_="lx-provenance")
+def box(*, params: dict, inputs: dict[str, str], root: Path, template: str, rerun: list[str], receipt_value: str) -> Markup:
+    """HTML for the provenance box (templates/provenance.html.j2)."""
+    facts = [("Parameters", ", ".join(f"{k} = {v}" for k, v in params.items())),
+             ("Template", template),
+             ("Git commit", git_commit(root)),
+             ("Packages", ", ".join(f"{k} {v}" for k, v in versions().items()))]
+    files = [(name, h[:16]) for name, h in sorted(inputs.items())]
+    return render("provenance.html.j2", facts=facts, files=files, rerun="\n".join(rerun), receipt=receipt_value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import altair as alt
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from lancs_evidence.analysis.audit import WORDS as AUDIT_WORDS
 from lancs_evidence.analysis.audit import load_result, notes_by_claim, result_frame
@@ -17,7 +18,7 @@ from lancs_evidence.data.ledger import Data
 from lancs_evidence.data.project import Project, UserError
 from lancs_evidence.data.vocab import EVIDENCE_LEVELS
 from lancs_evidence.pages import charts, fmt, provenance
-from lancs_evidence.pages.html import esc, show, table, tag
+from lancs_evidence.pages.html import esc, join, show, table, tag
 
 LEVELS = list(EVIDENCE_LEVELS)  # in the schema's order; each has words, a label and a colour below
 LEVEL_WORDS = {
@@ -48,6 +49,31 @@ def _py(value):
     if isinstance(value, str):
         return str(value)  # myst-nb shows a glued str without quotes (a bare "1,234" would parse as a tuple)
     return value
+
+
+class Offered:
+    """A method of a section object the page composes, offered on the page under the same name:
+    `page.claims(...)` is `page.ledger.claims(...)`. Set by `offers`, so where a page method comes from is
+    written on the page's own class, never found by searching base classes."""
+
+    def __init__(self, section: str, name: str):
+        self.section, self.name = section, name
+
+    def __get__(self, page, owner=None):
+        if page is None:
+            return self
+        return getattr(getattr(page, self.section), self.name)
+
+
+def offers(section: str, names):
+    """Class decorator: the page offers each of `names` from its attribute `section` (a composed object)."""
+    def decorate(cls):
+        for name in names:
+            if name in cls.__dict__:
+                raise TypeError(f"{cls.__name__}.{name} is defined on the class and offered from {section}")
+            setattr(cls, name, Offered(section, name))
+        return cls
+    return decorate
 
 
 class View:
@@ -137,7 +163,7 @@ class View:
             judged = claim_id in f["involved"]
             lead = "" if judged else "Used to check another figure: "
             out.append(esc(lead + f["explanation"]) + (" " + tag("em", esc(f["advice"])) if f.get("advice") and judged else ""))
-        return "<br>".join(x for x in out if x)
+        return join((x for x in out if x), Markup("<br>"))
 
     def area_name(self, area_id: str) -> str:
         return self.data.areas.loc[area_id, "name"] if area_id in self.data.areas.index else area_id
@@ -188,7 +214,7 @@ class View:
             body.append(cells)
         headers = ["What was measured"] + (["Area"] if with_area else []) + ["Figure", "Area covered", "Period", "Evidence level",
                                                                               "Change or target", "Caveat", "Audit", "Source section"]
-        return table(body, headers, caption, safe_cells=True, classes="lx-table lx-outcomes")
+        return table(body, headers, caption, classes="lx-table lx-outcomes")
 
     def rollup_table(self, out, group_header: str, group_names, caption: str) -> str:
         """A roll-up (summaries.rollup) as a table: sums of like figures, and the rest side by side with the reason."""
@@ -224,7 +250,7 @@ class View:
         chart = charts.bar(df, "label", "claims", x_title="Number of reported figures", sort=[LEVEL_LABELS[lv] for lv in LEVELS])
         self.record(f"evidence_profile:{who}", prof)
         return charts.accessible_figure(chart, df[["label", "claims"]], title=title, description=desc, source=source_note,
-                                        csv_name=f"evidence-profile-{charts.esc(who).lower().replace(' ', '-')}.csv",
+                                        csv_name=f"evidence-profile-{str(who).lower().replace(' ', '-')}.csv",
                                         table_columns={"label": "Evidence level", "claims": "Reported figures"})
 
     def before_after_charts(self, rows: pd.DataFrame) -> list[str]:

@@ -1,0 +1,147 @@
+"""Page views without a kernel: the views are flat (each inherits only View and composes its shared sections),
+every method a notebook calls resolves on the view it builds, and the pure parts (the year-over-year pairing)
+work on small hand-built tables."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from lancs_evidence.analysis.summaries import Change
+from lancs_evidence.pages import about, chapter, district, fmt, place
+from lancs_evidence.pages.view import View, offers
+
+REPO = Path(__file__).resolve().parents[1]
+PAGE_VIEWS = {cls.__name__: cls for mod in (about, chapter, district, place) for cls in vars(mod).values()
+              if isinstance(cls, type) and issubclass(cls, View) and cls is not View and cls.__module__ == mod.__name__}
+
+
+def test_every_page_view_inherits_only_view():
+    assert set(PAGE_VIEWS) >= {"ChapterView", "AboutView", "HomeView", "WhatChangedView", "PlaceChapter", "LocalityView",
+                               "DistrictView"}
+    deep = {name: [b.__name__ for b in cls.__bases__] for name, cls in PAGE_VIEWS.items() if cls.__bases__ != (View,)}
+    assert deep == {}
+    assert View.__bases__ == (object,)
+
+
+def test_sections_are_not_views():
+    for section in (chapter.ChapterLedger, about.AuditSection, about.MethodsSection, place.PlaceTables):
+        assert not issubclass(section, View)
+
+
+def test_offers_hands_out_the_sections_method_and_refuses_a_clash():
+    class Section:
+        def __init__(self, page):
+            self.page = page
+
+        def hello(self, who):
+            return f"hello {who} from {self.page.name}"
+
+    @offers("section", ["hello"])
+    class Page:
+        name = "page"
+
+        def __init__(self):
+            self.section = Section(self)
+
+    p = Page()
+    assert p.hello("x") == "hello x from page"
+    with pytest.raises(TypeError):
+        @offers("section", ["hello"])
+        class Clash:
+            def hello(self):
+                return 1
+
+
+def test_the_ledger_api_is_every_public_method_of_the_ledger():
+    public = {n for n, v in vars(chapter.ChapterLedger).items() if callable(v) and not n.startswith("_")}
+    assert set(chapter.LEDGER_API) == public
+
+
+def test_home_glues_the_place_figures_the_place_chapter_glues(tmp_path, repo, monkeypatch):
+    """glue_home takes the Place's figures from its PlaceTables section (no glue_all found through base classes)."""
+    from lancs_evidence.analysis import audit
+    from lancs_evidence.data.project import Project
+    from lancs_evidence.data.synthetic import make_project
+
+    assert not hasattr(about.HomeView, "glue_all")
+    root = make_project(tmp_path / "book", repo, n_areas=2)
+    audit.write_result(Project(root))
+    monkeypatch.chdir(root)
+    home = about.HomeView("chapters/index.md", "2024-25")
+    home.glue_home()
+    placed = place.PlaceChapter("chapters/place.md", "2024-25")
+    placed.glue_all()
+    glued = {k: v for k, v in placed.figures.items() if k.startswith("glue:")}
+    assert glued and all(home.figures[k] == v for k, v in glued.items())
+    assert "glue:n_checks" in home.figures and "glue:n_tables" in home.figures  # the audit and methods sections glued too
+
+
+# the attributes View.__init__ and the page constructors set on the instance (not on the class)
+INSTANCE = {"project", "year", "data", "figures", "review_source", "year_label", "template", "about_year", "ledger", "audit",
+            "methods", "place", "area", "name", "row", "locality", "councils", "outcomes", "other_evidence", "learning",
+            "ctx", "initiatives"}
+
+
+def notebook_calls():
+    for path in sorted([*REPO.glob("chapters/*.md"), *REPO.glob("chapters/*/*.md"), *REPO.glob("templates/*.md")]):
+        text = path.read_text(encoding="utf-8")
+        made = re.search(r"^page = (\w+)\(", text, re.M)
+        if made:
+            for name in sorted(set(re.findall(r"\bpage\.(\w+)", text))):
+                yield pytest.param(made.group(1), name, id=f"{path.relative_to(REPO)}:{name}")
+
+
+@pytest.mark.parametrize("cls_name,name", list(notebook_calls()))
+def test_every_page_attribute_a_notebook_uses_exists_on_its_view(cls_name, name):
+    cls = PAGE_VIEWS[cls_name]
+    assert hasattr(cls, name) or name in INSTANCE, f"{cls_name} has no {name}"
+
+
+# --- the year-over-year pairing (DistrictView.year_over_year) on hand-built frames ---------------------------
+def ledger(rows):
+    cols = ["area", "measure", "measure_label", "value", "value_high", "unit", "qualifier", "polarity"]
+    return pd.DataFrame([dict(zip(cols, r)) for r in rows], columns=cols)
+
+
+NOW = ledger([
+    ("a1", "visits", "Visits", 120.0, None, "count", "", "higher_better"),
+    ("a1", "people", "People reached", 50.0, None, "count", "over", "neutral"),
+    ("a1", "new_only", "New this year", 7.0, None, "count", "", "neutral"),
+])
+BEFORE = ledger([
+    ("a1", "visits", "Visits", 100.0, None, "count", "", "higher_better"),
+    ("a1", "visits", "Visits", 999.0, None, "count", "", "higher_better"),  # stated twice: the first is used
+    ("a1", "people", "People reached", 40.0, None, "count", "", "neutral"),
+    ("a1", "dropped", "Dropped", 3.0, None, "count", "", "neutral"),
+])
+
+
+def test_years_side_by_side_keeps_measures_in_both_years_once_each():
+    both = district.years_side_by_side(NOW, BEFORE)
+    assert list(both["measure"]) == ["visits", "people"]
+    assert list(both["value"]) == [120.0, 50.0]
+    assert list(both["value_prev"]) == [100.0, 40.0]
+
+
+def test_years_side_by_side_of_no_common_measure_is_empty():
+    assert district.years_side_by_side(NOW.iloc[2:], BEFORE).empty
+
+
+def test_previous_row_unsuffixes_the_earlier_years_columns():
+    r = {"value": 2, "value_prev": 1, "qualifier": "", "qualifier_prev": "over", "area": "a1"}
+    assert district.previous_row(r) == {"value": 1, "qualifier": "over"}
+
+
+def test_year_over_year_rows_work_out_a_change_only_between_exact_figures():
+    both = district.years_side_by_side(NOW, BEFORE)
+    rows = district.year_over_year_rows(both, pd.Series({"a1": "Area One"}))
+    visits, people = rows
+    assert visits[:2] == ["Visits", "Area One"]
+    assert visits[2] == fmt.number(100.0) and visits[3] == fmt.number(120.0)
+    assert visits[4] == Change(100.0, 120.0, "count", "higher_better").describe()
+    # "over 50" against 40 is not a rise of 10: shown, not subtracted
+    assert people[2] == fmt.number(40.0) and people[3].startswith("over ")
+    assert people[4].startswith("Not worked out")
