@@ -202,9 +202,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from lancs_evidence.build import interrupts
+
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        with interrupts.handled():  # Ctrl-C or SIGTERM: a clean stop, and never a hang (see build.interrupts)
+            return args.func(args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

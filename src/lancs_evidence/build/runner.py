@@ -36,6 +36,7 @@ from pathlib import Path
 
 import nbformat
 
+from lancs_evidence.build import interrupts
 from lancs_evidence.build.jobs import PageJob, discover, lock_hash, select, static_key
 from lancs_evidence.data.project import Project, UserError
 from lancs_evidence.pages.fmt import escape_markdown
@@ -475,23 +476,6 @@ def _executor(kind: str, jobs: int, scheduler: str | None, log_path: str):
     return shared(kind, jobs, scheduler, log=log_path)
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt():
-    """In the client, SIGTERM is handled like Ctrl-C: stop the workers, write nothing more."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(*_):
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
-
-
 class _LineProgress:
     """Progress for a log or CI: one line per finished page instead of a redrawn bar."""
 
@@ -565,7 +549,7 @@ def run_pages(project: Project, areas: list[str] | None = None, jobs: int | None
         log = str(project.work / "kernels.log")
         root = str(project.root)
         try:
-            with _sigterm_as_interrupt(), _executor(executor, jobs, scheduler, log) as pool:
+            with interrupts.handled(), _executor(executor, jobs, scheduler, log) as pool:
                 futures = {pool.submit(execute_page, page, root, limit): (page, key) for page, key in todo}
                 pending = set(futures)
                 while pending:
