@@ -19,6 +19,7 @@ never needs write access to the project.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import logging
 import os
 import threading
@@ -115,6 +116,31 @@ class DaskExecutor(cf.Executor):
             self.cancel_all()
 
 
+def _child_pids() -> set[int]:
+    import psutil
+
+    return {c.pid for c in psutil.Process().children(recursive=True)}
+
+
+def _close_quietly(client, cluster, before: set[int]) -> None:
+    """Close the client and the cluster we started. Closing can fail inside Dask (seen here: a nanny asked to
+    close while it restarts a killed worker asserts "can only join a started process"); the build's own
+    result stands, so then the processes the cluster started are killed instead of left running."""
+    import psutil
+
+    try:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    except Exception:
+        if cluster is None:
+            return
+        for child in psutil.Process().children(recursive=True):
+            if child.pid not in before:
+                with contextlib.suppress(psutil.Error):
+                    child.kill()
+
+
 def default_jobs(jobs: int | None) -> int:
     return max(1, jobs or os.cpu_count() or 1)
 
@@ -152,6 +178,7 @@ def _dask(jobs: int | None, scheduler: str | None, log: str | None) -> Iterator[
     from distributed import Client, LocalCluster
 
     cluster = None
+    before = _child_pids()  # the processes a LocalCluster starts are the ones not here yet
     try:
         if scheduler:
             try:
@@ -183,6 +210,4 @@ def _dask(jobs: int | None, scheduler: str | None, log: str | None) -> Iterator[
         raise
     finally:
         pool.shutdown()
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        _close_quietly(client, cluster, before)
