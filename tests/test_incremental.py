@@ -62,6 +62,29 @@ def test_answers_change_only_when_the_served_rows_change(tiny):
     assert changed == {json.dumps(["data", "2024-25", "rows_for", area_id(1), "outcomes", None])}
 
 
+def test_a_selection_of_ledger_rows_is_recorded_as_those_rows_only(tiny):
+    """Chapters pick rows by id or section (`Data.select`); a change to a row they did not pick leaves their
+    record's answers as they were, so the chapter is not re-run."""
+    mine = f"eoy-{area_id(1)}-people-supported"
+    reads = _reads_of(tiny, lambda d: d.select("outcomes", ids=[mine]))
+    assert list(reads) == [json.dumps(["data", "2024-25", "select", "outcomes", [mine], None, None, None, None, None])]
+    set_cell(tiny, "data/2024-25/outcomes.csv", f"eoy-{area_id(2)}-people-supported", "value", "5555")
+    assert {q: Answers(tiny)(q) for q in reads} == reads
+    set_cell(tiny, "data/2024-25/outcomes.csv", mine, "value", "5555")
+    assert all(Answers(tiny)(q) != h for q, h in reads.items())
+
+
+def test_select_filters_combine_and_keep_the_order_of_ids_asked_for(tiny):
+    d = Data(tiny, "2024-25")
+    ids = [f"eoy-{area_id(2)}-people-supported", f"eoy-{area_id(1)}-people-supported"]
+    assert list(d.select("outcomes", ids=ids)["id"]) == ids
+    assert set(d.select("outcomes", areas=[area_id(1)])["area"]) == {area_id(1)}
+    with pytest.raises(KeyError, match="no outcomes row with id nope"):
+        d.select("outcomes", ids=["nope"])
+    with pytest.raises(ValueError, match="not a ledger table"):
+        d.select("areas")
+
+
 def test_reference_metadata_change_is_seen(tiny):
     reads = _reads_of(tiny, lambda d: d.reference_meta("population"))
     meta = tiny / "data" / "reference" / "population.meta.json"

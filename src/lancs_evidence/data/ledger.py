@@ -326,6 +326,35 @@ class Data:
         return df.sort_values(["source", "number"], kind="stable").reset_index(drop=True)
 
     @served
+    def select(self, table: str, ids: list[str] | None = None, source: str | None = None,
+               section_contains: str | list[str] | None = None, areas: list[str] | None = None,
+               measure_contains: str | None = None, kind: str | None = None) -> pd.DataFrame:
+        """Rows of a ledger table (outcomes, initiatives, learning_points) by id (in the order given), source,
+        a phrase in their section path (any of several), area, a phrase in their measure or their kind;
+        filters combine. A page is recorded as reading just these rows, so a change elsewhere in the table
+        does not re-run it."""
+        if table not in ("outcomes", "initiatives", "learning_points"):
+            raise ValueError(f"select: {table!r} is not a ledger table")
+        df = getattr(self, table)
+        if ids is not None:
+            missing = [i for i in ids if i not in set(df["id"])]
+            if missing:
+                raise KeyError(f"no {table} row with id {', '.join(missing)}")
+            df = df.set_index("id", drop=False).loc[list(ids)].reset_index(drop=True)
+        if source:
+            df = df[df["source"] == source]
+        if section_contains:
+            phrases = [section_contains] if isinstance(section_contains, str) else list(section_contains)
+            df = df[df["section"].map(lambda text: any(p in text for p in phrases))]
+        if areas:
+            df = df[df["area"].isin(list(areas))]
+        if measure_contains:
+            df = df[df["measure"].str.contains(measure_contains, regex=False)]
+        if kind:
+            df = df[df["kind"] == kind]
+        return df
+
+    @served
     def audit_findings(self) -> pd.DataFrame:
         """The audit's findings (a page is recorded as reading these, not the whole ledger behind them)."""
         from lancs_evidence.analysis.audit import audit

@@ -30,25 +30,8 @@ class ChapterLedger:
     def claims(self, ids: list[str] | None = None, section_contains: str | list[str] | None = None,
                areas: list[str] | None = None, source: str | None = None, measure_contains: str | None = None) -> pd.DataFrame:
         """Ledger rows by id, by a phrase in their section path, by area or by source (filters combine)."""
-        df = self.page.data.outcomes
-        if ids is not None:
-            missing = [i for i in ids if i not in set(df["id"])]
-            if missing:
-                raise KeyError(f"no ledger row with id {', '.join(missing)}")
-            df = df.set_index("id", drop=False).loc[ids].reset_index(drop=True)
-        if source:
-            df = df[df["source"] == source]
-        if section_contains:
-            phrases = [section_contains] if isinstance(section_contains, str) else section_contains
-            mask = pd.Series(False, index=df.index)
-            for p in phrases:
-                mask |= df["section"].str.contains(p, regex=False)
-            df = df[mask]
-        if areas:
-            df = df[df["area"].isin(areas)]
-        if measure_contains:
-            df = df[df["measure"].str.contains(measure_contains, regex=False)]
-        return df
+        return self.page.data.select("outcomes", ids=ids, source=source, section_contains=section_contains, areas=areas,
+                                     measure_contains=measure_contains)
 
     def claim(self, claim_id: str) -> dict:
         rows = self.claims(ids=[claim_id])
@@ -56,30 +39,13 @@ class ChapterLedger:
 
     def initiatives(self, section_contains: str | list[str] | None = None, areas: list[str] | None = None,
                     source: str | None = None, ids: list[str] | None = None) -> pd.DataFrame:
-        df = self.page.data.initiatives
-        if ids is not None:
-            df = df[df["id"].isin(ids)]
-        if source:
-            df = df[df["source"] == source]
-        if section_contains:
-            phrases = [section_contains] if isinstance(section_contains, str) else section_contains
-            df = df[df["section"].apply(lambda s: any(p in s for p in phrases))]
-        if areas:
-            df = df[df["area"].isin(areas)]
-        return df
+        df = self.page.data.select("initiatives", source=source, section_contains=section_contains, areas=areas)
+        return df[df["id"].isin(ids)] if ids is not None else df
 
     def learning(self, source: str | None = None, kind: str | None = None, areas: list[str] | None = None,
                  section_contains: str | None = None) -> pd.DataFrame:
-        df = self.page.data.learning_points
-        if source:
-            df = df[df["source"] == source]
-        if kind:
-            df = df[df["kind"] == kind]
-        if areas:
-            df = df[df["area"].isin(areas)]
-        if section_contains:
-            df = df[df["section"].str.contains(section_contains, regex=False)]
-        return df
+        return self.page.data.select("learning_points", source=source, kind=kind, areas=areas,
+                                     section_contains=section_contains)
 
     # glue ---------------------------------------------------------------------------------------
     def glue_claim(self, name: str, claim_id: str, part: str = "figure") -> None:
@@ -265,7 +231,15 @@ class ChapterLedger:
         spec = read_table(path) if path.exists() else pd.DataFrame(columns=["id", "source", "kind", "first", "second", "label", "note"])
         if source:
             spec = spec[spec["source"] == source]
-        return derived_figures(spec, self.page.data.outcomes)
+        return derived_figures(spec, self._rows_named([*spec["first"], *spec["second"]]))
+
+    def _rows_named(self, ids) -> pd.DataFrame:
+        """Ledger rows by id, read as just those rows; the whole ledger when one is missing, so the caller's
+        own message names what is missing."""
+        try:
+            return self.page.data.select("outcomes", ids=sorted(set(ids)))
+        except KeyError:
+            return self.page.data.outcomes
 
     def glue_derived(self, name: str, derived_id: str) -> None:
         d = self.derived()
@@ -279,7 +253,7 @@ class ChapterLedger:
         if d.empty:
             show(tag("p", esc("The source gives no pair of figures from which a ratio, share or change can fairly be worked out.")))
             return
-        by_id = self.page.data.outcomes.set_index("id")
+        by_id = self._rows_named([*d["first"], *d["second"]]).set_index("id")
         rows = [[r["label"], r["text"],
                  f"{by_id.loc[r['first'], 'statement']}: {r['first_shown']}; {by_id.loc[r['second'], 'statement']}: {r['second_shown']}",
                  r["period"], r["note"]] for r in d.to_dict("records")]

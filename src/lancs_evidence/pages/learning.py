@@ -36,6 +36,12 @@ def describe(kind: str, evidence: str, initiatives: pd.DataFrame, learning_point
             "from_review": r["source"] == review_source, "partnership": partnership_of(r["area"])}
 
 
+def linked_rows(data, table: str, links: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """The rows of a ledger table that lesson links of one kind name, indexed by id."""
+    ids = sorted(set(links.loc[links["kind"] == kind, "evidence"]))
+    return data.select(table, ids=ids).set_index("id", drop=False)
+
+
 def lesson_summary(lessons: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataFrame:
     """One row per lesson, in the lessons' order: how many pieces of evidence of each kind are linked to
     it, how many come from the case studies, and whether any is a reported figure."""
@@ -72,9 +78,9 @@ class LessonsView:
         d = page.data
         self.links = d.lesson_evidence(page.about_year)
         self.lessons = page.learning(source=page.review_source, kind="lesson").set_index("id", drop=False)
-        ini = d.initiatives.set_index("id", drop=False)
-        lp = d.learning_points.set_index("id", drop=False)
-        oc = d.outcomes.set_index("id", drop=False)
+        # only the linked rows are read, so a change to another row does not re-run this page
+        ini, lp, oc = (linked_rows(d, table, self.links, kind) for table, kind in
+                       (("initiatives", "initiative"), ("learning_points", "learning_point"), ("outcomes", "claim")))
         self.evidence = pd.DataFrame([{**row, **describe(row["kind"], row["evidence"], ini, lp, oc, page.review_source, d.partnership_of)}
                                       for row in self.links.to_dict("records")])
         self.evidence["area_name"] = self.evidence["area"].map(d.areas["name"]).fillna(self.evidence["area"])

@@ -219,7 +219,8 @@ class View:
     def rollup_table(self, out, group_header: str, group_names, caption: str) -> str:
         """A roll-up (summaries.rollup) as a table: sums of like figures, and the rest side by side with the reason."""
         labels = self.data.measures["label"]
-        by_id = self.data.outcomes.set_index("id")
+        wanted = sorted({i for ids in (out["ids"] if "ids" in out else []) for i in ids})
+        by_id = self.data.select("outcomes", ids=wanted).set_index("id")  # just these rows are recorded as read
         rows = []
         for r in out.to_dict("records"):
             first = by_id.loc[r["ids"][0]]
