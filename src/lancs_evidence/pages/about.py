@@ -255,8 +255,6 @@ class AboutView(View):
         self.audit = AuditSection(self)
         self.methods = MethodsSection(self)
 
-    def provenance(self) -> None:
-        self.provenance_box({"year": self.year}, None, self.template)
 
 @offers("ledger", LEDGER_API)
 class HomeView(View):
@@ -274,8 +272,6 @@ class HomeView(View):
     def glue_audit(self) -> None:
         self.audit.glue_audit()
 
-    def provenance(self) -> None:
-        self.provenance_box({"year": self.year}, None, self.template)
 
     def headlines(self) -> None:
         """The figures the authors chose for the year (data/<year>/headlines.csv)."""
@@ -313,8 +309,6 @@ class WhatChangedView(View):
         self.about_year = self.year
         self.ledger = ChapterLedger(self)
 
-    def provenance(self) -> None:
-        self.provenance_box({"year": self.year}, None, self.template)
 
     def compare(self) -> None:
         from lancs_evidence.analysis.summaries import Change, change_between

@@ -245,5 +245,3 @@ class PlaceChapter(View):
     def deprivation_overview(self) -> None:
         self.place.deprivation_overview()
 
-    def provenance(self) -> None:
-        self.provenance_box({"year": self.year}, None, self.template)

@@ -309,6 +309,10 @@ class View:
             self.record(f"target:{r['id']}", {"value": r["value"], "target": tg.target, "met": tg.met, "margin": tg.margin})
         return out
 
+    def provenance(self) -> None:
+        """The provenance box of a page about a year (area pages give their area as well)."""
+        self.provenance_box({"year": self.year}, None, self.template)
+
     def provenance_box(self, params: dict, area: str | None, template: str) -> None:
         from lancs_evidence.data.ledger import reads_so_far
 
