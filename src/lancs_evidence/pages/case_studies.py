@@ -60,16 +60,20 @@ def leadership_keys(keys: pd.DataFrame) -> pd.DataFrame:
     return keys[keys["title"].str.contains(LEADERSHIP)]
 
 
+def source_rows(page: ChapterView, source: str) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One source's entry in sources.csv and its rows in the three ledger tables (figures, initiatives,
+    learning points)."""
+    return (page.data.sources.loc[source], page.claims(source=source), page.initiatives(source=source),
+            page.learning(source=source))
+
+
 class CouncilsView:
     """The councils' case studies in one report, side by side (chapters/case-studies/lga-councils.md)."""
 
     def __init__(self, page: ChapterView, source: str):
         self.page, self.source = page, source
         data = page.data
-        self.src = data.sources.loc[source]
-        self.rows = page.claims(source=source)
-        self.inits = page.initiatives(source=source)
-        learn = page.learning(source=source)
+        self.src, self.rows, self.inits, learn = source_rows(page, source)
         self.keys = learn[learn["kind"] == "key_to_success"]
         self.theme_label = data.themes["label"]
         cases = data.report_cases
@@ -218,11 +222,7 @@ class CaseStudyView:
     def __init__(self, page: ChapterView, source: str):
         self.page, self.source = page, source
         data = page.data
-        self.src = data.sources.loc[source]
-        # This source's rows in the three ledger tables.
-        self.rows = page.claims(source=source)
-        self.inits = page.initiatives(source=source)
-        learning = page.learning(source=source)
+        self.src, self.rows, self.inits, learning = source_rows(page, source)
         self.keys = learning[learning["kind"] == "key_to_success"]
         self.lessons = learning[learning["kind"] != "key_to_success"]
         self.distinct = dedupe_statements(self.rows, data.relations)
