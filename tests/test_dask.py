@@ -19,6 +19,7 @@ from lancs_evidence.build.executors import ExecutorError, make_executor
 from lancs_evidence.data.synthetic import area_id, expected, make_project
 
 from .conftest import CLI, run_cli
+from .test_interrupts import descendants
 
 
 def site_files(root: Path) -> dict[str, bytes]:
@@ -221,19 +222,7 @@ def test_a_worker_killed_mid_page_loses_and_duplicates_nothing(tmp_path, repo):
 
 
 def process_tree(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                children.setdefault(int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]), []).append(int(d.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += children.get(p, [])
-    return out
+    return [pid, *descendants(pid)]
 
 
 @pytest.mark.slow

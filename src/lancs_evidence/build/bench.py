@@ -41,13 +41,37 @@ def copy_book(src: Path, dest: Path) -> Path:
     return dest
 
 
-class PeakMemory:
+class Sampler:
+    """Calls `sample()` every `every` seconds on a background thread while the `with` block runs."""
+
+    def __init__(self, every: float):
+        self.every = every
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.every)
+
+    def __enter__(self):
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+
+
+class PeakMemory(Sampler):
     """Samples the summed resident memory of a process and all its descendants."""
 
     def __init__(self, pid: int, every: float = 0.1):
-        self.pid, self.every, self.peak = pid, every, 0
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._run, daemon=True)
+        super().__init__(every)
+        self.pid, self.peak = pid, 0
 
     def _rss(self) -> int:
         import psutil
@@ -65,18 +89,8 @@ class PeakMemory:
                 pass
         return total
 
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._rss())
-            time.sleep(self.every)
-
-    def __enter__(self):
-        self._t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._t.join()
+    def sample(self) -> None:
+        self.peak = max(self.peak, self._rss())
 
 
 def timed(cmd: list[str], cwd: Path, memory: bool = False) -> tuple[float, int, str]:

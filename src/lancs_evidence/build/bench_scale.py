@@ -28,11 +28,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lancs_evidence.build.bench import Sampler
 from lancs_evidence.data.project import Project
 
 KERNEL_MARK = b"ipykernel_launcher"
@@ -53,17 +53,15 @@ def _proc_table() -> dict[int, tuple[int, int, bytes]]:
     return table
 
 
-class WorkerMemory:
+class WorkerMemory(Sampler):
     """Samples, under this process: the total resident memory of the tree, and per worker (a process
     that is the parent of a running kernel) its own memory plus its descendants' (the kernel)."""
 
     def __init__(self, every: float = 0.25):
-        self.every = every
+        super().__init__(every)
         self.peak_total = 0
         self.peak_worker = 0
         self.workers: set[int] = set()
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._run, daemon=True)
 
     def sample(self) -> None:
         table = _proc_table()
@@ -86,19 +84,6 @@ class WorkerMemory:
                 worker = table[p][0]
                 self.workers.add(worker)
                 self.peak_worker = max(self.peak_worker, sum(table[q][1] for q in subtree(worker) if q in table))
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.sample()
-            self._stop.wait(self.every)
-
-    def __enter__(self):
-        self._t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._t.join()
 
 
 # --- one run -----------------------------------------------------------------------------------------
