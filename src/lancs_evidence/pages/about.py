@@ -248,9 +248,7 @@ class AboutView(View):
     """The pages about the evidence: methods, the claim audit, the data dictionary."""
 
     def __init__(self, source_file: str, year: str | None = None):
-        super().__init__(year)
-        self.template = source_file
-        self.about_year = self.year
+        super().__init__(year, source_file)
         self.ledger = ChapterLedger(self)
         self.audit = AuditSection(self)
         self.methods = MethodsSection(self)
@@ -261,9 +259,7 @@ class HomeView(View):
     """The home page: headline figures, the shape of the evidence and the audit in brief."""
 
     def __init__(self, source_file: str, year: str | None = None):
-        super().__init__(year)
-        self.template = source_file
-        self.about_year = self.year
+        super().__init__(year, source_file)
         self.ledger = ChapterLedger(self)
         self.audit = AuditSection(self)
         self.methods = MethodsSection(self)
@@ -304,9 +300,7 @@ class WhatChangedView(View):
     """What changed between the previous year's figures and this year's: measures, areas, targets."""
 
     def __init__(self, source_file: str, year: str | None = None):
-        super().__init__(year)
-        self.template = source_file
-        self.about_year = self.year
+        super().__init__(year, source_file)
         self.ledger = ChapterLedger(self)
 
 

@@ -321,8 +321,7 @@ class ChapterView(View):
         """`about_year` pins a chapter written about one year's review (its narrative cites that
         review's figures), so that in later years it keeps describing that review instead of mixing
         years; pages without it follow the book's current year."""
-        super().__init__(year)
-        self.template = source_file
+        super().__init__(year, source_file)
         self.about_year = about_year or self.year
         if about_year:
             self.review_source = self.data.review_source(about_year)

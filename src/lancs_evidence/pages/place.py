@@ -230,9 +230,7 @@ class PlaceChapter(View):
     """The Lancashire Place chapter (chapters/place.md): the place sections plus the chapter API (claims, glue by id)."""
 
     def __init__(self, source_file: str, year: str | None = None):
-        super().__init__(year)
-        self.template = source_file
-        self.about_year = self.year
+        super().__init__(year, source_file)
         self.ledger = ChapterLedger(self)
         self.place = PlaceTables(self)
 

@@ -81,9 +81,13 @@ class View:
 
     template = ""
 
-    def __init__(self, year: str | None = None):
+    def __init__(self, year: str | None = None, template: str | None = None):
+        """`template`: the page's source file, for pages that are not one template run per area."""
         self.project = Project.here()
         self.year = year or self.project.current_year()
+        self.about_year = self.year  # the review a page is written about (a chapter may pin an earlier one)
+        if template is not None:
+            self.template = template
         self.data = Data.load(self.project, self.year)
         self.figures: dict = {}
         self.review_source = next(r["source"] for r in self.project.years() if r["id"] == self.year)
