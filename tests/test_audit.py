@@ -298,6 +298,42 @@ def test_result_written_once_is_what_every_view_reads(small, monkeypatch):
     assert result["marks"][cid] in home.audit_mark(cid) or A.WORDS[result["marks"][cid]] in home.audit_mark(cid)
 
 
+def test_a_charted_figure_carries_its_audit_mark_in_the_chart(small, monkeypatch):
+    """Issue 14.3: wherever an audited figure appears, its mark goes with it: a before-and-after chart's
+    title and table, and a bar's label in a chapter's bar chart."""
+    from lancs_evidence.data.synthetic import area_id
+    from lancs_evidence.pages import chapter as chapter_module
+    from lancs_evidence.pages.chapter import ChapterView
+    from lancs_evidence.pages.district import DistrictView
+    from lancs_evidence.pages.view import View
+
+    monkeypatch.chdir(small)
+    district = DistrictView(area_id(1), "2024-25")
+    rows = district.outcomes[district.outcomes["baseline"].notna() & district.outcomes["value"].notna()]
+    assert not rows.empty, "the synthetic book has a figure with a baseline"
+    marked, plain = rows["id"].iloc[0], set(district.outcomes["id"]) - {rows["id"].iloc[0]}
+    fake = {"marks": {marked: "contradicted"}, "counts": {}, "findings": []}
+    monkeypatch.setattr(View, "audit_result", property(lambda self: fake))
+    html = "".join(district.before_after_charts(rows.iloc[:1]))
+    assert "(claim audit: contradicted)" in html and ">Contradicted<" in html  # title, and the table's Audit cell
+    assert district.figures["audit_marks"] == {marked: "contradicted"}
+    # a chapter's bar chart: the marked bar's label says so, an unmarked one does not
+    shown = []
+    monkeypatch.setattr(chapter_module, "show", lambda *a: shown.append("".join(map(str, a))))
+    page = ChapterView("chapters/audit.md", "2024-25")
+    every = page.data.outcomes[page.data.outcomes["value"].notna()]
+    pair = every[every["unit"] == every.loc[every["id"] == marked, "unit"].iloc[0]]
+    page.chart_bars(pair, label="statement", title="Test", x_title="Value", csv_name="test.csv")
+    assert len(pair) >= 2 and plain
+    html = shown[-1]
+    assert "[claim audit: contradicted]" in html
+    assert html.count("[claim audit:") == html.count("[claim audit: contradicted]")  # no mark on unmarked bars
+    stmt = pair.loc[pair["id"] == marked, "statement"].iloc[0]
+    others = pair.loc[pair["id"] != marked, "statement"]
+    assert all(f"{o} (" in html for o in others)  # the other bars are drawn, their labels without a mark
+    assert stmt in html
+
+
 def test_stale_or_missing_result_is_recomputed_and_download_matches(small, tmp_path):
     project = Project(small)
     first = A.load_result(project)  # no file yet: computed

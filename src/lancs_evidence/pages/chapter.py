@@ -172,6 +172,8 @@ class ChapterLedger:
             raise ValueError(f"{', '.join(words['id'])}: given only in words, so it cannot be charted as a number")
         d = self.page.with_ledger_context(rows).assign(label=rows[label].astype(str))
         d["label"] = d["label"] + d["shown"].map(lambda t: f" ({t})")  # the qualifier travels with the bar
+        audit = d["id"].map(self.page.audit_words)  # and so does the figure's audit mark
+        d["label"] = d["label"] + audit.map(lambda w: f" [claim audit: {w}]" if w else "")
         if colour_by_area:
             d["area_name"] = d["area"].map(self.page.data.areas["name"])
         chart = charts.bar(d, "label", "value", x_title=x_title, colour="area_name" if colour_by_area else None,

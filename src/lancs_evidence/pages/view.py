@@ -146,6 +146,14 @@ class View:
         return tag("span", esc(AUDIT_WORDS[status]), class_=f"lx-audit lx-audit-{status}",
                    title="Claim audit: see the audit page for both statements and which to rely on")
 
+    def audit_words(self, claim_id: str) -> str:
+        """The figure's audit mark as plain words for chart labels and titles ("contradicted"), or ''."""
+        status = self.audit_result["marks"].get(claim_id)
+        if not status:
+            return ""
+        self.figures.setdefault("audit_marks", {})[claim_id] = status
+        return AUDIT_WORDS[status].lower()
+
     def audit_line(self, ids: list[str]) -> str:
         """One sentence: how the build's audit result judges these figures (the same marks as the table)."""
         from lancs_evidence.analysis.audit import SEVERITY, count_words
@@ -275,6 +283,9 @@ class View:
                               .encode(x="target:Q"))
             chart = alt.layer(*layers)
             title = f"{r['measure_label']} {ch.describe()}" + (f"; it {tg.describe()}" if tg else "")
+            audit = self.audit_words(r["id"])
+            if audit:  # the audit mark travels with the figure into its chart
+                title += f" (claim audit: {audit})"
             desc = (f"Two bars: {df['when'][0]} at {fmt.with_unit(r['baseline'], r['unit'])} and {df['when'][1]} at "
                     f"{fmt.ledger_figure(r)}." + (f" A dashed line marks the {'aspiration' if tg.kind == 'aspiration' else 'target'} of "
                        f"{fmt.with_unit(tg.target, r['unit'])}." if tg else ""))
@@ -286,6 +297,9 @@ class View:
             data["caveat"] = r.get("note", "") or ""
             cols = {c: c.capitalize() for c in df.columns} | ({"target": "Target"} if tg else {}) | {
                 "shown": "As the source states it", "footprint_shown": "Area covered", "caveat": "Caveat"}
+            if audit:
+                data["audit"] = audit.capitalize()
+                cols["audit"] = "Audit"
             out.append(charts.accessible_figure(chart, data, title=title, description=desc,
                                                 source=self.cite(r["source"], r["section"]), csv_name=f"{r['id']}.csv",
                                                 table_columns=cols))
@@ -304,12 +318,17 @@ class View:
             bars = charts.bar(df, "what", "value", x_title=f"{r['measure_label']}")
             rule = alt.Chart(df).mark_rule(color="#c0392b", strokeDash=[6, 3], size=2).encode(x="target:Q")
             title = f"{r['measure_label']}: {fmt.ledger_figure(r)}, which {tg.describe()}"
+            audit = self.audit_words(r["id"])
+            columns = {"what": "Figure", "value": "Value", "target": "Target", **LEDGER_CONTEXT}
+            if audit:  # the audit mark travels with the figure into its chart and table
+                title += f" (claim audit: {audit})"
+                df["audit"] = audit.capitalize()
+                columns["audit"] = "Audit"
             desc = (f"One bar at {fmt.ledger_figure(r)} with a dashed line at the {'aspiration' if tg.kind == 'aspiration' else 'target'} "
                     f"of {fmt.with_unit(tg.target, r['unit'])}.")
             out.append(charts.accessible_figure(alt.layer(bars, rule), df, title=title, description=desc,
                                                 source=self.cite(r["source"], r["section"]), csv_name=f"{r['id']}-target.csv",
-                                                table_columns={"what": "Figure", "value": "Value", "target": "Target",
-                                                               **LEDGER_CONTEXT}))
+                                                table_columns=columns))
             self.record(f"target:{r['id']}", {"value": r["value"], "target": tg.target, "met": tg.met, "margin": tg.margin})
         return out
 
