@@ -135,7 +135,10 @@ class DistrictView(View):
         d = ft[["label", "council", "value", "ci95_lower", "ci95_upper", "england_value", "comparison", "unit_label", "period"]].copy()
         d["relative"] = (d["value"] / d["england_value"] - 1) * 100
         scale = alt.Scale(domain=list(charts.COMPARISON_COLOURS), range=list(charts.COMPARISON_COLOURS.values()))
-        y_axis = alt.Axis(ticks=False, domain=False, title=None) if len(self.councils) > 1 else None
+        several = len(self.councils) > 1
+        # several councils: their names wrap onto two lines and the legend sits below, so the panels fit a
+        # phone's width unscaled (scaled down, their 12 px text drew at 11 px)
+        y_axis = alt.Axis(ticks=False, domain=False, title=None, labelExpr=charts.wrap_expr(16)) if several else None
         base = alt.Chart().encode(y=alt.Y("council:N", title=None, axis=y_axis))
         ci = base.mark_rule(size=2, color="#555").encode(x=alt.X("ci95_lower:Q", title=None, scale=alt.Scale(zero=False)), x2="ci95_upper:Q")
         dot = base.mark_point(filled=True, size=110, opacity=1, stroke="#1a1a1a", strokeWidth=0.8).encode(
@@ -145,12 +148,13 @@ class DistrictView(View):
             tooltip=["label:N", "council:N", "value:Q", "ci95_lower:Q", "ci95_upper:Q", "england_value:Q", "comparison:N"])
         eng = base.mark_tick(color="#000", thickness=3, size=22).encode(x="england_value:Q")
         chart = (alt.layer(ci, eng, dot, data=d)
-                 .properties(width=280 if len(self.councils) == 1 else 220,  # room for the council names on a phone
-                             height=alt.Step(22) if len(self.councils) > 1 else 28)
+                 .properties(width=220 if several else 280, height=alt.Step(32) if several else 28)
                  .facet(row=alt.Row("label:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left", labelAnchor="start",
                                                                                labelOrient="top", labelFontSize=12, labelFontWeight="bold")),
                         spacing=6)
                  .resolve_scale(x="independent"))
+        if several:
+            chart = chart.configure_legend(orient="bottom", direction="horizontal", columns=2)
         worse = d[d["comparison"] == "Worse"]
         above = d.loc[d["relative"].idxmax()]
         below = d.loc[d["relative"].idxmin()]
