@@ -187,3 +187,71 @@ def test_one_value_change_reruns_only_what_reads_it_and_leaves_nothing_stale(tmp
     ran = set(re.search(r"^ran: (.*)$", proc.stdout, re.M).group(1).split(", "))
     assert {f"chapters/districts/{area_id(2)}", "chapters/localities/loc_0"} <= ran
     assert not any(f"districts/{area_id(i)}" in r for r in ran for i in (1, 3))
+
+
+FREE_TEXT = {"name", "title", "publisher", "licence_note", "label", "description", "section", "value_words", "period",
+             "baseline_period", "statement", "note", "footprint", "partners", "summary", "role", "holder", "organisation",
+             "says", "other_says", "ambiguity", "advice", "term", "verb"}
+
+
+def _poison_every_free_text_column(root: Path) -> list[str]:
+    """Prefix the first filled cell of every free-text column of every project table (not the official
+    reference tables, whose hashes are checked) with an HTML payload naming its table and column."""
+    descriptor = json.loads((root / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    poisoned = []
+    for res in descriptor["resources"]:
+        if res["path"].startswith("reference/"):
+            continue
+        path = root / "data" / res["path"]
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        if not rows:
+            continue
+        fields = [f["name"] for f in res["schema"]["fields"] if f["name"] in FREE_TEXT and f["name"] in rows[0]]
+        for col in fields:
+            row = next((r for r in rows if r[col].strip()), None)
+            if row is None:
+                continue
+            tag_ = f"{res['name']}.{col}"
+            row[col] = f"<img src=x onerror=\"window.__pwned='{tag_}'\"><script>window.__pwned='{tag_}'</script> {row[col]}"
+            poisoned.append(tag_)
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+    return poisoned
+
+
+def test_hostile_text_in_every_free_text_column_never_runs_on_any_page(tmp_path, repo):
+    """Issue 15: every free-text column of every table the book shows, in a real browser, on every page."""
+    from .browser import browser, new_context, serve
+
+    root = make_project(tmp_path / "book", repo, n_areas=2)
+    poisoned = _poison_every_free_text_column(root)
+    assert len(poisoned) >= 20, poisoned
+    proc = run_cli("build", "-q", root=root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    site = root / "_build" / "html"
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")
+                   if "_static" not in p.parts and p != site / "index.html")  # the root only redirects
+    ran, shown = {}, set()
+    with serve(site) as base, browser() as b:
+        ctx = new_context(b, base)
+        page = ctx.new_page()
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        for rel in pages:
+            page.goto(f"{base}/{rel}", wait_until="load")
+            if page.evaluate("window.__pwned") is not None or page.locator("img[src='x']").count():
+                ran[rel] = page.evaluate("window.__pwned")
+            text = page.evaluate("""() => { const b = document.body.cloneNode(true);
+                b.querySelectorAll('script, style').forEach(e => e.remove()); return b.textContent; }""")
+            # as text (prose may curl its quotes: ’ for ')
+            shown |= {t for t in poisoned if re.search(r"window\.__pwned=\W" + re.escape(t), text)}
+    assert ran == {} and dialogs == []
+    # the payloads reached the pages and are shown there as text (others feed only downloads or ids)
+    core = {"initiatives-2024-25.name", "initiatives-2024-25.summary", "learning-points-2024-25.title",
+            "outcomes-2024-25.statement", "themes.label"}
+    assert core <= shown, sorted(shown)
