@@ -12,10 +12,11 @@ from .test_interrupts import alive, wait_for
 SCRIPT = '''
 import subprocess, sys, time
 from lancs_evidence.build import interrupts
-child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 with interrupts.handled():
-    print(child.pid, flush=True)  # the handler is in place from here on
     try:
+        print(child.pid, flush=True)  # the handler is in place, and an interrupt from here on is caught below
         while True:
             time.sleep(0.05)
     except KeyboardInterrupt:
@@ -24,10 +25,11 @@ with interrupts.handled():
 '''
 
 
-def start(grace: str) -> tuple[subprocess.Popen, int]:
+def start(grace: str, sigint_ignored: bool = False) -> tuple[subprocess.Popen, int]:
     env = {**os.environ, "LANCS_INTERRUPT_GRACE": grace}
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
     proc = subprocess.Popen([sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, start_new_session=True)
+                            text=True, env=env, start_new_session=True, preexec_fn=ignore)
     child = int(proc.stdout.readline())
     return proc, child
 
@@ -58,4 +60,14 @@ def test_sigterm_is_handled_like_ctrl_c():
     os.kill(proc.pid, signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "clean-up took longer than 1 s" in err
+    wait_for(lambda: not alive({child}), "the command's child process stopped", limit=60)
+
+
+def test_ctrl_c_works_even_when_the_command_was_started_with_it_ignored():
+    """A script's background job starts with SIGINT ignored (POSIX shells do this), and Python then keeps it
+    ignored: a build started that way once ignored Ctrl-C and ran on (two interrupt tests hung in CI so)."""
+    proc, child = start("1", sigint_ignored=True)
+    os.kill(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "cleaning" in out, err
     wait_for(lambda: not alive({child}), "the command's child process stopped", limit=60)
