@@ -7,6 +7,10 @@ user's terminal or a CI job hanging. So the first signal also starts a watchdog:
 ended `grace` seconds later (`LANCS_INTERRUPT_GRACE`, default 30), or a second Ctrl-C comes, every process
 the command started is killed and it exits with code 130 at once. Nothing is published on either path:
 publishing happens only after a complete, uninterrupted build.
+
+The handlers are set even when the command starts with SIGINT ignored, as a script's background job does
+(POSIX shells start those so, and Python then leaves Ctrl-C ignored): a build run that way by a CI job once
+ignored the interrupt and ran on.
 """
 from __future__ import annotations
 
