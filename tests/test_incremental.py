@@ -211,8 +211,9 @@ def test_a_killed_publish_never_costs_the_last_complete_site(tiny, tmp_path):
     assert (b / "index.html").exists()
 
 
-def test_a_change_to_a_src_function_changes_the_key_of_pages_that_import_it(tiny, tmp_path, monkeypatch):
-    """The static key covers the package modules a page imports (followed through their imports)."""
+def _key_changes_when(tiny, tmp_path, monkeypatch, rel: str, addition: str) -> bool:
+    """Whether a district page's static key changes when `addition` is appended to the package file `rel`
+    (in a copy of the package the project is pointed at)."""
     import shutil
 
     from lancs_evidence.build.jobs import lock_hash, static_key
@@ -223,24 +224,23 @@ def test_a_change_to_a_src_function_changes_the_key_of_pages_that_import_it(tiny
     project = Project(tiny)
     district = next(p for p in discover(project) if p.area == area_id(1))
     before = static_key(district, project, lock_hash(project))
-    fmt = pkg / "pages" / "fmt.py"  # imported by the views every page uses
-    fmt.write_text(fmt.read_text(encoding="utf-8") + "\n\ndef added_helper():\n    return 1\n", encoding="utf-8")
-    assert static_key(district, project, lock_hash(project)) != before
+    target = pkg / rel
+    target.write_text(target.read_text(encoding="utf-8") + addition, encoding="utf-8")
+    return static_key(district, project, lock_hash(project)) != before
+
+
+def test_a_change_to_a_src_function_changes_the_key_of_pages_that_import_it(tiny, tmp_path, monkeypatch):
+    """The static key covers the package modules a page imports (followed through their imports);
+    pages/fmt.py is imported by the views every page uses."""
+    assert _key_changes_when(tiny, tmp_path, monkeypatch, "pages/fmt.py", "\n\ndef added_helper():\n    return 1\n")
 
 
 def test_a_change_to_a_page_template_changes_the_key_of_pages_that_render_it(tiny, tmp_path, monkeypatch):
     """Templates are not Python modules, so the import closure alone would miss them; the key covers the
     templates pages/html.py renders."""
-    import shutil
+    assert _key_changes_when(tiny, tmp_path, monkeypatch, "pages/templates/figure.html.j2", "<!-- changed -->")
 
-    from lancs_evidence.build.jobs import lock_hash, static_key
 
-    pkg = tmp_path / "pkg"
-    shutil.copytree(Project(tiny).src_package, pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(Project, "src_package", property(lambda self: pkg))
-    project = Project(tiny)
-    district = next(p for p in discover(project) if p.area == area_id(1))
-    before = static_key(district, project, lock_hash(project))
-    figure = pkg / "pages" / "templates" / "figure.html.j2"
-    figure.write_text(figure.read_text(encoding="utf-8") + "<!-- changed -->", encoding="utf-8")
-    assert static_key(district, project, lock_hash(project)) != before
+def test_a_change_to_a_module_no_page_imports_leaves_the_key(tiny, tmp_path, monkeypatch):
+    """The key is not simply every file: the benchmark is not imported by any page."""
+    assert not _key_changes_when(tiny, tmp_path, monkeypatch, "build/bench_scale.py", "\n# a comment\n")
