@@ -19,13 +19,13 @@ never needs write access to the project.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
 import logging
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from lancs_evidence.build.interrupts import descendant_pids, kill_descendants
 from lancs_evidence.data.project import UserError
 
 KINDS = ("local", "dask")
@@ -116,29 +116,17 @@ class DaskExecutor(cf.Executor):
             self.cancel_all()
 
 
-def _child_pids() -> set[int]:
-    import psutil
-
-    return {c.pid for c in psutil.Process().children(recursive=True)}
-
-
 def _close_quietly(client, cluster, before: set[int]) -> None:
     """Close the client and the cluster we started. Closing can fail inside Dask (seen here: a nanny asked to
     close while it restarts a killed worker asserts "can only join a started process"); the build's own
     result stands, so then the processes the cluster started are killed instead of left running."""
-    import psutil
-
     try:
         client.close()
         if cluster is not None:
             cluster.close()
     except Exception:
-        if cluster is None:
-            return
-        for child in psutil.Process().children(recursive=True):
-            if child.pid not in before:
-                with contextlib.suppress(psutil.Error):
-                    child.kill()
+        if cluster is not None:
+            kill_descendants(spare=before)
 
 
 def default_jobs(jobs: int | None) -> int:
@@ -178,7 +166,7 @@ def _dask(jobs: int | None, scheduler: str | None, log: str | None) -> Iterator[
     from distributed import Client, LocalCluster
 
     cluster = None
-    before = _child_pids()  # the processes a LocalCluster starts are the ones not here yet
+    before = descendant_pids()  # the processes a LocalCluster starts are the ones not here yet
     try:
         if scheduler:
             try:

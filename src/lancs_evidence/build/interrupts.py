@@ -36,12 +36,23 @@ def grace() -> float:
     return value if value > 0 else DEFAULT_GRACE
 
 
-def kill_descendants() -> int:
-    """SIGKILL every process below this one (pool or Dask workers, kernels, trackers); how many were sent."""
+def descendant_pids() -> set[int]:
+    """Every process below this one."""
     import psutil
 
     try:
-        children = psutil.Process().children(recursive=True)
+        return {c.pid for c in psutil.Process().children(recursive=True)}
+    except psutil.Error:
+        return set()
+
+
+def kill_descendants(spare: set[int] = frozenset()) -> int:
+    """SIGKILL every process below this one (pool or Dask workers, kernels, trackers) except those in
+    `spare`; how many were sent."""
+    import psutil
+
+    try:
+        children = [c for c in psutil.Process().children(recursive=True) if c.pid not in spare]
     except psutil.Error:
         return 0
     sent = 0
