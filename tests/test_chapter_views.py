@@ -186,14 +186,14 @@ def test_describe_each_kind_of_evidence():
         "from_review": True, "partnership": "p1"}
     d = lr.describe("learning_point", "lp-1", ini, lp, oc, "review", _partnership_of)
     assert (d["what"], d["from_review"], d["partnership"], d["level"]) == ("Start small", False, None, "")
-    d = lr.describe("claim", "o-1", ini, lp, oc, "review", _partnership_of)
+    d = lr.describe("figure", "o-1", ini, lp, oc, "review", _partnership_of)
     assert (d["what"], d["shows"], d["level"]) == ("People helped", "over 1,200", "outcome")
 
 
 def test_lesson_summary_counts_each_kind_in_the_lessons_order():
     lessons = pd.DataFrame({"id": ["L2", "L1"], "title": ["Second", "First"]}).set_index("id", drop=False)
     evidence = pd.DataFrame({"lesson": ["L1", "L1", "L1", "L2"],
-                             "kind": ["initiative", "claim", "learning_point", "learning_point"],
+                             "kind": ["initiative", "figure", "learning_point", "learning_point"],
                              "from_review": [True, True, False, True]})
     per = lr.lesson_summary(lessons, evidence)
     assert per["Lesson"].tolist() == ["Second", "First"]
@@ -203,7 +203,7 @@ def test_lesson_summary_counts_each_kind_in_the_lessons_order():
 
 
 def test_kind_and_source_and_next_year():
-    assert lr.kind_and_source({"kind": "claim", "level": "outcome", "from_review": True}, "") == \
+    assert lr.kind_and_source({"kind": "figure", "level": "outcome", "from_review": True}, "") == \
         "Reported figure (outcome), the review"
     assert lr.kind_and_source({"kind": "initiative", "level": "", "from_review": False}, "King's Fund") == \
         "Initiative, case study by King's Fund"

@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from lancs_evidence.analysis.summaries import dedupe_statements, evidence_profile, explode_themes
+from lancs_evidence.analysis.summaries import dedupe_figures, evidence_profile, explode_themes
 from lancs_evidence.pages import fmt
 from lancs_evidence.pages.chapter import ChapterView
 from lancs_evidence.pages.html import esc, show, table, tag
@@ -63,7 +63,7 @@ def leadership_keys(keys: pd.DataFrame) -> pd.DataFrame:
 def source_rows(page: ChapterView, source: str) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """One source's entry in sources.csv and its rows in the three ledger tables (figures, initiatives,
     learning points)."""
-    return (page.data.sources.loc[source], page.claims(source=source), page.initiatives(source=source),
+    return (page.data.sources.loc[source], page.figures(source=source), page.initiatives(source=source),
             page.learning(source=source))
 
 
@@ -141,8 +141,8 @@ class CouncilsView:
         """The titles of the keys naming leadership, in lower case, each once, sorted."""
         return sorted({t.lower() for t in self.leadership["title"]})
 
-    def billions(self, claim_id: str) -> str:
-        return billions(self.page.claim(claim_id))
+    def billions(self, figure_id: str) -> str:
+        return billions(self.page.figure(figure_id))
 
     def _in_report_order(self, frame: pd.DataFrame) -> pd.DataFrame:
         return frame.assign(_order=frame["area"].map(self.number)).sort_values("_order", kind="stable")
@@ -225,7 +225,7 @@ class CaseStudyView:
         self.src, self.rows, self.inits, learning = source_rows(page, source)
         self.keys = learning[learning["kind"] == "key_to_success"]
         self.lessons = learning[learning["kind"] != "key_to_success"]
-        self.distinct = dedupe_statements(self.rows, data.relations)
+        self.distinct = dedupe_figures(self.rows, data.relations)
         # The places it covers, in the book's order of areas.
         used = set(self.rows["area"]) | set(self.inits["area"]) | set(learning["area"])
         self.places = data.areas[data.areas["id"].isin(used)]
