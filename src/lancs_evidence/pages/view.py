@@ -226,7 +226,7 @@ class View:
             body.append(cells)
         headers = ["What was measured"] + (["Area"] if with_area else []) + ["Figure", "Area covered", "Period", "Evidence level",
                                                                               "Change or target", "Caveat", "Audit", "Source section"]
-        return table(body, headers, caption, classes="lx-table lx-outcomes")
+        return table(body, headers, caption, classes="lx-table lx-figures")
 
     def rollup_table(self, out, group_header: str, group_names, caption: str) -> str:
         """A roll-up (summaries.rollup) as a table: sums of like figures, and the rest side by side with the reason."""
