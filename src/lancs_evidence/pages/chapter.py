@@ -19,6 +19,23 @@ from lancs_evidence.pages.html import esc, join, show, table, tag
 from lancs_evidence.pages.view import View, offers
 
 
+def figures_for(rows: pd.DataFrame, initiatives: list[str] = (), ids: list[str] = ()) -> pd.DataFrame:
+    """The figures among `rows` that belong to any of these initiatives, plus the figures with these ids
+    (a figure the source gives without an initiative link), in the order of `rows`."""
+    return rows[rows["initiative"].isin(list(initiatives)) | rows["id"].isin(list(ids))]
+
+
+def check_each_figure_in_one_group(rows: pd.DataFrame, *groups: pd.DataFrame) -> None:
+    """Raise if the groups a chapter splits its figures into leave a figure out or take one twice, so a
+    figure added to the ledger cannot silently miss the page."""
+    counts = pd.concat([g["id"] for g in groups]).value_counts() if groups else pd.Series(dtype=int)
+    missing = [i for i in rows["id"] if i not in counts.index]
+    twice = sorted(counts[counts > 1].index)
+    if missing or twice:
+        raise ValueError("; ".join(filter(None, [missing and f"in no group: {', '.join(missing)}",
+                                                 twice and f"in more than one group: {', '.join(twice)}"])))
+
+
 class ChapterLedger:
     """The chapter API as a section a page composes: ledger rows picked by id, section, area or source; single
     figures glued for prose; tables and charts of those rows. What it shows is recorded on `page`."""
@@ -28,7 +45,7 @@ class ChapterLedger:
 
     # selecting rows -----------------------------------------------------------------------------
     def figures(self, ids: list[str] | None = None, section_contains: str | list[str] | None = None,
-               areas: list[str] | None = None, source: str | None = None, measure_contains: str | None = None) -> pd.DataFrame:
+                areas: list[str] | None = None, source: str | None = None, measure_contains: str | None = None) -> pd.DataFrame:
         """Ledger rows by id, by a phrase in their section path, by area or by source (filters combine)."""
         return self.page.data.select("figures", ids=ids, source=source, section_contains=section_contains, areas=areas,
                                      measure_contains=measure_contains)
@@ -39,8 +56,15 @@ class ChapterLedger:
 
     def initiatives(self, section_contains: str | list[str] | None = None, areas: list[str] | None = None,
                     source: str | None = None, ids: list[str] | None = None) -> pd.DataFrame:
+        """Initiatives by source, section phrase or area; with `ids`, just those (in the table's order), and an
+        id that is not among them is an error, so a renamed initiative cannot silently drop out of a page."""
         df = self.page.data.select("initiatives", source=source, section_contains=section_contains, areas=areas)
-        return df[df["id"].isin(ids)] if ids is not None else df
+        if ids is None:
+            return df
+        missing = sorted(set(ids) - set(df["id"]))
+        if missing:
+            raise KeyError(f"no initiatives row with id {', '.join(missing)}")
+        return df[df["id"].isin(list(ids))]
 
     def learning(self, source: str | None = None, kind: str | None = None, areas: list[str] | None = None,
                  section_contains: str | None = None) -> pd.DataFrame:
@@ -50,7 +74,9 @@ class ChapterLedger:
     # glue ---------------------------------------------------------------------------------------
     def glue_figure(self, name: str, figure_id: str, part: str = "figure") -> None:
         """Glue one ledger figure for prose. part: figure (with qualifier and unit), value, baseline,
-        target, change (worded change since the baseline), target_status, period, footprint, note.
+        target, change (worded change since the baseline), target_status, period, footprint, note, magnitude
+        (a stated change without its sign), printed_percent (a percentage-point change without its sign, written
+        with a percent sign as the source printed it).
 
         `value` (the bare number) is refused for a figure the source qualifies, gives as a range or only
         in words: prose must then use `figure`, which keeps "over", the range or the words."""
@@ -84,6 +110,8 @@ class ChapterLedger:
             text = self.page.footprint(r)
         elif part == "note":
             text = r.get("note", "") or "no caveat recorded"
+        elif part == "printed_percent":  # a percentage-point change as the source printed it: with a percent sign
+            text = fmt.with_unit(abs(r["value"]), "percent")
         elif part == "magnitude":  # a stated change without its sign: 'fell 48%' reads as 48%
             high = r.get("value_high")
             text = fmt.figure(abs(r["value"]), r["unit"], r.get("qualifier", "") or "",
@@ -97,6 +125,17 @@ class ChapterLedger:
             text += f" (audit: {AUDIT_WORDS[mark].lower()})"
             self.page.recorded.setdefault("audit_marks", {})[figure_id] = mark
         self.page.glue(name, text)
+
+    def glue_recomputed(self, name: str, relation_id: str, unit: str, decimals: int | None = None) -> None:
+        """Glue what the build's audit recomputed for one of its checks, without its sign ('fell 47.4%' reads
+        as 47.4%), in `unit` at `decimals` places. A check with nothing recomputed is an error."""
+        findings = self.page.findings().set_index("relation_id")
+        if relation_id not in findings.index:
+            raise KeyError(f"no audit check {relation_id!r}")
+        value = findings.loc[relation_id, "recomputed"]
+        if value is None or pd.isna(value):
+            raise ValueError(f"the audit recomputed nothing for {relation_id!r}")
+        self.page.glue(name, fmt.with_unit(abs(float(value)), unit, decimals))
 
     def glue_count(self, name: str, n: int, one: str, many: str | None = None) -> None:
         self.page.glue(name, fmt.plural(int(n), one, many))
@@ -302,6 +341,7 @@ LEDGER_API = (
     "glue_count",
     "glue_derived",
     "glue_number",
+    "glue_recomputed",
     "initiatives",
     "learning",
     "show_figures",
