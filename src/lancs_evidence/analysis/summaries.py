@@ -96,7 +96,7 @@ def change_of(row) -> Change | None:
     dps = [d for d in (get("value_dp", None), get("baseline_dp", None)) if d is not None and not (isinstance(d, float) and math.isnan(d))]
     decimals = int(max(dps)) if dps else None
     level = get("evidence_level", "") or ""
-    judged = level not in UNJUDGED_LEVELS  # only outcomes and impact are judged
+    judged = level not in UNJUDGED_LEVELS  # only the outcome and impact levels are judged
     return Change(float(before), float(after), get("unit", ""), get("polarity", "neutral") or "neutral", decimals, judged)
 
 
