@@ -174,6 +174,20 @@ def test_abbreviations_and_names():
     assert check("abbreviation_expanded", [], term="ASC", says="", other_says="").status == "not_checked"
 
 
+def test_a_name_written_two_ways_is_not_called_an_abbreviation():
+    assert R.is_abbreviation("NMC2R") and R.is_abbreviation("ASC") and not R.is_abbreviation("Foxton Centre")
+    assert not R.is_abbreviation("Rossendale") and not R.is_abbreviation("Name of the area")
+    two = check("abbreviation_expanded", [], term="Name of the area", says="North Side", other_says="North and West Side")
+    assert two.status == "contradicted" and "two different names" in two.explanation
+    assert "abbreviation" not in two.explanation
+    amb = check("abbreviation_expanded", [], term="Name of the area", says="North Side", other_says="North and West Side",
+                ambiguity="The shorter name may be a loose label.")
+    assert amb.status == "not_checked" and "loose label" in amb.explanation
+    expanded = check("abbreviation_expanded", [], term="NMC2R", says="Not Meeting Criteria to Reside",
+                     other_says="No Medical Criteria to Reside")
+    assert "abbreviation" in expanded.explanation
+
+
 def test_repeated_passage_names_the_risk():
     same = [row("a", 25, area="x"), row("b", 25, area="y")]
     f = check("repeated_passage", same, "a", "b")
