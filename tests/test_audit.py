@@ -138,6 +138,18 @@ def test_occupancy_from_capacity_stay_and_throughput():
     assert check("occupancy_of", rows, "occ", "beds;adm;stay").status == "not_checked"
 
 
+def test_places_in_use_from_stay_and_throughput():
+    rows = [row("used", 292, period="current"), row("adm", 17000, period="per year", qualifier="circa"), row("stay", 4.5, "days")]
+    f = check("occupancy_of", rows, "used", "adm;stay")  # 17,000 × 4.5 ÷ 365 = about 210 in use, not 292
+    assert f.status == "inconsistent" and f.recomputed == pytest.approx(209.6, abs=0.05)
+    rows[0]["value"] = 210
+    assert check("occupancy_of", rows, "used", "adm;stay").status == "consistent"
+    rows[0]["unit"] = "percent"  # a share needs the places it is a share of
+    assert check("occupancy_of", rows, "used", "adm;stay").status == "not_checked"
+    rows[0]["unit"], rows[2]["unit"] = "count", "count"  # a stay with no unit of time
+    assert check("occupancy_of", rows, "used", "adm;stay").status == "not_checked"
+
+
 def test_share_of_a_stated_count_must_be_a_whole_number_of_it():
     assert check("share_of_whole", [row("s", 90, "percent"), row("n", 88)], "s", "n").status == "consistent"
     assert check("share_of_whole", [row("s", 50, "percent"), row("n", 3)], "s", "n").status == "inconsistent"
