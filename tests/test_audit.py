@@ -138,6 +138,18 @@ def test_occupancy_from_capacity_stay_and_throughput():
     assert check("occupancy_of", rows, "occ", "beds;adm;stay").status == "not_checked"
 
 
+def test_places_in_use_from_stay_and_throughput():
+    rows = [row("used", 292, period="current"), row("adm", 17000, period="per year", qualifier="circa"), row("stay", 4.5, "days")]
+    f = check("occupancy_of", rows, "used", "adm;stay")  # 17,000 × 4.5 ÷ 365 = about 210 in use, not 292
+    assert f.status == "inconsistent" and f.recomputed == pytest.approx(209.6, abs=0.05)
+    rows[0]["value"] = 210
+    assert check("occupancy_of", rows, "used", "adm;stay").status == "consistent"
+    rows[0]["unit"] = "percent"  # a share needs the places it is a share of
+    assert check("occupancy_of", rows, "used", "adm;stay").status == "not_checked"
+    rows[0]["unit"], rows[2]["unit"] = "count", "count"  # a stay with no unit of time
+    assert check("occupancy_of", rows, "used", "adm;stay").status == "not_checked"
+
+
 def test_share_of_a_stated_count_must_be_a_whole_number_of_it():
     assert check("share_of_whole", [row("s", 90, "percent"), row("n", 88)], "s", "n").status == "consistent"
     assert check("share_of_whole", [row("s", 50, "percent"), row("n", 3)], "s", "n").status == "inconsistent"
@@ -172,6 +184,20 @@ def test_abbreviations_and_names():
                  other_says="urgent and emergency care").status == "consistent"
     assert check("abbreviation_expanded", [], term="CAMHS", says="CAMHS", other_says="CAHMS").status == "differs"
     assert check("abbreviation_expanded", [], term="ASC", says="", other_says="").status == "not_checked"
+
+
+def test_a_name_written_two_ways_is_not_called_an_abbreviation():
+    assert R.is_abbreviation("NMC2R") and R.is_abbreviation("ASC") and not R.is_abbreviation("Foxton Centre")
+    assert not R.is_abbreviation("Rossendale") and not R.is_abbreviation("Name of the area")
+    two = check("abbreviation_expanded", [], term="Name of the area", says="North Side", other_says="North and West Side")
+    assert two.status == "contradicted" and "two different names" in two.explanation
+    assert "abbreviation" not in two.explanation
+    amb = check("abbreviation_expanded", [], term="Name of the area", says="North Side", other_says="North and West Side",
+                ambiguity="The shorter name may be a loose label.")
+    assert amb.status == "not_checked" and "loose label" in amb.explanation
+    expanded = check("abbreviation_expanded", [], term="NMC2R", says="Not Meeting Criteria to Reside",
+                     other_says="No Medical Criteria to Reside")
+    assert "abbreviation" in expanded.explanation
 
 
 def test_repeated_passage_names_the_risk():

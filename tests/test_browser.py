@@ -33,52 +33,69 @@ def real_site(tmp_path_factory, repo) -> Path:
 
 @pytest.fixture(scope="session")
 def site_checks(real_site):
-    """Visit every page once per viewport; collect what the tests assert on."""
+    """Visit every page once per viewport; collect what the tests assert on. The two viewports run at the
+    same time, each in its own thread with its own Playwright and browser (Playwright's sync API is used
+    one instance per thread), so the two cores share the work."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    results: dict = {}
+    with serve(real_site) as base, ThreadPoolExecutor(max_workers=len(VIEWPORTS)) as pool:
+        futures = [pool.submit(_visit_at, real_site, base, width, height) for width, height in VIEWPORTS]
+        blocked: list[str] = []
+        for future in futures:  # .result() re-raises a failure inside a thread here, in the test
+            seen, outside = future.result()
+            for rel, r in seen.items():
+                results.setdefault(rel, {}).update(r)
+            blocked += outside
+        results["__blocked__"] = blocked
+    return results
+
+
+def _visit_at(real_site: Path, base: str, width: int, height: int) -> tuple[dict, list[str]]:
+    """Every page at one viewport: returns what was seen per page, and any request for outside the site."""
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
     results: dict = {}
-    with serve(real_site) as base, browser() as b:
-        blocked: list[str] = []
-        for width, height in VIEWPORTS:
-            ctx = new_context(b, base, width, height, blocked)
-            page = ctx.new_page()
-            console: list = []
-            page.on("console", lambda m, c=console: c.append((m.type, m.text)))
-            page.on("pageerror", lambda e, c=console: c.append(("error", str(e))))
-            for rel in site_pages(real_site):
-                r = results.setdefault(rel, {})
-                console.clear()
-                page.emulate_media(color_scheme="light")
-                page.goto(f"{base}/{rel}", wait_until="load")
-                charts_drawn(page)
-                if width == 1280:
-                    r["charts"] = page.evaluate("""Array.from(document.querySelectorAll('.lx-vega')).map(e => {
-                        const svg = e.querySelector('svg');
-                        return svg ? svg.querySelectorAll('path, rect, circle, line, text, symbol').length : 0; })""")
-                    # keyboard: the first Tab stop is the skip link, and following it moves focus to the main content
-                    page.keyboard.press("Tab")
-                    r["first_tab"] = page.evaluate("document.activeElement && [document.activeElement.textContent.trim(), "
-                                                   "document.activeElement.getAttribute('href')]")
-                    page.keyboard.press("Enter")
-                    page.wait_for_function("location.hash === '#main-content' || document.activeElement !== document.body",
-                                           timeout=5000)
-                    r["skip_to_main"] = page.evaluate("""(() => { const m = document.querySelector('main, [role=main], #main-content');
-                        const a = document.activeElement; return !!m && (m === a || m.contains(a) || location.hash === '#main-content'); })()""")
-                    r["console"] = list(console)  # before axe: axe's own stylesheet reads log 404s of theme @imports
-                    r["focus_rings"] = page.evaluate(FOCUS_JS)
-                for scheme in SCHEMES:
-                    set_scheme(page, scheme)
-                    # the dark scheme changes colours only, so its pass runs axe's colour rules (half the time)
-                    options = {"resultTypes": ["violations"]} if scheme == "light" else \
-                        {"resultTypes": ["violations"], "runOnly": ["color-contrast", "link-in-text-block"]}
-                    violations = axe.run(page, options=options).response["violations"]
-                    r[f"axe {width} {scheme}"] = [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["target"]) for v in violations]
-                r[f"menu {width}"] = open_menu(page)
-                r[f"layout {width}"] = page.evaluate(LAYOUT_JS)
-            ctx.close()
-        results["__blocked__"] = blocked
-    return results
+    blocked: list[str] = []
+    with browser() as b:
+        ctx = new_context(b, base, width, height, blocked)
+        page = ctx.new_page()
+        console: list = []
+        page.on("console", lambda m, c=console: c.append((m.type, m.text)))
+        page.on("pageerror", lambda e, c=console: c.append(("error", str(e))))
+        for rel in site_pages(real_site):
+            r = results.setdefault(rel, {})
+            console.clear()
+            page.emulate_media(color_scheme="light")
+            page.goto(f"{base}/{rel}", wait_until="load")
+            charts_drawn(page)
+            if width == 1280:
+                r["charts"] = page.evaluate("""Array.from(document.querySelectorAll('.lx-vega')).map(e => {
+                    const svg = e.querySelector('svg');
+                    return svg ? svg.querySelectorAll('path, rect, circle, line, text, symbol').length : 0; })""")
+                # keyboard: the first Tab stop is the skip link, and following it moves focus to the main content
+                page.keyboard.press("Tab")
+                r["first_tab"] = page.evaluate("document.activeElement && [document.activeElement.textContent.trim(), "
+                                               "document.activeElement.getAttribute('href')]")
+                page.keyboard.press("Enter")
+                page.wait_for_function("location.hash === '#main-content' || document.activeElement !== document.body",
+                                       timeout=5000)
+                r["skip_to_main"] = page.evaluate("""(() => { const m = document.querySelector('main, [role=main], #main-content');
+                    const a = document.activeElement; return !!m && (m === a || m.contains(a) || location.hash === '#main-content'); })()""")
+                r["console"] = list(console)  # before axe: axe's own stylesheet reads log 404s of theme @imports
+                r["focus_rings"] = page.evaluate(FOCUS_JS)
+            for scheme in SCHEMES:
+                set_scheme(page, scheme)
+                # the dark scheme changes colours only, so its pass runs axe's colour rules (half the time)
+                options = {"resultTypes": ["violations"]} if scheme == "light" else \
+                    {"resultTypes": ["violations"], "runOnly": ["color-contrast", "link-in-text-block"]}
+                violations = axe.run(page, options=options).response["violations"]
+                r[f"axe {width} {scheme}"] = [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["target"]) for v in violations]
+            r[f"menu {width}"] = open_menu(page)
+            r[f"layout {width}"] = page.evaluate(LAYOUT_JS)
+        ctx.close()
+    return results, blocked
 
 
 # Every button and link on the page, focused in turn: does it draw a visible focus indicator?

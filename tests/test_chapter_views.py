@@ -69,6 +69,25 @@ def test_billions_keeps_the_qualifier():
     assert cs.billions({"value": 1.25e9, "qualifier": None}) == "£1.25 billion"
 
 
+def test_national_split_goes_by_the_reports_headings_not_by_evidence_level():
+    rows = pd.DataFrame({
+        "id": ["cost", "roi", "plan", "concordat", "cases", "council"],
+        "area": ["national", "national", "national", "national", "national", "leeds"],
+        "measure": ["cost_to_employers", "return_on_investment", "funding_allocated", "organisations_signed_up",
+                    "case_studies", "people_trained"],
+        "evidence_level": ["context", "context", "context", "activity", "activity", "output"],
+        "section": ["Evidence for prevention > The established evidence base",
+                    "Evidence for prevention > The established evidence base",
+                    "System change, the NHS and local authorities",
+                    "National policy and legislative context > Public health",
+                    "Executive summary",
+                    "Case studies > 5. A whole city approach - Leeds City Council > Impact and sustainability"],
+    })
+    evidence, policy = cs.national_split(rows)
+    assert evidence["id"].tolist() == ["cost", "roi"]
+    assert policy["id"].tolist() == ["plan", "concordat"]
+
+
 def _keys():
     return pd.DataFrame({
         "id": ["k1", "k2", "k3", "k4", "k5"],

@@ -297,3 +297,45 @@ def test_an_order_that_is_not_a_whole_number_sorts_as_nought():
                          ("c", "C", "partnership", "", "", "nan"), ("d", "D", "partnership", "", "", ""),
                          ("e", "E", "partnership", "", "", "x")))
     assert tree.partnerships() == ["b", "c", "d", "e", "a"]
+
+
+def _installed_copy(tmp_path: Path) -> Path:
+    """The package as `pip install .` lays it out: in a site folder with no data/ beside it."""
+    import shutil
+
+    import lancs_evidence
+
+    site = tmp_path / "site"
+    shutil.copytree(Path(lancs_evidence.__file__).parent, site / "lancs_evidence",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return site
+
+
+def _levels_from(site: Path, cwd: Path, env_root: Path | None = None):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "LANCS_EVIDENCE_ROOT"}
+    env["PYTHONPATH"] = str(site)
+    if env_root:
+        env["LANCS_EVIDENCE_ROOT"] = str(env_root)
+    return subprocess.run([sys.executable, "-c", "from lancs_evidence.data import vocab; print(','.join(vocab.EVIDENCE_LEVELS))"],
+                          capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def test_an_installed_package_reads_the_vocabularies_of_the_project_it_runs_in(tmp_path, tiny):
+    site = _installed_copy(tmp_path)
+    descriptor = json.loads((tiny / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    levels = next(f["constraints"]["enum"] for r in descriptor["resources"] for f in r["schema"]["fields"]
+                  if f["name"] == "evidence_level")
+    for cwd, root in ((tiny / "chapters", None), (tmp_path, tiny)):
+        proc = _levels_from(site, cwd, root)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == ",".join(levels)
+
+
+def test_an_installed_package_outside_a_project_says_where_to_run_it(tmp_path):
+    proc = _levels_from(_installed_copy(tmp_path), tmp_path)
+    assert proc.returncode != 0
+    assert "run the command from the evidence book's folder" in proc.stderr

@@ -68,7 +68,7 @@ KIND_WORDS = {
     "same_measure_as": "the same figure stated twice", "occupancy_of": "capacity, stay and throughput against occupancy",
     "share_of_whole": "a share of a stated count", "same_base_as": "counts and shares of one total",
     "status_disagrees": "where a piece of work stands", "dates_disagree": "when something happened",
-    "abbreviation_expanded": "an abbreviation spelled out", "repeated_passage": "a passage repeated under two headings",
+    "abbreviation_expanded": "an abbreviation or a name written two ways", "repeated_passage": "a passage repeated under two headings",
     "scope_of": "a figure's area against its heading",
 }
 RESULT_NAME = "audit-result.json"
@@ -365,24 +365,30 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
                  + (f" {_text(rel.get('ambiguity'))}" if _text(rel.get("ambiguity")) else ""), float(other["value"]))
         return f
     if kind == "occupancy_of":
-        if len(inputs) != 3:
-            return make("not_checked", "needs inputs capacity;admissions;average stay")
-        cap, adm, stay = inputs
+        # the figure is an occupancy (percent) with inputs places;admissions;stay, or a count of places in use with
+        # inputs admissions;stay (admissions × stay ÷ 365 is the number in use on an average day)
+        in_use_figure = len(inputs) == 2 and _text(figure.get("unit")) == "count"
+        if len(inputs) != 3 and not in_use_figure:
+            return make("not_checked", "needs inputs capacity;admissions;average stay (or admissions;average stay against a "
+                        "count of places in use)")
+        cap, adm, stay = (None, *inputs) if in_use_figure else inputs
         per_year = rules.per_year_factor(_text(adm.get("period")))
         days = rules.DAYS_IN.get(_text(stay.get("unit")))
-        if not per_year or not days or float(cap["value"]) == 0:
+        if not per_year or not days or (cap is not None and float(cap["value"]) == 0):
             return make("not_checked", "the admissions need a rate period (per year, per month) and the stay a unit of time")
         a_year = float(adm["value"]) * per_year
         stay_days = float(stay["value"]) * days
-        occ = rules.implied_occupancy(float(cap["value"]), a_year, stay_days)
         in_use = a_year * stay_days / 365.0
         arithmetic = (f"{_n(a_year)} admissions a year × {_n(stay_days)} days ÷ 365 = about {_r(in_use, 0)} places in use on an "
-                      f"average day; ÷ {_n(float(cap['value']))} places = {_r(occ)}% occupancy")
+                      "average day")
+        if cap is not None:
+            occ = rules.implied_occupancy(float(cap["value"]), a_year, stay_days)
+            arithmetic += f"; ÷ {_n(float(cap['value']))} places = {_r(occ)}% occupancy"
         areas_named = {_text(r.get("area")) for r in (figure, *inputs)}
         note = ("The figures are not all given for the same area (" + ", ".join(sorted(names.get(a, a) for a in areas_named))
                 + "), which the source "
                 "does not explain; the gap may partly come from that.") if len(areas_named) > 1 else ""
-        return finding(occ, arithmetic, note)
+        return finding(in_use if cap is None else occ, arithmetic, note)
     if kind == "share_of_whole":
         if len(inputs) != 1 or float(inputs[0]["value"]) <= 0:
             return make("not_checked", "needs one input: the count the share is of")

@@ -73,8 +73,17 @@ def abbreviation_verdict(term: str, a: str, b: str) -> tuple[str, str]:
     if is_slip(a, b):
         return "differs", (f"the same name is written '{a}' in one passage and '{b}' in the other, which looks like a typing "
                            "slip rather than two different things")
+    if not is_abbreviation(term):  # a name or a word used two ways: it is not spelled out, and nothing says which is right
+        return "contradicted", (f"{term} is '{a}' in one passage and '{b}' in the other: two different names or meanings "
+                                "for one thing, so a reader cannot tell which the source intends")
     return "contradicted", (f"{term} is spelled out as '{a}' in one passage and '{b}' in the other: two different "
                             "phrases for one abbreviation, so at most one is the right name")
+
+
+def is_abbreviation(term: str) -> bool:
+    """Letters standing for words (NMC2R, CAMHS, ASC), not a name or a phrase (Foxton Centre, Rossendale)."""
+    t = (term or "").strip()
+    return bool(re.fullmatch(r"[A-Z][A-Za-z0-9&]{1,9}", t)) and sum(c.isupper() for c in t) >= 2
 
 
 def is_slip(a: str, b: str) -> bool:

@@ -354,6 +354,38 @@ class Data:
             df = df[df["kind"] == kind]
         return df
 
+    # derived answers: a page that shows only counts is recorded as reading the counts, so a changed value
+    # that leaves them as they were does not re-run it -------------------------------------------
+    @served
+    def profile(self, source: str | None = None, areas: list[str] | None = None) -> dict:
+        """The evidence profile of the ledger's figures for a source and a set of areas (either optional):
+        how many figures, how many at each evidence level, how many with a baseline, target or comparator."""
+        from lancs_evidence.analysis.summaries import evidence_profile
+
+        df = self.figures
+        if source:
+            df = df[df["source"] == source]
+        if areas is not None:
+            df = df[df["area"].isin(list(areas))]
+        return evidence_profile(df)
+
+    @served
+    def count(self, table: str, by: list[str]) -> pd.DataFrame:
+        """How many rows of a ledger table there are for each combination of the columns `by` (a column `n`)."""
+        if table not in ("figures", "initiatives", "learning_points", "event_contributions", "relations", "measures"):
+            raise ValueError(f"count: {table!r} is not a table that can be counted")
+        df = getattr(self, table)
+        return df.groupby(list(by), dropna=False).size().rename("n").reset_index()
+
+    @served
+    def file_rows(self, rel_path: str) -> int:
+        """How many data rows a CSV under data/ has (0 when it is missing): the data dictionary's counts."""
+        path = self.root / "data" / rel_path
+        if not path.exists():
+            return 0
+        with path.open(encoding="utf-8-sig") as f:
+            return max(0, sum(1 for _ in f) - 1)
+
     @served
     def audit_findings(self) -> pd.DataFrame:
         """The audit's findings (a page is recorded as reading these, not the whole ledger behind them)."""

@@ -3,7 +3,7 @@
 Vocabularies: the allowed words of a column (evidence levels, kinds of area, qualifiers, ...) are the
 `enum` constraints of data/datapackage.json, which is also what validation checks the tables against.
 `Vocab` reads them from a descriptor; `EVIDENCE_LEVELS`, `AREA_KINDS` and the named groups of levels
-below are the code's only copies, read from the datapackage.json of the repository the package is in.
+below are the code's only copies, read from that descriptor (`schema_path` says which file).
 
 The area tree: data/areas.csv links each area to its parent (place -> locality -> partnership ->
 district council, with other areas hanging off them). `AreaTree` is built from one parse of that table
@@ -113,16 +113,30 @@ class Vocab:
         return self.enum("kind", "units")
 
 
-SCHEMA = Path(__file__).resolve().parents[3] / "data" / "datapackage.json"
+def schema_path() -> Path:
+    """The datapackage.json the code's vocabularies are read from: the repository's, beside the package
+    (a source checkout or an editable install), else the one of the project the command runs in (a
+    package installed with `pip install .`, run from a project folder or with $LANCS_EVIDENCE_ROOT)."""
+    beside = Path(__file__).resolve().parents[3] / "data" / "datapackage.json"
+    if beside.exists():
+        return beside
+    from lancs_evidence.data.project import UserError, find_root
+
+    try:
+        return find_root() / "data" / "datapackage.json"
+    except UserError:
+        return beside
 
 
 @functools.lru_cache(maxsize=1)
 def schema_vocab() -> Vocab:
-    """The vocabularies of the repository's data/datapackage.json, the schema this code is written for."""
+    """The vocabularies of data/datapackage.json, the schema this code is written for."""
+    path = schema_path()
     try:
-        return Vocab.read(SCHEMA)
+        return Vocab.read(path)
     except (OSError, ValueError) as exc:
-        raise VocabError(f"{SCHEMA}: cannot read the vocabularies the code uses ({exc})") from None
+        raise VocabError(f"{path}: cannot read the vocabularies the code uses ({exc}); run the command from the "
+                         "evidence book's folder or set LANCS_EVIDENCE_ROOT to it") from None
 
 
 def _words(group: Iterable[str], of: tuple[str, ...], name: str) -> frozenset[str]:

@@ -11,7 +11,6 @@ from lancs_evidence.analysis.audit import KIND_WORDS as AUDIT_KIND_WORDS
 from lancs_evidence.analysis.audit import MEANING as AUDIT_MEANING
 from lancs_evidence.analysis.audit import SEVERITY as AUDIT_SEVERITY
 from lancs_evidence.analysis.audit import WORDS as AUDIT_WORDS
-from lancs_evidence.analysis.summaries import evidence_profile
 from lancs_evidence.pages import charts, fmt
 from lancs_evidence.pages.chapter import LEDGER_API, ChapterLedger
 from lancs_evidence.pages.html import esc, render, show, table, tag
@@ -133,18 +132,16 @@ class AuditSection:
                  class_="lx-source"))
 
     def evidence_profiles(self) -> None:
-        o = self.page.data.figures
-        review = o[o["source"] == self.page.review_source]
+        data = self.page.data
         rows, recs = [], []
-        for area in self.page.data.partnerships().to_dict("records"):
-            sub = review[review["area"].isin(self.page.data.subtree(area["id"]))]
-            p = evidence_profile(sub)
+        for area in data.partnerships().to_dict("records"):
+            p = data.profile(source=self.page.review_source, areas=data.subtree(area["id"]))
             recs.append({"area": area["name"], **p})
             rows.append([area["name"], *[str(p[k]) for k in ("figures", *LEVELS, "with_baseline", "with_target", "with_comparator")]])
         for s in self.page.data.sources.to_dict("records"):
             if s["id"] == self.page.review_source:
                 continue
-            p = evidence_profile(o[o["source"] == s["id"]])
+            p = data.profile(source=s["id"])
             recs.append({"area": s["title"], **p})
             rows.append([s["title"], *[str(p[k]) for k in ("figures", *LEVELS, "with_baseline", "with_target", "with_comparator")]])
         self.page.record("evidence_profiles", recs)
@@ -164,9 +161,9 @@ class MethodsSection:
         return json.loads((self.page.project.data / "datapackage.json").read_text(encoding="utf-8"))
 
     def glue_methods(self) -> None:
-        o = self.page.data.figures
-        self.page.glue_count("n_figures", len(o), "figure")
-        self.page.glue_count("n_sources", o["source"].nunique(), "source document")
+        per_source = self.page.data.count("figures", ["source"])
+        self.page.glue_count("n_figures", int(per_source["n"].sum()), "figure")
+        self.page.glue_count("n_sources", len(per_source), "source document")
         self.page.glue_count("n_measures", len(self.page.data.measures), "measure")
         self.page.glue_count("n_initiatives", len(self.page.data.initiatives), "initiative")
         self.page.glue_count("n_learning", len(self.page.data.learning_points), "learning point")
@@ -175,9 +172,10 @@ class MethodsSection:
         self.page.glue_count("n_tables", len(self.descriptor["resources"]), "table")
 
     def figures_by_source(self) -> None:
-        o = self.page.data.figures
-        counts = (o.groupby("source")["evidence_level"].value_counts().unstack(fill_value=0)
+        counts = (self.page.data.count("figures", ["source", "evidence_level"])
+                  .pivot(index="source", columns="evidence_level", values="n").fillna(0).astype(int)
                   .reindex(columns=LEVELS, fill_value=0))
+        counts.columns.name = None
         counts["total"] = counts.sum(axis=1)
         rows = [[self.page.source_title(s), *[str(int(v)) for v in r]] for s, r in counts.iterrows()]
         self.page.record("figures_by_source", counts.reset_index())
@@ -212,8 +210,7 @@ class MethodsSection:
         resources = []
         for res in self.descriptor["resources"]:
             fields = res["schema"]["fields"]
-            path = self.page.project.data / res["path"]
-            n = max(0, sum(1 for _ in path.open(encoding="utf-8-sig")) - 1) if path.exists() else 0
+            n = self.page.data.file_rows(res["path"])
             rows = []
             for fd in fields:
                 cons = fd.get("constraints", {})
@@ -284,9 +281,7 @@ class HomeView(View):
         self.place.glue_figures()
         self.methods.glue_methods()
         self.audit.glue_audit()
-        o = self.data.figures
-        review = o[o["source"] == self.review_source]
-        p = evidence_profile(review)
+        p = self.data.profile(source=self.review_source)
         self.glue_count("n_review_figures", p["figures"], "figure")
         share = lambda n: f"{round(100 * n / p['figures'])}%" if p["figures"] else "0%"  # noqa: E731
         self.glue("share_activity_output", share(p["activity"] + p["output"]))

@@ -17,6 +17,8 @@ from lancs_evidence.pages.html import esc, show, table, tag
 # The order in which a council's own figures are preferred for its headline: a measured outcome, then
 # wider impact, then delivery.
 LEVEL_RANK = {"outcome": 0, "impact": 1, "output": 2}
+# The LGA report's headings for the national policy it describes (as against its evidence for prevention).
+POLICY_SECTIONS = ("System change, the NHS and local authorities", "National policy and legislative context")
 
 
 def headline(area_rows: pd.DataFrame) -> str:
@@ -34,6 +36,16 @@ def billions(row: dict) -> str:
     """A money figure in billions of pounds, with the source's qualifier ("over £117.9 billion")."""
     q = fmt.QUALIFIER_WORDS.get(row["qualifier"] or "", "")
     return (q + " " if q else "") + f"£{fmt.number(row['value'] / 1e9)} billion"
+
+
+def national_split(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The report's national figures in two parts: its evidence (costs, returns found by published
+    studies, inequalities, workplace figures) and the national policy it describes. Both are context for
+    the councils, so they are told apart by the report's own headings, not by evidence level. The
+    counts of the report's own case studies and principles are in neither."""
+    national = rows[(rows["area"] == "national") & ~rows["measure"].isin(["case_studies", "principles_identified"])]
+    is_policy = national["section"].str.startswith(POLICY_SECTIONS)
+    return national[~is_policy], national[is_policy]
 
 
 def keys_by_theme(keys: pd.DataFrame, theme_label: pd.Series) -> pd.DataFrame:
@@ -87,10 +99,7 @@ class CouncilsView:
         self.side = self._side()
         self.council_rows = self.rows[self.rows["area"].isin(self.councils)]
         self.by_theme = keys_by_theme(self.keys, self.theme_label)
-        national = self.rows[self.rows["area"] == "national"]
-        self.evidence = national[national["evidence_level"] == "impact"]
-        self.policy = national[(national["evidence_level"] == "activity")
-                               & ~national["measure"].isin(["case_studies", "principles_identified"])]
+        self.evidence, self.policy = national_split(self.rows)
 
     def _side(self) -> pd.DataFrame:
         out = []
@@ -125,9 +134,8 @@ class CouncilsView:
 
     @property
     def n_area_context(self) -> int:
-        """Impact-level figures that describe the area rather than the council's work (no initiative)."""
-        r = self.council_rows
-        return int(((r["evidence_level"] == "impact") & (r["initiative"] == "")).sum())
+        """Council figures that describe the area or its setting (context) rather than the council's work."""
+        return self.level_count("context")
 
     @property
     def rare_themes_text(self) -> str:

@@ -250,9 +250,10 @@ class ChapterLedger:
         everything else side by side with the reason it is not added (summaries.rollup_by_theme)."""
         from lancs_evidence.analysis.summaries import rollup_by_theme
 
-        o = self.page.data.figures
-        o = o[o["source"] == (source or self.page.review_source)].copy()
-        o["area_kind"] = o["area"].map(self.page.data.areas["kind"])
+        data = self.page.data
+        # only partnerships' figures are rolled up, so only their rows are read
+        o = data.select("figures", source=source or self.page.review_source, areas=list(data.partnerships()["id"])).copy()
+        o["area_kind"] = o["area"].map(data.areas["kind"])
         out = rollup_by_theme(o, self.page.data.relations, self.page.data.initiatives)
         self.page.record("theme_rollup", out)
         if out.empty:

@@ -159,8 +159,8 @@ def glue_locality_context(page, area: str) -> None:
     by_role = dict(zip(leads["role"], leads["holder"]))
     page.glue("place_leader", by_role.get("Integrated Place Leader", "not named in the review"))
     page.glue("clinical_lead", by_role.get("Clinical and Care Professional Lead", "not named in the review"))
-    out = page.data.figures
-    stated = out[(out["area"] == area) & (out["measure"] == "population") & (out["source"] == page.review_source)]
+    out = page.data.select("figures", source=page.review_source, areas=[area])
+    stated = out[out["measure"] == "population"]
     census = locality_census(page, area)
     census_words = f"the 2021 Census counted {fmt.number(census)} usual residents in its district councils"
     if not stated.empty:

@@ -41,14 +41,13 @@ class PlaceTables:
             ranks = ", ".join(f"{int(imd25.loc[c, 'imd_rank_of_average_score'])}" for c in codes)
             worse = int((ft[ft["ons_code"].isin(codes)]["compared_to_england"] == "Worse").sum())
             n_ft = int(ft["ons_code"].isin(codes).sum())
-            rows = data.rows_for(p["id"])
-            rows = rows[rows["source"] == self.page.review_source]
+            prof = data.profile(source=self.page.review_source, areas=data.subtree(p["id"]))
             recs.append({
                 "area": p["id"], "name": p["name"], "locality": data.locality_of(p["id"]),
                 "councils": ", ".join(councils["name"]), "population": population,
                 "imd_ranks_2025": ranks, "most_deprived_share_2025": share25, "most_deprived_share_2019": share19,
-                "indicators_worse": worse, "indicators": n_ft, "figures": len(rows),
-                "outcome_or_impact": int(rows["evidence_level"].isin(RESULT_LEVELS).sum()),
+                "indicators_worse": worse, "indicators": n_ft, "figures": prof["figures"],
+                "outcome_or_impact": sum(prof[level] for level in RESULT_LEVELS),
             })
         return pd.DataFrame(recs)
 
@@ -197,7 +196,8 @@ class LocalityView(View):
 
     def reported(self) -> None:
         data = self.data
-        rows = data.figures[data.figures["source"] == self.review_source].copy()
+        # only the locality's own partnerships are summed, so only their rows are read
+        rows = data.select("figures", source=self.review_source, areas=list(self.ctx["area"])).copy()
         rows["area_kind"] = rows["area"].map(data.areas["kind"])
         group_of = {p: p for p in self.ctx["area"]}
         sums = rollup(rows, data.relations, group_of)
