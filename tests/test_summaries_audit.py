@@ -150,6 +150,17 @@ def test_dolphinlee_example_is_a_small_inconsistency():
     assert "÷ 9.5 = -47.4%" in f.explanation
 
 
+def test_a_gap_is_given_at_the_precision_the_figure_was_written():
+    # a whole-number sum off by a fraction reads as a whole number, not with invented decimals
+    rows = {"a": row("a", 100.4), "b": row("b", 81.3), "t": row("t", 200, value_dp=0)}
+    f = check_relation({"id": "r", "relation": "sum_of", "figure": "t", "inputs": "a;b"}, rows)
+    assert f.status == "inconsistent" and "(a gap of 18)" in f.explanation
+    # a percentage keeps at least a tenth of a point
+    rows = {"b": row("b", 205), "a": row("a", 292), "c": row("c", 30, "percent", value_dp=0)}
+    f = check_relation({"id": "r", "relation": "pct_change_of", "figure": "c", "inputs": "b;a"}, rows)
+    assert "(a gap of 12.4 percentage points)" in f.explanation
+
+
 def test_pct_change_consistent_at_source_precision():
     rows = {"b": row("b", 27), "a": row("a", 20.2), "c": row("c", -25, "percent")}
     f = check_relation({"id": "r", "relation": "pct_change_of", "figure": "c", "inputs": "b;a"}, rows)

@@ -292,7 +292,10 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
         if ok:
             text = f"{arithmetic}; the source's {written} agrees at the precision it was written."
         else:
-            gap = f"{_r(abs(recomputed - stated), 2)} {_unit_words(figure.get('unit', ''))}".strip()
+            # the gap at the precision the figure was written (at least a tenth of a point for percentages)
+            dp = _dp(figure)
+            places = 2 if dp is None else max(dp, 1 if figure.get("unit") in ("percent", "percentage_points") else 0)
+            gap = f"{_r(abs(recomputed - stated), places)} {_unit_words(figure.get('unit', ''))}".strip()
             text = f"{arithmetic}, but the source states {written} (a gap of {gap})."
         extra = " ".join(x for x in (note, _text(rel.get("ambiguity"))) if x)
         return make("consistent" if ok else "inconsistent", text + (f" {extra}" if extra else ""), recomputed)

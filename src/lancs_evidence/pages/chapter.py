@@ -184,6 +184,7 @@ class ChapterLedger:
             period = fmt.period_text(r)
             context = f"Area covered: {foot[0].lower() + foot[1:] if foot.startswith('Not stated') else foot}. Period: {period}."
             note = r.get("note", "") or ""
+            label = label if label.rstrip().endswith((".", "?", "!")) else label.rstrip() + "."
             lis.append(tag("li", tag("span", esc(fmt.ledger_figure(r)), class_="lx-big") + esc(label)
                            + tag("span", esc(" " + context), class_="lx-headline-context")
                            + (tag("span", esc(" Caveat: " + note), class_="lx-headline-note") if note else "")
