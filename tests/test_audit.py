@@ -26,12 +26,12 @@ def row(id, value, unit="count", **kw):
     return base
 
 
-def rel(kind, claim="", inputs="", **kw):
-    return {"id": "r", "relation": kind, "claim": claim, "inputs": inputs, **kw}
+def rel(kind, figure="", inputs="", **kw):
+    return {"id": "r", "relation": kind, "figure": figure, "inputs": inputs, **kw}
 
 
-def check(kind, rows, claim="", inputs="", areas=None, **kw):
-    return A.check_relation(rel(kind, claim, inputs, **kw), {r["id"]: r for r in rows}, areas)
+def check(kind, rows, figure="", inputs="", areas=None, **kw):
+    return A.check_relation(rel(kind, figure, inputs, **kw), {r["id"]: r for r in rows}, areas)
 
 
 AREAS = [{"id": "place", "name": "Test Place", "kind": "place", "parent": ""},
@@ -40,7 +40,7 @@ AREAS = [{"id": "place", "name": "Test Place", "kind": "place", "parent": ""},
          {"id": "icb", "name": "Wide Board", "kind": "icb", "parent": ""}]
 
 
-# --- arithmetic: inputs stated with the claim only ---------------------------------------------------
+# --- arithmetic: inputs stated with the figure only ---------------------------------------------------
 
 def test_derived_figure_is_never_checked_against_another_passages_value():
     rows = [row("b", 20.5, baseline=27, section="Four > i"), row("c", -25, "percent", section="Five > North")]
@@ -255,8 +255,8 @@ def test_scanners_find_repeats_and_abbreviations_and_nothing_else():
 
 
 def test_scope_scanner_flags_only_wider_figures():
-    outcomes = [{"id": "a", "area": "icb", "section": "East > Lanfield > X"}, {"id": "b", "area": "lan", "section": "East > Lanfield > X"}]
-    assert R.scan_scope(outcomes, AREAS) == [("a", "icb", "lan")]
+    figures = [{"id": "a", "area": "icb", "section": "East > Lanfield > X"}, {"id": "b", "area": "lan", "section": "East > Lanfield > X"}]
+    assert R.scan_scope(figures, AREAS) == [("a", "icb", "lan")]
 
 
 # --- one result, read everywhere --------------------------------------------------------------------------
@@ -302,22 +302,22 @@ def test_result_written_once_is_what_every_view_reads(small, monkeypatch):
     page.audit_chart()
     page.audit_findings()
     for s in A.STATUSES:
-        assert page.figures[f"glue:n_{s}"] == f"{result['counts'][s]:,}"
-    assert page.figures["audit_counts"] == result["counts"]
+        assert page.recorded[f"glue:n_{s}"] == f"{result['counts'][s]:,}"
+    assert page.recorded["audit_counts"] == result["counts"]
     assert "Contradicted (1)" in shown[-1] and "A plan" in shown[-1] and "rel-test" not in shown[-1]
     # the home page's sentence and the audit page's are the same text from the same counts
     home = HomeView("chapters/index.md", "2024-25")
     home.glue_audit()
-    assert home.figures["glue:audit_summary"] == page.figures["glue:audit_summary"]
+    assert home.recorded["glue:audit_summary"] == page.recorded["glue:audit_summary"]
     # a district page's audit sentence and table marks come from the same result
     import lancs_evidence.pages.district as v
     from lancs_evidence.data.synthetic import area_id
     from lancs_evidence.pages.district import DistrictView
     monkeypatch.setattr(v, "show", lambda *a: shown.append("".join(a)))
     district = DistrictView(area_id(1), "2024-25")
-    district.reported_outcomes()
-    expected = {i: m for i, m in result["marks"].items() if i in set(district.outcomes["id"])}
-    assert district.figures["audit_line"] == expected and expected
+    district.reported_figures()
+    expected = {i: m for i, m in result["marks"].items() if i in set(district.figures["id"])}
+    assert district.recorded["audit_line"] == expected and expected
     assert all(A.WORDS[m] in shown[-2] for m in expected.values())
     # headline cards carry the figure's mark from the result
     cid = next(iter(result["marks"]))
@@ -335,19 +335,19 @@ def test_a_charted_figure_carries_its_audit_mark_in_the_chart(small, monkeypatch
 
     monkeypatch.chdir(small)
     district = DistrictView(area_id(1), "2024-25")
-    rows = district.outcomes[district.outcomes["baseline"].notna() & district.outcomes["value"].notna()]
+    rows = district.figures[district.figures["baseline"].notna() & district.figures["value"].notna()]
     assert not rows.empty, "the synthetic book has a figure with a baseline"
-    marked, plain = rows["id"].iloc[0], set(district.outcomes["id"]) - {rows["id"].iloc[0]}
+    marked, plain = rows["id"].iloc[0], set(district.figures["id"]) - {rows["id"].iloc[0]}
     fake = {"marks": {marked: "contradicted"}, "counts": {}, "findings": []}
     monkeypatch.setattr(View, "audit_result", property(lambda self: fake))
     html = "".join(district.before_after_charts(rows.iloc[:1]))
     assert "(claim audit: contradicted)" in html and ">Contradicted<" in html  # title, and the table's Audit cell
-    assert district.figures["audit_marks"] == {marked: "contradicted"}
+    assert district.recorded["audit_marks"] == {marked: "contradicted"}
     # a chapter's bar chart: the marked bar's label says so, an unmarked one does not
     shown = []
     monkeypatch.setattr(chapter_module, "show", lambda *a: shown.append("".join(map(str, a))))
     page = ChapterView("chapters/audit.md", "2024-25")
-    every = page.data.outcomes[page.data.outcomes["value"].notna()]
+    every = page.data.figures[page.data.figures["value"].notna()]
     pair = every[every["unit"] == every.loc[every["id"] == marked, "unit"].iloc[0]]
     page.chart_bars(pair, label="statement", title="Test", x_title="Value", csv_name="test.csv")
     assert len(pair) >= 2 and plain
@@ -384,7 +384,7 @@ def real():
 def test_real_audit_known_cases(real):
     from lancs_evidence.data.ledger import Data
 
-    ledger = Data(REPO, Project(REPO).current_year()).outcomes.set_index("id")
+    ledger = Data(REPO, Project(REPO).current_year()).figures.set_index("id")
     by_id = {f["relation_id"]: f for f in real["findings"]}
     rise = [f for f in real["findings"] if "eoy-place-short-term-support-increase-exec" in f["involved"]]
     assert rise and all(f["status"] != "consistent" for f in rise)  # since April 2020 vs since April 2024

@@ -265,13 +265,13 @@ def test_hostile_statement_in_a_chart_leaves_the_rest_of_the_page(tmp_path, repo
 
     hostile = "<!--<script>document.title='hacked'</script> & more"
     df = pd.DataFrame({"label": [hostile, "Plain"], "value": [4, 9]})
-    fig = charts.accessible_figure(charts.bar(df, "label", "value", x_title="Number of things"), df, title=hostile,
+    chart_html = charts.accessible_chart(charts.bar(df, "label", "value", x_title="Number of things"), df, title=hostile,
                                    description=hostile, source="a test", csv_name="t.csv")
     static = repo / "_static"
     (tmp_path / "page.html").write_text(
         "<!DOCTYPE html><html lang='en'><head><title>fixture</title>"
         f"<script defer src='vega-bundle.js'></script><script defer src='lx-charts.js'></script></head><body>"
-        f"{fig}<p id='after'>The page goes on after the chart.</p></body></html>", encoding="utf-8")
+        f"{chart_html}<p id='after'>The page goes on after the chart.</p></body></html>", encoding="utf-8")
     for name in ("vega-bundle.js", "lx-charts.js"):
         (tmp_path / name).write_bytes((static / name).read_bytes())
     with serve(tmp_path) as base, browser() as b:

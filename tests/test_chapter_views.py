@@ -106,8 +106,81 @@ def test_keys_by_theme_counts_councils_then_keys_then_label():
     assert cs.rare_themes_text(tie) == "b and c (1 council each)"
 
 
-def test_leadership_keys_match_title_words_in_any_case():
-    assert cs.leadership_keys(_keys())["id"].tolist() == ["k1", "k2", "k4"]
+def test_leadership_keys_are_the_named_ids_in_the_reports_order_and_an_unknown_id_fails():
+    assert cs.leadership_keys(_keys(), ["k4", "k1"])["id"].tolist() == ["k1", "k4"]
+    assert cs.leadership_keys(_keys(), []).empty
+    with pytest.raises(KeyError, match="k9"):
+        cs.leadership_keys(_keys(), ["k1", "k9"])
+
+
+def test_initiatives_by_id_keep_the_tables_order_and_an_unknown_id_fails():
+    from types import SimpleNamespace
+
+    from lancs_evidence.pages.chapter import ChapterLedger
+
+    table = pd.DataFrame({"id": ["ini-a", "ini-b", "ini-c"], "source": ["s", "s", "t"]})
+    data = SimpleNamespace(select=lambda name, source=None, **kw: table[table["source"] == source] if source else table)
+    chapter = ChapterLedger(SimpleNamespace(data=data))
+    assert chapter.initiatives(ids=["ini-c", "ini-a"])["id"].tolist() == ["ini-a", "ini-c"]
+    assert chapter.initiatives(source="s")["id"].tolist() == ["ini-a", "ini-b"]
+    with pytest.raises(KeyError, match="ini-c"):
+        chapter.initiatives(source="s", ids=["ini-a", "ini-c"])
+
+
+def _ledger_on(figures: pd.DataFrame, findings: pd.DataFrame | None = None):
+    """A ChapterLedger over hand-built tables, and the dict its glue lands in."""
+    from types import SimpleNamespace
+
+    from lancs_evidence.pages.chapter import ChapterLedger
+
+    glued: dict = {}
+
+    def select(name, ids=None, **kw):
+        return figures.set_index("id", drop=False).loc[list(ids)].reset_index(drop=True) if ids else figures
+
+    page = SimpleNamespace(data=SimpleNamespace(select=select), audit_result={"marks": {}}, recorded={},
+                           glue=glued.__setitem__, findings=lambda: findings)
+    return ChapterLedger(page), glued
+
+
+def test_figures_for_takes_initiative_links_and_named_ids_in_the_tables_order():
+    from lancs_evidence.pages.chapter import figures_for
+
+    rows = pd.DataFrame({"id": ["f1", "f2", "f3", "f4"], "initiative": ["ini-a", "", "ini-b", "ini-a"]})
+    assert figures_for(rows, ["ini-a"])["id"].tolist() == ["f1", "f4"]
+    assert figures_for(rows, ["ini-b"], ids=["f2"])["id"].tolist() == ["f2", "f3"]
+    assert figures_for(rows).empty
+
+
+def test_each_figure_in_one_group_names_figures_left_out_or_taken_twice():
+    from lancs_evidence.pages.chapter import check_each_figure_in_one_group, figures_for
+
+    rows = pd.DataFrame({"id": ["f1", "f2", "f3"], "initiative": ["ini-a", "", "ini-b"]})
+    check_each_figure_in_one_group(rows, figures_for(rows, ["ini-a"], ids=["f2"]), figures_for(rows, ["ini-b"]))
+    with pytest.raises(ValueError, match="in no group: f2"):
+        check_each_figure_in_one_group(rows, figures_for(rows, ["ini-a"]), figures_for(rows, ["ini-b"]))
+    with pytest.raises(ValueError, match="in more than one group: f1"):
+        check_each_figure_in_one_group(rows, figures_for(rows, ["ini-a", "ini-b"], ids=["f2"]), figures_for(rows, ["ini-a"]))
+
+
+def test_glue_printed_percent_is_a_point_change_without_sign_written_as_the_source_printed_it():
+    figures = pd.DataFrame([{"id": "pp", "value": -6.5, "value_high": None, "unit": "percentage_points", "qualifier": "",
+                             "value_words": "", "value_dp": 1}])
+    chapter, glued = _ledger_on(figures)
+    chapter.glue_figure("written", "pp", "printed_percent")
+    chapter.glue_figure("magnitude", "pp", "magnitude")
+    assert glued == {"written": "6.5%", "magnitude": "6.5 percentage points"}
+
+
+def test_glue_recomputed_is_the_audits_value_without_sign_and_refuses_a_check_with_none():
+    findings = pd.DataFrame({"relation_id": ["r1", "r2"], "recomputed": [-47.368, None]})
+    chapter, glued = _ledger_on(pd.DataFrame(), findings)
+    chapter.glue_recomputed("fall", "r1", "percent", 1)
+    assert glued == {"fall": "47.4%"}
+    with pytest.raises(ValueError, match="r2"):
+        chapter.glue_recomputed("none", "r2", "percent", 1)
+    with pytest.raises(KeyError, match="r9"):
+        chapter.glue_recomputed("missing", "r9", "percent", 1)
 
 
 def test_theme_set_and_places_text():
@@ -205,14 +278,14 @@ def test_describe_each_kind_of_evidence():
         "from_review": True, "partnership": "p1"}
     d = lr.describe("learning_point", "lp-1", ini, lp, oc, "review", _partnership_of)
     assert (d["what"], d["from_review"], d["partnership"], d["level"]) == ("Start small", False, None, "")
-    d = lr.describe("claim", "o-1", ini, lp, oc, "review", _partnership_of)
+    d = lr.describe("figure", "o-1", ini, lp, oc, "review", _partnership_of)
     assert (d["what"], d["shows"], d["level"]) == ("People helped", "over 1,200", "outcome")
 
 
 def test_lesson_summary_counts_each_kind_in_the_lessons_order():
     lessons = pd.DataFrame({"id": ["L2", "L1"], "title": ["Second", "First"]}).set_index("id", drop=False)
     evidence = pd.DataFrame({"lesson": ["L1", "L1", "L1", "L2"],
-                             "kind": ["initiative", "claim", "learning_point", "learning_point"],
+                             "kind": ["initiative", "figure", "learning_point", "learning_point"],
                              "from_review": [True, True, False, True]})
     per = lr.lesson_summary(lessons, evidence)
     assert per["Lesson"].tolist() == ["Second", "First"]
@@ -222,7 +295,7 @@ def test_lesson_summary_counts_each_kind_in_the_lessons_order():
 
 
 def test_kind_and_source_and_next_year():
-    assert lr.kind_and_source({"kind": "claim", "level": "outcome", "from_review": True}, "") == \
+    assert lr.kind_and_source({"kind": "figure", "level": "outcome", "from_review": True}, "") == \
         "Reported figure (outcome), the review"
     assert lr.kind_and_source({"kind": "initiative", "level": "", "from_review": False}, "King's Fund") == \
         "Initiative, case study by King's Fund"

@@ -138,7 +138,7 @@ def reader_page_problems(root: Path) -> list[str]:
 
 
 def test_the_scan_catches_what_it_looks_for():
-    page = ('<article class="bd-article"><p>See eoy-lancaster-health-checks and ci95_lower in data/2024-25/outcomes.csv; '
+    page = ('<article class="bd-article"><p>See eoy-lancaster-health-checks and ci95_lower in data/2024-25/figures.csv; '
             'run lancs-evidence run --force</p><a href="data:text/csv;charset=utf-8,ci95_lower%2CValue%0A1%2C2">x</a></article>')
     text = visible_text(page)
     assert LEDGER_ID.search(text) and SNAKE.search(text) and PATH.search(text) and COMMAND.search(text)
@@ -191,7 +191,7 @@ def test_chart_titles_start_with_a_capital():
     from lancs_evidence.pages import charts
 
     df = pd.DataFrame({"label": ["A"], "value": [1]})
-    out = charts.accessible_figure(alt.Chart(df).mark_bar(), df, title="the frailty programme: output leads",
+    out = charts.accessible_chart(alt.Chart(df).mark_bar(), df, title="the frailty programme: output leads",
                                    description="d", source="s", csv_name="x.csv", table_columns={"label": "Label", "value": "Value"})
     assert ">The frailty programme: output leads</figcaption>" in out
     assert "Label%2CValue" in out  # the CSV header uses the table's reader-facing names

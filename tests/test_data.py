@@ -22,7 +22,7 @@ DATA = REPO / "data"
 
 @pytest.fixture(scope="module")
 def ledger() -> pd.DataFrame:
-    frames = [read_table(p).assign(file=str(p.relative_to(REPO))) for p in sorted(DATA.glob("*/outcomes.csv"))]
+    frames = [read_table(p).assign(file=str(p.relative_to(REPO))) for p in sorted(DATA.glob("*/figures.csv"))]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -117,7 +117,7 @@ def test_statements_carry_no_numbers_and_every_key_resolves(ledger):
     relations = read_table(DATA / "relations.csv")
     ids = set(ledger["id"])
     for r in relations.itertuples():
-        assert not r.claim or r.claim in ids, (r.id, r.claim)  # checks of text alone name no claim
+        assert not r.figure or r.figure in ids, (r.id, r.figure)  # checks of text alone name no figure
         for i in filter(None, (x.strip() for x in r.inputs.split(";"))):
             assert i in ids, (r.id, i)
 

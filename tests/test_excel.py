@@ -27,7 +27,7 @@ COL = {name: i for i, (name, _) in enumerate(COLUMNS, start=1)}
 
 
 def ledger_rows(root: Path) -> list[dict]:
-    with (root / "data" / YEAR / "outcomes.csv").open(encoding="utf-8", newline="") as fh:
+    with (root / "data" / YEAR / "figures.csv").open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -156,7 +156,7 @@ def test_unknown_ids_and_bad_remove_markers_are_refused(tiny, tmp_path, capsys):
     before = ledger_rows(tiny)
     code, out = run(tiny, "import", filled, capsys=capsys)
     assert code == 1
-    assert f"{area_name(1)}!P{row}: 'eoy-nowhere-made-up' is not a figure in data/{YEAR}/outcomes.csv" in out
+    assert f"{area_name(1)}!P{row}: 'eoy-nowhere-made-up' is not a figure in data/{YEAR}/figures.csv" in out
     assert f"{area_name(1)}!Q{row + 1}: 'maybe': write 'remove'" in out
     assert ledger_rows(tiny) == before
 
@@ -237,7 +237,7 @@ HOSTILE = ["=HYPERLINK(\"http://example.invalid\",\"open\")", "+44 1234 567890 h
 
 
 def test_text_starting_like_a_formula_is_written_as_text_and_read_back_unchanged(tiny, tmp_path, capsys):
-    path = tiny / "data" / YEAR / "outcomes.csv"
+    path = tiny / "data" / YEAR / "figures.csv"
     rows = ledger_rows(tiny)
     mine = [r for r in rows if r["area"] == area_id(1)]
     for r, text in zip(mine, HOSTILE):

@@ -36,7 +36,7 @@ def lrow(id, value, unit="count", **kw):
     return base
 
 
-NO_RELATIONS = pd.DataFrame(columns=["id", "relation", "claim", "inputs", "note"])
+NO_RELATIONS = pd.DataFrame(columns=["id", "relation", "figure", "inputs", "note"])
 
 
 # --- rule 1: a qualifier is part of the figure ------------------------------------------------------
@@ -135,7 +135,7 @@ def test_rows_sharing_one_declared_footprint_add_to_each_other_only():
 
 
 def test_possibly_the_same_figure_counts_once():
-    rel = pd.DataFrame([{"id": "r", "relation": "same_measure_as", "claim": "b", "inputs": "a", "note": "possibly one programme"}])
+    rel = pd.DataFrame([{"id": "r", "relation": "same_measure_as", "figure": "b", "inputs": "a", "note": "possibly one programme"}])
     rows = pd.DataFrame([lrow("a", 25, initiative="i1", area="x"), lrow("b", 25, initiative="i1", area="y")])
     out = rollup_by_theme(rows, rel, pd.DataFrame({"id": ["i1"], "themes": ["prevention"]}))
     assert list(out["value"]) == [25] and list(out["ids"]) == [["a"]]
@@ -152,7 +152,7 @@ def test_vague_words_are_shown_as_words_and_never_summed():
     assert out.loc[out["ids"].map(lambda i: i == ["v"]), "reason"].iloc[0] == "given only in words, so never added"
 
 
-def test_context_and_testimony_are_not_counted_as_outcomes_or_impact():
+def test_context_and_testimony_are_not_counted_as_outcome_or_impact_level():
     rows = pd.DataFrame([lrow("pop", 28595, evidence_level="context"), lrow("beth", 4, "years", evidence_level="testimony"),
                          lrow("out", 20, evidence_level="outcome")])
     prof = evidence_profile(rows)
@@ -208,7 +208,7 @@ def _check(links, tmp_path, texts=None):
 
     (tmp_path / "chapters").mkdir(exist_ok=True)
     (tmp_path / "chapters" / "p.md").write_text("# A page\n", encoding="utf-8")
-    outcomes = pd.DataFrame([
+    figures = pd.DataFrame([
         {"id": "act", "evidence_level": "activity", "kind": "level", "baseline": NAN},
         {"id": "out", "evidence_level": "output", "kind": "level", "baseline": NAN},
         {"id": "outchg", "evidence_level": "output", "kind": "change", "baseline": NAN},
@@ -220,35 +220,35 @@ def _check(links, tmp_path, texts=None):
     sources = pd.DataFrame({"id": ["src"]}).set_index("id", drop=False)
     cols = ["id", "page", "claim", "verb", "evidence", "kind", "note"]
     frame = pd.DataFrame([dict(zip(cols, [f"ce-{i:03d}", *r, ""])) for i, r in enumerate(links, 1)], columns=cols)
-    return check_claim_evidence(frame, outcomes, initiatives, lps, sources, tmp_path, texts or {"src": "1. Intro\n2. The Work\n"})
+    return check_claim_evidence(frame, figures, initiatives, lps, sources, tmp_path, texts or {"src": "1. Intro\n2. The Work\n"})
 
 
 @pytest.mark.parametrize("verb", ["achieved", "reduced", "improved"])
 def test_a_result_verb_on_an_activity_row_fails(tmp_path, verb):
-    problems = _check([("chapters/p.md", "it worked", verb, "act", "claim")], tmp_path)
+    problems = _check([("chapters/p.md", "it worked", verb, "act", "figure")], tmp_path)
     assert len(problems) == 1 and problems[0].column == "verb" and "outcome or impact" in problems[0].message
 
 
 def test_a_result_verb_on_an_initiative_or_context_alone_fails_and_on_an_outcome_passes(tmp_path):
     assert _check([("chapters/p.md", "x", "improved", "ini-a", "initiative")], tmp_path)
-    assert _check([("chapters/p.md", "x", "reduced", "ctx", "claim")], tmp_path)
-    assert _check([("chapters/p.md", "x", "reduced", "res", "claim"), ("chapters/p.md", "x", "reduced", "ini-a", "initiative")],
+    assert _check([("chapters/p.md", "x", "reduced", "ctx", "figure")], tmp_path)
+    assert _check([("chapters/p.md", "x", "reduced", "res", "figure"), ("chapters/p.md", "x", "reduced", "ini-a", "initiative")],
                   tmp_path) == []
 
 
 def test_a_change_verb_needs_a_recorded_change_above_activity(tmp_path):
-    assert _check([("chapters/p.md", "x", "rose", "out", "claim")], tmp_path)  # a plain count shows no change
-    assert _check([("chapters/p.md", "x", "rose", "outchg", "claim")], tmp_path) == []
-    assert _check([("chapters/p.md", "x", "fell", "res", "claim")], tmp_path) == []
+    assert _check([("chapters/p.md", "x", "rose", "out", "figure")], tmp_path)  # a plain count shows no change
+    assert _check([("chapters/p.md", "x", "rose", "outchg", "figure")], tmp_path) == []
+    assert _check([("chapters/p.md", "x", "fell", "res", "figure")], tmp_path) == []
 
 
 def test_every_reference_must_exist(tmp_path):
-    problems = _check([("chapters/p.md", "a", "delivered", "nope", "claim"),
+    problems = _check([("chapters/p.md", "a", "delivered", "nope", "figure"),
                        ("chapters/p.md", "b", "delivered", "ini-zzz", "initiative"),
                        ("chapters/p.md", "c", "delivered", "lp-zzz", "learning_point"),
                        ("chapters/p.md", "d", "delivered", "src > 3. Missing heading", "section"),
                        ("chapters/p.md", "e", "delivered", "nosrc > 2. The Work", "section"),
-                       ("chapters/missing.md", "f", "delivered", "out", "claim")], tmp_path)
+                       ("chapters/missing.md", "f", "delivered", "out", "figure")], tmp_path)
     assert [(p.row, p.column) for p in problems] == [(2, "evidence"), (3, "evidence"), (4, "evidence"), (5, "evidence"),
                                                       (6, "evidence"), (7, "page")]
     assert _check([("chapters/p.md", "d", "delivered", "src > 2. The Work", "section"),
@@ -314,7 +314,7 @@ def test_the_books_derived_figures_and_matches_resolve():
 
     root = Path(__file__).resolve().parents[1]
     data = Data(root, "2024-25")
-    d = derived_figures(read_table(root / "data" / "case-studies" / "derived.csv"), data.outcomes)
+    d = derived_figures(read_table(root / "data" / "case-studies" / "derived.csv"), data.figures)
     assert d["low"].notna().all(), d[d["low"].isna()][["id", "text"]]
     m = crosswalk_matches(read_table(root / "data" / "case-studies" / "crosswalk_matches.csv"), data.event_contributions,
                           data.initiatives, data.areas)
@@ -339,7 +339,7 @@ def test_a_district_page_shows_each_rows_footprint_period_and_caveat(tiny, monke
     from lancs_evidence.data.synthetic import area_id
     from lancs_evidence.pages.district import DistrictView
 
-    path = tiny / "data" / "2024-25" / "outcomes.csv"
+    path = tiny / "data" / "2024-25" / "figures.csv"
     rows = list(_csv.DictReader(path.open(encoding="utf-8")))
     aid = area_id(1)
     for r in rows:
@@ -353,9 +353,9 @@ def test_a_district_page_shows_each_rows_footprint_period_and_caveat(tiny, monke
         w.writerows(rows)
     monkeypatch.setenv("LANCS_EVIDENCE_ROOT", str(tiny))
     page = DistrictView(aid)
-    html = page.outcomes_table(page.outcomes, "test")
+    html = page.figures_table(page.figures, "test")
     assert "Lancashire and South Cumbria" in html and "Counted across the whole ICB" in html
     assert "No date given" in html
-    ctx = page.with_ledger_context(page.outcomes).set_index("id")
+    ctx = page.with_ledger_context(page.figures).set_index("id")
     assert ctx.loc[f"eoy-{aid}-people-supported", "shown"].startswith("over ")
     assert ctx.loc[f"eoy-{aid}-satisfied", "period_shown"] == "No date given"

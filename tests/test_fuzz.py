@@ -94,8 +94,8 @@ def damage_table(data: Path, res: dict, kind: str) -> tuple[int, str, str] | Non
         if fks:
             col = fks[0]["fields"] if isinstance(fks[0]["fields"], str) else fks[0]["fields"][0]
         else:  # references the descriptor cannot state, checked by validate's own rules
-            col = {"relations": "claim", "lesson-evidence": "evidence"}.get(res["name"].rsplit("-20", 1)[0])
-            col = col or ("initiative" if res["name"].startswith("outcomes") else None)
+            col = {"relations": "figure", "lesson-evidence": "evidence"}.get(res["name"].rsplit("-20", 1)[0])
+            col = col or ("initiative" if res["name"].startswith("figures") else None)
             if col is None:
                 return None
         recs[1][header.index(col)] = "zz-nowhere-zz"
@@ -184,10 +184,10 @@ def test_what_validate_refuses_never_reaches_a_notebook(project, damage):
         write(data / "reference" / "imd2019.csv", recs)
         expect, words = "reference/imd2019.csv:2: imd_rank_of_average_score", "required"
     else:
-        recs = read(data / "2024-25" / "outcomes.csv")
+        recs = read(data / "2024-25" / "figures.csv")
         recs[1][recs[0].index("value")] = "nan"
-        write(data / "2024-25" / "outcomes.csv", recs)
-        expect, words = "2024-25/outcomes.csv:2: value", ""
+        write(data / "2024-25" / "figures.csv", recs)
+        expect, words = "2024-25/figures.csv:2: value", ""
     proc = run_cli("build", "-q", root=project)
     assert proc.returncode == 1
     assert any(expect in line and words in line for line in proc.stdout.splitlines()), proc.stdout

@@ -129,7 +129,7 @@ def _figure(**kw):
     df = pd.DataFrame({"label": [HOSTILE, "b"], "value": [1.0, 2.0]})
     args = dict(title=HOSTILE, description=HOSTILE, source=HOSTILE, csv_name=HOSTILE)
     args.update(kw)
-    return charts.accessible_figure(charts.bar(df, "label", "value", x_title="Number"), df, **args)
+    return charts.accessible_chart(charts.bar(df, "label", "value", x_title="Number"), df, **args)
 
 
 def test_chart_template_escapes_title_description_source_and_file_name_once():
@@ -152,8 +152,8 @@ def test_chart_json_in_its_script_has_no_angle_bracket_or_ampersand_and_parses_b
     spec = json.loads(body.group(2))
     labels = [rec["label"] for rows in spec["datasets"].values() for rec in rows]
     assert HOSTILE in labels  # the JSON escapes parse back to the very characters
-    fig_id = re.search(r'<figure class="lx-chart" id="([^"]+)">', out).group(1)
-    assert body.group(1) == f"{fig_id}-spec"
+    chart_id = re.search(r'<figure class="lx-chart" id="([^"]+)">', out).group(1)
+    assert body.group(1) == f"{chart_id}-spec"
 
 
 def test_every_template_is_package_data():

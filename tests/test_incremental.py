@@ -34,7 +34,7 @@ def _reads_of(root: Path, fn) -> dict[str, str]:
 
 def test_a_page_is_recorded_reading_exactly_the_rows_it_was_served(tiny):
     reads = _reads_of(tiny, lambda d: d.rows_for(area_id(1)))
-    assert list(reads) == [json.dumps(["data", "2024-25", "rows_for", area_id(1), "outcomes", None])]
+    assert list(reads) == [json.dumps(["data", "2024-25", "rows_for", area_id(1), "figures", None])]
     # the ledger read behind rows_for, and the areas table it consults, are the data layer's own reads
 
 
@@ -55,32 +55,32 @@ def test_answers_change_only_when_the_served_rows_change(tiny):
     reads = _reads_of(tiny, lambda d: (d.rows_for(area_id(1)), d.reference_meta("population")))
     before = {q: Answers(tiny)(q) for q in reads}
     assert before == reads  # asking again of unchanged data gives the recorded answers
-    set_cell(tiny, "data/2024-25/outcomes.csv", f"eoy-{area_id(2)}-people-supported", "value", "5555")
+    set_cell(tiny, "data/2024-25/figures.csv", f"eoy-{area_id(2)}-people-supported", "value", "5555")
     assert {q: Answers(tiny)(q) for q in reads} == reads  # another area's row: nothing this page read
-    set_cell(tiny, "data/2024-25/outcomes.csv", f"eoy-{area_id(1)}-people-supported", "value", "5555")
+    set_cell(tiny, "data/2024-25/figures.csv", f"eoy-{area_id(1)}-people-supported", "value", "5555")
     changed = {q for q in reads if Answers(tiny)(q) != reads[q]}
-    assert changed == {json.dumps(["data", "2024-25", "rows_for", area_id(1), "outcomes", None])}
+    assert changed == {json.dumps(["data", "2024-25", "rows_for", area_id(1), "figures", None])}
 
 
 def test_a_selection_of_ledger_rows_is_recorded_as_those_rows_only(tiny):
     """Chapters pick rows by id or section (`Data.select`); a change to a row they did not pick leaves their
     record's answers as they were, so the chapter is not re-run."""
     mine = f"eoy-{area_id(1)}-people-supported"
-    reads = _reads_of(tiny, lambda d: d.select("outcomes", ids=[mine]))
-    assert list(reads) == [json.dumps(["data", "2024-25", "select", "outcomes", [mine], None, None, None, None, None])]
-    set_cell(tiny, "data/2024-25/outcomes.csv", f"eoy-{area_id(2)}-people-supported", "value", "5555")
+    reads = _reads_of(tiny, lambda d: d.select("figures", ids=[mine]))
+    assert list(reads) == [json.dumps(["data", "2024-25", "select", "figures", [mine], None, None, None, None, None])]
+    set_cell(tiny, "data/2024-25/figures.csv", f"eoy-{area_id(2)}-people-supported", "value", "5555")
     assert {q: Answers(tiny)(q) for q in reads} == reads
-    set_cell(tiny, "data/2024-25/outcomes.csv", mine, "value", "5555")
+    set_cell(tiny, "data/2024-25/figures.csv", mine, "value", "5555")
     assert all(Answers(tiny)(q) != h for q, h in reads.items())
 
 
 def test_select_filters_combine_and_keep_the_order_of_ids_asked_for(tiny):
     d = Data(tiny, "2024-25")
     ids = [f"eoy-{area_id(2)}-people-supported", f"eoy-{area_id(1)}-people-supported"]
-    assert list(d.select("outcomes", ids=ids)["id"]) == ids
-    assert set(d.select("outcomes", areas=[area_id(1)])["area"]) == {area_id(1)}
-    with pytest.raises(KeyError, match="no outcomes row with id nope"):
-        d.select("outcomes", ids=["nope"])
+    assert list(d.select("figures", ids=ids)["id"]) == ids
+    assert set(d.select("figures", areas=[area_id(1)])["area"]) == {area_id(1)}
+    with pytest.raises(KeyError, match="no figures row with id nope"):
+        d.select("figures", ids=["nope"])
     with pytest.raises(ValueError, match="not a ledger table"):
         d.select("areas")
 
@@ -238,7 +238,7 @@ def test_a_change_to_a_src_function_changes_the_key_of_pages_that_import_it(tiny
 def test_a_change_to_a_page_template_changes_the_key_of_pages_that_render_it(tiny, tmp_path, monkeypatch):
     """Templates are not Python modules, so the import closure alone would miss them; the key covers the
     templates pages/html.py renders."""
-    assert _key_changes_when(tiny, tmp_path, monkeypatch, "pages/templates/figure.html.j2", "<!-- changed -->")
+    assert _key_changes_when(tiny, tmp_path, monkeypatch, "pages/templates/chart.html.j2", "<!-- changed -->")
 
 
 def test_a_change_to_a_module_no_page_imports_leaves_the_key(tiny, tmp_path, monkeypatch):

@@ -108,7 +108,7 @@ def test_interrupt_then_revert_never_publishes_the_reverted_away_value(gated, tm
     root, gate = gated, tmp_path / "gate"
     original = f"over {expected(1)['people_supported']:,}"
     assert original in page_text(root, f"chapters/districts/{area_id(1)}.html")
-    set_cell(root, "data/2024-25/outcomes.csv", f"eoy-{area_id(1)}-people-supported", "value", "4321")
+    set_cell(root, "data/2024-25/figures.csv", f"eoy-{area_id(1)}-people-supported", "value", "4321")
     proc = start_gated_build(root, gate)
     wait_for(lambda: any(gate.glob("started-*")), "a page started", proc)
     tree = descendants(proc.pid)
@@ -118,7 +118,7 @@ def test_interrupt_then_revert_never_publishes_the_reverted_away_value(gated, tm
     assert proc.returncode == 130, out + err
     assert "interrupted" in err and "Traceback" not in err
     wait_for(lambda: not alive(tree), "every worker and kernel stopped", limit=60)
-    set_cell(root, "data/2024-25/outcomes.csv", f"eoy-{area_id(1)}-people-supported", "value",
+    set_cell(root, "data/2024-25/figures.csv", f"eoy-{area_id(1)}-people-supported", "value",
              str(expected(1)["people_supported"]))
     again = run_cli("build", "-q", root=root, check=True)
     assert "notebooks:" in again.stdout
@@ -136,7 +136,7 @@ def test_killing_the_build_leaves_no_worker_or_kernel_running(gated, tmp_path, s
     behind, the site as it was; the next build succeeds."""
     root, gate = gated, tmp_path / "gate"
     before = site_files(root)
-    set_cell(root, "data/2024-25/outcomes.csv", f"eoy-{area_id(2)}-people-supported", "value", "2468")
+    set_cell(root, "data/2024-25/figures.csv", f"eoy-{area_id(2)}-people-supported", "value", "2468")
     proc = start_gated_build(root, gate)
     wait_for(lambda: any(gate.glob("started-*")), "a page started", proc)
     wait_for(lambda: kernel_pids(descendants(proc.pid)), "a kernel is running", proc)

@@ -24,7 +24,7 @@ def test_script_json_escapes_every_angle_bracket_and_ampersand_and_still_parses(
 def _figure(title: str, values=(3, 12)) -> str:
     df = pd.DataFrame({"label": ["First area", "Second area"], "value": list(values)})
     chart = charts.bar(df, "label", "value", x_title="Number of things")
-    return charts.accessible_figure(chart, df, title=title, description="d", source="s", csv_name="x.csv")
+    return charts.accessible_chart(chart, df, title=title, description="d", source="s", csv_name="x.csv")
 
 
 def _spec(fig: str) -> dict:
@@ -76,7 +76,7 @@ def test_whole_number_data_gets_whole_number_ticks_and_fractions_do_not():
 def test_long_labels_wrap_rather_than_being_cut():
     long = "Living Better Lives in Lancashire: 2024/25 End of Year Review"
     df = pd.DataFrame({"label": [long, "Short"], "value": [5, 7]})
-    spec = _spec(charts.accessible_figure(charts.bar(df, "label", "value", x_title="Number"), df, title="t",
+    spec = _spec(charts.accessible_chart(charts.bar(df, "label", "value", x_title="Number"), df, title="t",
                                           description="d", source="s", csv_name="x.csv"))
     assert spec["config"]["axis"]["labelLimit"] == 0
     y = spec["layer"][0]["encoding"]["y"]

@@ -73,7 +73,7 @@ def test_a_killed_build_leaves_the_site_and_the_next_build_succeeds(tmp_path, re
     add_gate(root)
     run_cli("build", "-q", root=root, check=True)
     before = site_files(root)
-    set_cell(root, "data/2024-25/outcomes.csv", f"eoy-{area_id(1)}-people-supported", "value", "4321")
+    set_cell(root, "data/2024-25/figures.csv", f"eoy-{area_id(1)}-people-supported", "value", "4321")
     gate = tmp_path / "gate"
     proc = start_gated_build(root, gate)
     # Wait for proof that *this* build is executing notebooks: a page of it says so and then waits.
@@ -105,7 +105,7 @@ def test_hostile_text_in_data_is_shown_as_text_and_never_runs(tmp_path, repo):
     a = area_id(1)
     set_cell(root, "data/2024-25/initiatives.csv", f"ini-{a}-hub", "summary", HOSTILE["script"] + " " + HOSTILE["js_link"])
     set_cell(root, "data/2024-25/initiatives.csv", f"ini-{a}-hub", "name", HOSTILE["img"])
-    set_cell(root, "data/2024-25/outcomes.csv", f"eoy-{a}-satisfied", "statement", HOSTILE["myst"].replace("\n", " "))
+    set_cell(root, "data/2024-25/figures.csv", f"eoy-{a}-satisfied", "statement", HOSTILE["myst"].replace("\n", " "))
     set_cell(root, "data/2024-25/learning_points.csv", f"lp-eoy-{a}-01", "summary", HOSTILE["img"])
     areas = root / "data" / "areas.csv"
     areas.write_text(areas.read_text(encoding="utf-8").replace("Testarea 001,", '"Testarea 001 <b>*x*</b> <img src=x onerror=\'window.__pwned=9\'> [y](javascript:alert(1))",', 1),
@@ -177,7 +177,7 @@ def test_one_value_change_reruns_only_what_reads_it_and_leaves_nothing_stale(tmp
     root = make_project(tmp_path / "book", repo, n_areas=3, chapters=counting)
     run_cli("build", "-q", root=root, check=True)
     nbs = {p.name: p.stat().st_mtime_ns for p in (root / "chapters" / "districts").glob("*.ipynb")}
-    set_cell(root, "data/2024-25/outcomes.csv", f"eoy-{area_id(2)}-people-supported", "value", "98765")
+    set_cell(root, "data/2024-25/figures.csv", f"eoy-{area_id(2)}-people-supported", "value", "98765")
     proc = run_cli("build", "-q", root=root, check=True)
     after = {p.name: p.stat().st_mtime_ns for p in (root / "chapters" / "districts").glob("*.ipynb")}
     assert after[f"{area_id(2)}.ipynb"] != nbs[f"{area_id(2)}.ipynb"]
@@ -257,5 +257,5 @@ def test_hostile_text_in_every_free_text_column_never_runs_on_any_page(tmp_path,
     assert ran == {} and dialogs == []
     # the payloads reached the pages and are shown there as text (others feed only downloads or ids)
     core = {"initiatives-2024-25.name", "initiatives-2024-25.summary", "learning-points-2024-25.title",
-            "outcomes-2024-25.statement", "themes.label"}
+            "figures-2024-25.statement", "themes.label"}
     assert core <= shown, sorted(shown)

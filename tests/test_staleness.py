@@ -53,9 +53,9 @@ def _set(path: Path, pick: int, column: str, value: str, where=lambda r: True) -
 def apply_change(root: Path, kind: str, pick: int, word: str, number: int) -> None:
     data = root / "data"
     if kind == "ledger_value":
-        _set(data / "2024-25" / "outcomes.csv", pick, "value", str(number), where=lambda r: r["unit"] == "count")
+        _set(data / "2024-25" / "figures.csv", pick, "value", str(number), where=lambda r: r["unit"] == "count")
     elif kind == "ledger_statement":
-        _set(data / "2024-25" / "outcomes.csv", pick, "statement", f"Residents {word} helped")
+        _set(data / "2024-25" / "figures.csv", pick, "statement", f"Residents {word} helped")
     elif kind == "vocabulary":
         name, column = [("themes.csv", "label"), ("measures.csv", "label"), ("units.csv", "label")][pick % 3]
         _set(data / name, pick // 3, column, f"Label {word}")

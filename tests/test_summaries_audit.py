@@ -1,4 +1,4 @@
-"""Outcome summaries and the claim audit, on small hand-built tables, plus properties of the arithmetic."""
+"""Summaries of the figures and the claim audit, on small hand-built tables, plus properties of the arithmetic."""
 from __future__ import annotations
 
 import math
@@ -14,7 +14,7 @@ from lancs_evidence.analysis.summaries import (
     Change,
     TargetStatus,
     change_of,
-    dedupe_statements,
+    dedupe_figures,
     evidence_profile,
     rate,
     rollup,
@@ -106,7 +106,7 @@ def _ledger():
     df = pd.DataFrame(rows)
     df["kind"] = "level"
     df["additive"] = df["unit"].isin(["count", "gbp"])
-    rel = pd.DataFrame([{"id": "r1", "relation": "same_measure_as", "claim": "a1-again", "inputs": "a1", "note": ""}])
+    rel = pd.DataFrame([{"id": "r1", "relation": "same_measure_as", "figure": "a1-again", "inputs": "a1", "note": ""}])
     return df, rel
 
 
@@ -115,7 +115,7 @@ def test_rollup_counts_each_figure_once_and_never_mixes_units_or_footprints():
     out = rollup(df, rel, {"p1": "north", "p2": "north", "p3": "east"})
     people = out[(out["group"] == "north") & (out["measure"] == "people_supported")].iloc[0]
     assert people["value"] == 150  # 100 once (not 200), plus 50; not the Place's 5000
-    assert people["statements"] == 2 and bool(people["added"])
+    assert people["figures"] == 2 and bool(people["added"])
     assert people["figure"] == "over 150"  # one part was "over 50": the total is a lower bound, not "about"
     assert set(out["unit"]) == {"count", "gbp"}  # the percentage is not summed
     assert out[(out["group"] == "east")].iloc[0]["value"] == 30
@@ -123,9 +123,9 @@ def test_rollup_counts_each_figure_once_and_never_mixes_units_or_footprints():
 
 def test_dedupe_follows_chains_of_restatements():
     df = pd.DataFrame([row("x", 1), row("y", 1), row("z", 1), row("w", 2)])
-    rel = pd.DataFrame([{"id": "r", "relation": "same_measure_as", "claim": "y", "inputs": "x"},
-                        {"id": "s", "relation": "same_measure_as", "claim": "z", "inputs": "y"}])
-    assert list(dedupe_statements(df, rel)["id"]) == ["x", "w"]
+    rel = pd.DataFrame([{"id": "r", "relation": "same_measure_as", "figure": "y", "inputs": "x"},
+                        {"id": "s", "relation": "same_measure_as", "figure": "z", "inputs": "y"}])
+    assert list(dedupe_figures(df, rel)["id"]) == ["x", "w"]
 
 
 def test_theme_counts_and_evidence_profile():
@@ -136,7 +136,7 @@ def test_theme_counts_and_evidence_profile():
     df = pd.DataFrame([row("a", 1, evidence_level="output", baseline=0.5), row("b", 1, evidence_level="outcome", target=2),
                        row("c", 1, evidence_level="output", comparator="England")])
     prof = evidence_profile(df)
-    assert prof == {"claims": 3, "activity": 0, "output": 2, "outcome": 1, "impact": 0, "context": 0, "testimony": 0,
+    assert prof == {"figures": 3, "activity": 0, "output": 2, "outcome": 1, "impact": 0, "context": 0, "testimony": 0,
                     "with_baseline": 1, "with_target": 1, "with_comparator": 1}
 
 
@@ -144,7 +144,7 @@ def test_theme_counts_and_evidence_profile():
 
 def test_dolphinlee_example_is_a_small_inconsistency():
     rows = {"los": row("los", 5.0, "weeks", baseline=9.5), "chg": row("chg", -48, "percent")}
-    f = check_relation({"id": "r", "relation": "pct_change_of", "claim": "chg", "inputs": "los"}, rows)
+    f = check_relation({"id": "r", "relation": "pct_change_of", "figure": "chg", "inputs": "los"}, rows)
     assert f.status == "inconsistent"
     assert f.recomputed == pytest.approx(-47.368, abs=1e-3)
     assert "÷ 9.5 = -47.4%" in f.explanation
@@ -153,25 +153,25 @@ def test_dolphinlee_example_is_a_small_inconsistency():
 def test_a_gap_is_given_at_the_precision_the_figure_was_written():
     # a whole-number sum off by a fraction reads as a whole number, not with invented decimals
     rows = {"a": row("a", 100.4), "b": row("b", 81.3), "t": row("t", 200, value_dp=0)}
-    f = check_relation({"id": "r", "relation": "sum_of", "claim": "t", "inputs": "a;b"}, rows)
+    f = check_relation({"id": "r", "relation": "sum_of", "figure": "t", "inputs": "a;b"}, rows)
     assert f.status == "inconsistent" and "(a gap of 18)" in f.explanation
     # a percentage keeps at least a tenth of a point
     rows = {"b": row("b", 205), "a": row("a", 292), "c": row("c", 30, "percent", value_dp=0)}
-    f = check_relation({"id": "r", "relation": "pct_change_of", "claim": "c", "inputs": "b;a"}, rows)
+    f = check_relation({"id": "r", "relation": "pct_change_of", "figure": "c", "inputs": "b;a"}, rows)
     assert "(a gap of 12.4 percentage points)" in f.explanation
 
 
 def test_pct_change_consistent_at_source_precision():
     rows = {"b": row("b", 27), "a": row("a", 20.2), "c": row("c", -25, "percent")}
-    f = check_relation({"id": "r", "relation": "pct_change_of", "claim": "c", "inputs": "b;a"}, rows)
+    f = check_relation({"id": "r", "relation": "pct_change_of", "figure": "c", "inputs": "b;a"}, rows)
     assert f.status == "consistent"
 
 
 def test_pp_change_versus_pct_change():
     rows = {"share": row("share", 19.3, "percent", baseline=24.6), "pp": row("pp", -5.3, "percentage_points"),
             "pct": row("pct", -19, "percent")}
-    assert check_relation({"id": "1", "relation": "pp_change_of", "claim": "pp", "inputs": "share"}, rows).status == "consistent"
-    f = check_relation({"id": "2", "relation": "pct_change_of", "claim": "pct", "inputs": "share"}, rows)
+    assert check_relation({"id": "1", "relation": "pp_change_of", "figure": "pp", "inputs": "share"}, rows).status == "consistent"
+    f = check_relation({"id": "2", "relation": "pct_change_of", "figure": "pct", "inputs": "share"}, rows)
     assert f.status == "inconsistent"  # 5.3 / 24.6 is 21.5%, not 19%
 
 
@@ -180,34 +180,34 @@ def test_share_sum_ratio_difference():
             "x": row("x", 337000, qualifier="circa"), "y": row("y", 598000, qualifier="circa"), "z": row("z", 392000, qualifier="circa"),
             "tot": row("tot", 1300000, qualifier="circa"), "money": row("money", 2537, "gbp"), "people": row("people", 10),
             "avg": row("avg", 253.7, "gbp"), "diff": row("diff", -32), "before": row("before", 148), "after": row("after", 116)}
-    assert check_relation({"id": "1", "relation": "share_of", "claim": "share", "inputs": "part;whole"}, rows).status == "consistent"
-    s = check_relation({"id": "2", "relation": "sum_of", "claim": "tot", "inputs": "x;y;z"}, rows)
+    assert check_relation({"id": "1", "relation": "share_of", "figure": "share", "inputs": "part;whole"}, rows).status == "consistent"
+    s = check_relation({"id": "2", "relation": "sum_of", "figure": "tot", "inputs": "x;y;z"}, rows)
     assert s.status == "consistent" and "approximate" in s.explanation
-    assert check_relation({"id": "3", "relation": "ratio_of", "claim": "avg", "inputs": "money;people"}, rows).status == "consistent"
-    assert check_relation({"id": "4", "relation": "difference_of", "claim": "diff", "inputs": "after;before"}, rows).status == "consistent"
+    assert check_relation({"id": "3", "relation": "ratio_of", "figure": "avg", "inputs": "money;people"}, rows).status == "consistent"
+    assert check_relation({"id": "4", "relation": "difference_of", "figure": "diff", "inputs": "after;before"}, rows).status == "consistent"
 
 
 def test_contradicted_only_when_periods_agree():
     rows = {"a": row("a", 1200000, period=""), "b": row("b", 1300000, period=""),
             "c": row("c", 45, "percent", period="Q3"), "d": row("d", 48, "percent", period="2024/25"),
             "e": row("e", 7000, qualifier="over"), "f": row("f", 7000, qualifier="over")}
-    assert check_relation({"id": "1", "relation": "same_measure_as", "claim": "b", "inputs": "a"}, rows).status == "contradicted"
-    assert check_relation({"id": "2", "relation": "same_measure_as", "claim": "d", "inputs": "c"}, rows).status == "not_checked"
-    assert check_relation({"id": "3", "relation": "same_measure_as", "claim": "f", "inputs": "e"}, rows).status == "consistent"
+    assert check_relation({"id": "1", "relation": "same_measure_as", "figure": "b", "inputs": "a"}, rows).status == "contradicted"
+    assert check_relation({"id": "2", "relation": "same_measure_as", "figure": "d", "inputs": "c"}, rows).status == "not_checked"
+    assert check_relation({"id": "3", "relation": "same_measure_as", "figure": "f", "inputs": "e"}, rows).status == "consistent"
 
 
 def test_missing_inputs_and_zero_baseline_are_not_checked():
     rows = {"c": row("c", 10, "percent"), "z": row("z", 5, baseline=0)}
-    assert check_relation({"id": "1", "relation": "pct_change_of", "claim": "c", "inputs": "nope"}, rows).status == "not_checked"
-    assert check_relation({"id": "2", "relation": "pct_change_of", "claim": "c", "inputs": "z"}, rows).status == "not_checked"
+    assert check_relation({"id": "1", "relation": "pct_change_of", "figure": "c", "inputs": "nope"}, rows).status == "not_checked"
+    assert check_relation({"id": "2", "relation": "pct_change_of", "figure": "c", "inputs": "z"}, rows).status == "not_checked"
 
 
 def test_audit_frame_has_one_row_per_relation():
     out = pd.DataFrame([row("los", 5.0, "weeks", baseline=9.5), row("chg", -48, "percent")])
-    rel = pd.DataFrame([{"id": "r", "relation": "pct_change_of", "claim": "chg", "inputs": "los", "note": ""}])
+    rel = pd.DataFrame([{"id": "r", "relation": "pct_change_of", "figure": "chg", "inputs": "los", "note": ""}])
     df = audit(out, rel)
     assert list(df["status"]) == ["inconsistent"]
-    assert {"claim", "inputs", "stated", "recomputed", "status", "explanation"} <= set(df.columns)
+    assert {"figure", "inputs", "stated", "recomputed", "status", "explanation"} <= set(df.columns)
 
 
 # --- properties of the arithmetic ---------------------------------------------------------------------

@@ -13,7 +13,7 @@ from lancs_evidence.data.validate import read_csv_text, validate
 
 from .conftest import run_cli
 
-OUTCOMES = Path("data") / "2024-25" / "outcomes.csv"
+FIGURES = Path("data") / "2024-25" / "figures.csv"
 
 
 def lines(path: Path) -> list[str]:
@@ -49,25 +49,25 @@ def test_valid_project_passes_and_exits_zero(tiny):
 @pytest.mark.parametrize(
     "damage, expect",
     [
-        ("missing_column", "data/2024-25/outcomes.csv:1: unit: column is missing"),
-        ("extra_column", "data/2024-25/outcomes.csv:1: colour: unexpected column"),
-        ("wrong_type", "data/2024-25/outcomes.csv:3: value: 'lots' is not a valid number"),
-        ("unknown_key", "data/2024-25/outcomes.csv:2: area: unknown key"),
-        ("duplicate", "data/2024-25/outcomes.csv:3: id: duplicate"),
-        ("percent_over_100", "data/2024-25/outcomes.csv:4: value: 140 is not a percentage between 0 and 100"),
-        ("negative_count", "data/2024-25/outcomes.csv:2: value: -5 is negative"),
-        ("unit_not_measure_unit", "data/2024-25/outcomes.csv:2: unit: 'gbp' differs from the unit of measure"),
-        ("empty_file", "data/2024-25/outcomes.csv: file is empty"),
-        ("header_only", "data/2024-25/outcomes.csv:2: file has a header but no data rows"),
-        ("unbalanced_quote", "data/2024-25/outcomes.csv:3: cannot be read as CSV"),
-        ("invalid_utf8", "data/2024-25/outcomes.csv:3: not valid UTF-8"),
-        ("missing_file", "data/2024-25/outcomes.csv: file is missing"),
+        ("missing_column", "data/2024-25/figures.csv:1: unit: column is missing"),
+        ("extra_column", "data/2024-25/figures.csv:1: colour: unexpected column"),
+        ("wrong_type", "data/2024-25/figures.csv:3: value: 'lots' is not a valid number"),
+        ("unknown_key", "data/2024-25/figures.csv:2: area: unknown key"),
+        ("duplicate", "data/2024-25/figures.csv:3: id: duplicate"),
+        ("percent_over_100", "data/2024-25/figures.csv:4: value: 140 is not a percentage between 0 and 100"),
+        ("negative_count", "data/2024-25/figures.csv:2: value: -5 is negative"),
+        ("unit_not_measure_unit", "data/2024-25/figures.csv:2: unit: 'gbp' differs from the unit of measure"),
+        ("empty_file", "data/2024-25/figures.csv: file is empty"),
+        ("header_only", "data/2024-25/figures.csv:2: file has a header but no data rows"),
+        ("unbalanced_quote", "data/2024-25/figures.csv:3: cannot be read as CSV"),
+        ("invalid_utf8", "data/2024-25/figures.csv:3: not valid UTF-8"),
+        ("missing_file", "data/2024-25/figures.csv: file is missing"),
         ("unknown_theme", "data/2024-25/initiatives.csv:2: themes: unknown theme 'astrology'"),
-        ("bad_enum", "data/2024-25/outcomes.csv:2: evidence_level: 'anecdote' is not allowed"),
+        ("bad_enum", "data/2024-25/figures.csv:2: evidence_level: 'anecdote' is not allowed"),
     ],
 )
 def test_each_kind_of_damage_is_reported_with_file_row_column(tiny, damage, expect):
-    path = tiny / OUTCOMES
+    path = tiny / FIGURES
     rows = lines(path)
     if damage == "missing_column":
         import csv
@@ -78,17 +78,17 @@ def test_each_kind_of_damage_is_reported_with_file_row_column(tiny, damage, expe
     elif damage == "extra_column":
         write_lines(path, [rows[0] + ",colour"] + [r + ",blue" for r in rows[1:]])
     elif damage == "wrong_type":
-        replace_cell(tiny, OUTCOMES, 3, "value", "lots")
+        replace_cell(tiny, FIGURES, 3, "value", "lots")
     elif damage == "unknown_key":
-        replace_cell(tiny, OUTCOMES, 2, "area", "atlantis")
+        replace_cell(tiny, FIGURES, 2, "area", "atlantis")
     elif damage == "duplicate":
-        replace_cell(tiny, OUTCOMES, 3, "id", lines(path)[1].split(",")[0])
+        replace_cell(tiny, FIGURES, 3, "id", lines(path)[1].split(",")[0])
     elif damage == "percent_over_100":
-        replace_cell(tiny, OUTCOMES, 4, "value", "140")
+        replace_cell(tiny, FIGURES, 4, "value", "140")
     elif damage == "negative_count":
-        replace_cell(tiny, OUTCOMES, 2, "value", "-5")
+        replace_cell(tiny, FIGURES, 2, "value", "-5")
     elif damage == "unit_not_measure_unit":
-        replace_cell(tiny, OUTCOMES, 2, "unit", "gbp")
+        replace_cell(tiny, FIGURES, 2, "unit", "gbp")
     elif damage == "empty_file":
         path.write_bytes(b"")
     elif damage == "header_only":
@@ -102,7 +102,7 @@ def test_each_kind_of_damage_is_reported_with_file_row_column(tiny, damage, expe
     elif damage == "unknown_theme":
         replace_cell(tiny, Path("data/2024-25/initiatives.csv"), 2, "themes", "mental_health;astrology")
     elif damage == "bad_enum":
-        replace_cell(tiny, OUTCOMES, 2, "evidence_level", "anecdote")
+        replace_cell(tiny, FIGURES, 2, "evidence_level", "anecdote")
     proc = run_cli("validate", root=tiny)
     assert proc.returncode == 1
     assert expect in proc.stdout, proc.stdout
@@ -114,7 +114,7 @@ def test_awkward_but_valid_input_is_accepted(tiny):
     import csv
     import io
 
-    path = tiny / OUTCOMES
+    path = tiny / FIGURES
     recs = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
     out = io.StringIO()
     csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows([[f" {c} " if c else c for c in r] for r in recs])
@@ -123,7 +123,7 @@ def test_awkward_but_valid_input_is_accepted(tiny):
 
 
 def test_validation_never_rewrites_the_authors_files(tiny):
-    path = tiny / OUTCOMES
+    path = tiny / FIGURES
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
     replace_cell(tiny, Path("data/2024-25/initiatives.csv"), 2, "themes", "nonsense")
     before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (tiny / "data").rglob("*") if p.is_file()}
@@ -138,10 +138,10 @@ def test_build_with_bad_data_leaves_the_published_site_untouched(tiny_built, tmp
     root = copy_project(tiny_built, tmp_path / "copy")
     site = root / "_build" / "html"
     before = {p.relative_to(site.resolve()): p.read_bytes() for p in site.resolve().rglob("*") if p.is_file()}
-    replace_cell(root, OUTCOMES, 2, "value", "lots")
+    replace_cell(root, FIGURES, 2, "value", "lots")
     proc = run_cli("build", "-q", root=root)
     assert proc.returncode == 1
-    assert "outcomes.csv:2: value" in proc.stdout
+    assert "figures.csv:2: value" in proc.stdout
     after = {p.relative_to(site.resolve()): p.read_bytes() for p in site.resolve().rglob("*") if p.is_file()}
     assert before == after
 
@@ -160,12 +160,12 @@ def test_fuzzed_csv_text_never_crashes_the_reader(tmp_path, text):
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12), min_size=1, max_size=6),
                 min_size=0, max_size=5))
-def test_fuzzed_outcomes_table_only_ever_gives_validation_problems(tiny, rows):
+def test_fuzzed_figures_table_only_ever_gives_validation_problems(tiny, rows):
     """Arbitrary cells in the ledger: validation returns problems (or none), never raises."""
     import csv
     import io
 
-    path = tiny / OUTCOMES
+    path = tiny / FIGURES
     header = lines(path)[0]
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
@@ -269,7 +269,7 @@ def refresh_hash(root: Path, name: str) -> None:
 
 
 @pytest.mark.parametrize("case", ["council_missing_from_reference", "empty_deprivation_rank", "meta_without_publisher",
-                                  "meta_hash_mismatch", "meta_missing", "relation_names_missing_claim",
+                                  "meta_hash_mismatch", "meta_missing", "relation_names_missing_figure",
                                   "relation_wrong_arity", "lesson_evidence_dangling", "two_current_years",
                                   "year_without_tables", "zero_population", "report_case_without_rows",
                                   "report_case_number_twice"])
@@ -299,9 +299,9 @@ def test_rules_between_tables_are_checked(tiny, case):
     elif case == "meta_missing":
         (ref / "population.meta.json").unlink()
         expect, words = "data/reference/population.csv:", "no metadata file"
-    elif case == "relation_names_missing_claim":
-        replace_cell(tiny, Path("data/relations.csv"), 2, "inputs", "eoy-nowhere-claim")
-        expect, words = "data/relations.csv:2: inputs:", "unknown claim id 'eoy-nowhere-claim'"
+    elif case == "relation_names_missing_figure":
+        replace_cell(tiny, Path("data/relations.csv"), 2, "inputs", "eoy-nowhere-figure")
+        expect, words = "data/relations.csv:2: inputs:", "unknown figure id 'eoy-nowhere-figure'"
     elif case == "relation_wrong_arity":
         replace_cell(tiny, Path("data/relations.csv"), 2, "relation", "share_of")
         expect, words = "data/relations.csv:2: inputs:", "needs exactly 2 input id(s)"
@@ -336,13 +336,13 @@ def test_rules_between_tables_are_checked(tiny, case):
 
 def test_non_finite_numbers_in_a_csv_are_refused(tiny):
     values = ["nan", "NaN", "inf", "-inf", "Infinity", "1e400"]
-    rows = lines(tiny / OUTCOMES)
+    rows = lines(tiny / FIGURES)
     assert len(rows) > len(values)
     for k, value in enumerate(values, start=2):
-        replace_cell(tiny, OUTCOMES, k, "value", value)
+        replace_cell(tiny, FIGURES, k, "value", value)
     found = lines_for(tiny)
     for k, value in enumerate(values, start=2):
-        assert any(line.startswith(f"data/2024-25/outcomes.csv:{k}: value:") for line in found), (value, "\n".join(found))
+        assert any(line.startswith(f"data/2024-25/figures.csv:{k}: value:") for line in found), (value, "\n".join(found))
 
 
 def test_a_descriptor_frictionless_cannot_use_is_a_message_not_a_traceback(tiny):

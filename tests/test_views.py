@@ -74,14 +74,14 @@ def test_home_glues_the_place_figures_the_place_chapter_glues(tmp_path, repo, mo
     home.glue_home()
     placed = place.PlaceChapter("chapters/place.md", "2024-25")
     placed.glue_all()
-    glued = {k: v for k, v in placed.figures.items() if k.startswith("glue:")}
-    assert glued and all(home.figures[k] == v for k, v in glued.items())
-    assert "glue:n_checks" in home.figures and "glue:n_tables" in home.figures  # the audit and methods sections glued too
+    glued = {k: v for k, v in placed.recorded.items() if k.startswith("glue:")}
+    assert glued and all(home.recorded[k] == v for k, v in glued.items())
+    assert "glue:n_checks" in home.recorded and "glue:n_tables" in home.recorded  # the audit and methods sections glued too
 
 
 # the attributes View.__init__ and the page constructors set on the instance (not on the class)
-INSTANCE = {"project", "year", "data", "figures", "review_source", "year_label", "template", "about_year", "ledger", "audit",
-            "methods", "place", "area", "name", "row", "locality", "councils", "outcomes", "other_evidence", "learning",
+INSTANCE = {"project", "year", "data", "recorded", "review_source", "year_label", "template", "about_year", "ledger", "audit",
+            "methods", "place", "area", "name", "row", "locality", "councils", "figures", "other_evidence", "learning",
             "ctx", "initiatives"}
 
 

@@ -214,12 +214,12 @@ def test_a_pages_tree_questions_are_recorded_and_change_when_areas_csv_does(tmp_
 
 TINY = {"resources": [
     {"name": "areas", "schema": {"fields": [{"name": "kind", "constraints": {"enum": ["place", "district"]}}]}},
-    {"name": "outcomes-2024-25", "schema": {"fields": [
+    {"name": "figures-2024-25", "schema": {"fields": [
         {"name": "evidence_level", "constraints": {"enum": ["output", "outcome"]}},
         {"name": "qualifier", "constraints": {"required": True}}]}},
-    {"name": "outcomes-case-studies", "schema": {"fields": [
+    {"name": "figures-case-studies", "schema": {"fields": [
         {"name": "evidence_level", "constraints": {"enum": ["output", "outcome"]}}]}},
-    {"name": "outcomes-review", "schema": {"fields": [{"name": "kind", "constraints": {"enum": ["x"]}}]}},
+    {"name": "figures-review", "schema": {"fields": [{"name": "kind", "constraints": {"enum": ["x"]}}]}},
     {"name": "units", "schema": {"fields": [{"name": "kind", "constraints": {"enum": ["count", "rate"]}}]}},
 ]}
 
@@ -229,19 +229,19 @@ def test_vocab_reads_each_enum_in_the_descriptors_order():
     assert v.evidence_levels == ("output", "outcome")
     assert v.area_kinds == ("place", "district")
     assert v.unit_kinds == ("count", "rate")
-    assert v.enum("kind", "outcomes") == ("x",)
+    assert v.enum("kind", "figures") == ("x",)
     assert v.enums()[("areas", "kind")] == ("place", "district")
 
 
 def test_vocab_refuses_a_field_without_one_list():
     v = Vocab(TINY)
     with pytest.raises(VocabError, match="different lists"):
-        v.enum("kind")  # areas, outcomes-review and units each give their own
+        v.enum("kind")  # areas, figures-review and units each give their own
     with pytest.raises(VocabError, match="no list"):
         v.qualifiers  # noqa: B018 (a property that raises)
     split = json.loads(json.dumps(TINY))
     split["resources"][2]["schema"]["fields"][0]["constraints"]["enum"] = ["output", "impact"]
-    with pytest.raises(VocabError, match="outcomes-case-studies: output, impact"):
+    with pytest.raises(VocabError, match="figures-case-studies: output, impact"):
         Vocab(split).evidence_levels  # noqa: B018
 
 
@@ -287,7 +287,7 @@ def test_a_change_to_the_schemas_words_changes_the_key_of_pages_that_use_them(ti
     monkeypatch.setattr(jobs, "schema_vocab", lambda: Vocab(reordered))
     assert jobs.static_key(page, project, "") != before
     more_years = json.loads(json.dumps(TINY))
-    more_years["resources"].append(dict(TINY["resources"][2], name="outcomes-2025-26"))
+    more_years["resources"].append(dict(TINY["resources"][2], name="figures-2025-26"))
     monkeypatch.setattr(jobs, "schema_vocab", lambda: Vocab(more_years))
     assert jobs.static_key(page, project, "") == before  # a new year's tables with the same words
 

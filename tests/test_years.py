@@ -36,7 +36,7 @@ def test_new_year_scaffolds_tables_and_sets_the_year(tiny):
     proc = run_cli("new-year", NEW, root=tiny)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     folder = tiny / "data" / NEW
-    for name in ("outcomes.csv", "initiatives.csv", "learning_points.csv", "lesson_evidence.csv", "headlines.csv"):
+    for name in ("figures.csv", "initiatives.csv", "learning_points.csv", "lesson_evidence.csv", "headlines.csv"):
         old = (tiny / "data" / "2024-25" / name).read_text(encoding="utf-8").splitlines()[0]
         assert (folder / name).read_text(encoding="utf-8").splitlines() == [old]  # the header, no rows
     years = list(csv.DictReader((tiny / "data" / "years.csv").open()))
@@ -44,11 +44,11 @@ def test_new_year_scaffolds_tables_and_sets_the_year(tiny):
     sources = {r["id"]: r for r in csv.DictReader((tiny / "data" / "sources.csv").open())}
     assert sources[f"eoy-review-{NEW}"]["prefix"] == "eoy2526"
     dp = json.loads((tiny / "data" / "datapackage.json").read_text())
-    assert f"outcomes-{NEW}" in {r["name"] for r in dp["resources"]}
+    assert f"figures-{NEW}" in {r["name"] for r in dp["resources"]}
     assert "2025/26" in (tiny / "_config.yml").read_text().split("title:", 1)[1].splitlines()[0]
     # areas and measures carry forward untouched; the only problem left is the empty ledger
     v = run_cli("validate", root=tiny)
-    assert v.returncode == 1 and v.stdout.strip().splitlines() == [f"data/{NEW}/outcomes.csv:2: file has a header but no data rows"]
+    assert v.returncode == 1 and v.stdout.strip().splitlines() == [f"data/{NEW}/figures.csv:2: file has a header but no data rows"]
 
 
 @pytest.mark.parametrize("bad", ["2025-27", "25-26", "2024-25"])
@@ -109,7 +109,7 @@ def test_broken_workbooks_are_reported_by_sheet_and_cell_and_nothing_changes(tin
     run_cli("new-year", NEW, root=tiny, check=True)
     template = tmp_path / "t.xlsx"
     run_cli("export-template", "-o", template, root=tiny, check=True)
-    ledger = tiny / "data" / NEW / "outcomes.csv"
+    ledger = tiny / "data" / NEW / "figures.csv"
     before = ledger.read_bytes()
 
     typed_text = tmp_path / "text.xlsx"

@@ -159,7 +159,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("audit", help="recompute derived figures the sources state and report any that do not add up")
     s.add_argument("-o", "--output", help="CSV file for the findings (default: _build/audit.csv)")
-    s.add_argument("--strict", action="store_true", help="exit non-zero when any claim is inconsistent or contradicted")
+    s.add_argument("--strict", action="store_true", help="exit non-zero when any figure is inconsistent or contradicted")
     s.add_argument("--scan", metavar="DIR", help="also scan the source texts in DIR (*.txt) for repeated passages, abbreviations "
                    "spelled out two ways and figures outside their heading's area, and list any not yet recorded")
     s.set_defaults(func=cmd_audit)

@@ -1,7 +1,7 @@
 """The claim audit: recompute what the sources derive, compare what they restate, and say what a reader should trust.
 
-The rules are data (`data/relations.csv`): each row names a kind of check and the statements it compares.
-Nothing here knows about any particular claim. Kinds:
+The rules are data (`data/relations.csv`): each row names a kind of check and the figures it compares.
+Nothing here knows about any particular figure. Kinds:
 
 * arithmetic (`pct_change_of`, `pp_change_of`, `share_of`, `sum_of`, `difference_of`, `ratio_of`): a
   derived figure recomputed from the inputs stated WITH it (same source and section). Inputs from another
@@ -12,8 +12,8 @@ Nothing here knows about any particular claim. Kinds:
 * text (`status_disagrees`, `dates_disagree`, `abbreviation_expanded`, `repeated_passage`, `scope_of`): what
   two passages say about the same thing (see `audit_rules`).
 
-A claim is judged at the precision the source wrote it: "48%" is a whole number, so the recomputed
-47.37% (which rounds to 47) does not match, and the finding shows the arithmetic. A qualified claim
+A figure is judged at the precision the source wrote it: "48%" is a whole number, so the recomputed
+47.37% (which rounds to 47) does not match, and the finding shows the arithmetic. A qualified figure
 ("over 70%") is consistent when the recomputed value is on the right side of it.
 
 The audit runs once per build (`write_result`), and every page reads that one result (`load_result`), so
@@ -72,14 +72,14 @@ KIND_WORDS = {
     "scope_of": "a figure's area against its heading",
 }
 RESULT_NAME = "audit-result.json"
-RESULT_VERSION = 2
+RESULT_VERSION = 3  # 3: findings name their ledger row `figure` (was `claim`)
 
 
 @dataclass
 class Finding:
     relation_id: str
     relation: str
-    claim: str
+    figure: str
     inputs: str
     stated: float | None
     recomputed: float | None
@@ -193,7 +193,7 @@ def _same_period(a: str, b: str) -> bool:
     return strip(a) == strip(b)
 
 
-def compare_statements(a: dict, b: dict, names: dict[str, str] | None = None) -> tuple[str, list[str]]:
+def compare_figures(a: dict, b: dict, names: dict[str, str] | None = None) -> tuple[str, list[str]]:
     """How two statements of one measure differ: (verdict, differences in words).
 
     The verdict is 'consistent' only when nothing differs. A different value is 'contradicted' unless the two
@@ -247,12 +247,12 @@ def _plain_fail(kind: str) -> str:
 def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = None) -> Finding:
     """Judge one relation. `rows` maps ledger id to a ledger row (dict with value, baseline, ...)."""
     kind = _text(rel.get("relation"))
-    claim_id = _text(rel.get("claim"))
+    figure_id = _text(rel.get("figure"))
     input_ids = _ids(rel.get("inputs"))
     advice = _text(rel.get("advice"))
-    base = dict(relation_id=_text(rel.get("id")), relation=kind, claim=claim_id, inputs=";".join(input_ids), advice=advice,
+    base = dict(relation_id=_text(rel.get("id")), relation=kind, figure=figure_id, inputs=";".join(input_ids), advice=advice,
                 note=_text(rel.get("note")))
-    named = [i for i in [claim_id, *input_ids] if i]
+    named = [i for i in [figure_id, *input_ids] if i]
     missing = [i for i in named if i not in rows]
     text_where = dict(source=_text(rel.get("source")), section=_text(rel.get("section")),
                       other_source=_text(rel.get("other_source")) or _text(rel.get("source")),
@@ -265,38 +265,38 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
                        explanation=f"no ledger row for {', '.join(missing)}", involved=[i for i in named if i in rows], **text_where)
     if kind in TEXT_KINDS:
         return _check_text(rel, rows, areas or [], base, text_where, named)
-    if not claim_id:
-        return Finding(**base, stated=None, recomputed=None, status="not_checked", explanation="the rule names no claim",
+    if not figure_id:
+        return Finding(**base, stated=None, recomputed=None, status="not_checked", explanation="the rule names no figure",
                        involved=[], **text_where)
-    claim = rows[claim_id]
-    stated = float(claim["value"])
+    figure = rows[figure_id]
+    stated = float(figure["value"])
     inputs = [rows[i] for i in input_ids]
-    measure = _text(rel.get("term")) or _text(claim.get("measure_label")) or _text(claim.get("statement"))
-    first = dict(area=_text(claim.get("area")), source=_text(claim.get("source")), section=_text(claim.get("section")),
-                 unit=_text(claim.get("unit")), measure=measure, statement=shown(claim))
+    measure = _text(rel.get("term")) or _text(figure.get("measure_label")) or _text(figure.get("statement"))
+    first = dict(area=_text(figure.get("area")), source=_text(figure.get("source")), section=_text(figure.get("section")),
+                 unit=_text(figure.get("unit")), measure=measure, statement=shown(figure))
     if len(inputs) == 1:
         first.update(other_source=_text(inputs[0].get("source")), other_section=_text(inputs[0].get("section")),
                      other_statement=shown(inputs[0]))
     elif inputs:  # several statements: each keeps its own place
         first.update(other_statement="; ".join(f"{shown(r)} ({where(r.get('source'), r.get('section'))})" for r in inputs))
-    involved = named if kind in SYMMETRIC else [claim_id]
+    involved = named if kind in SYMMETRIC else [figure_id]
     names = {_text(a.get("id")): _text(a.get("name")) for a in (areas or [])}
 
     def make(status: str, text: str, recomputed: float | None = None) -> Finding:
         return Finding(**base, stated=stated, recomputed=recomputed, status=status, explanation=text, involved=involved, **first)
 
     def finding(recomputed: float, arithmetic: str, note: str = "") -> Finding:
-        ok = agrees(stated, recomputed, _text(claim.get("qualifier")), claim.get("value_high"), _dp(claim))
-        figure = fmt.figure(stated, claim.get("unit", ""), _text(claim.get("qualifier")),
-                            claim.get("value_high") if _num(claim.get("value_high")) else None, _dp(claim))
+        ok = agrees(stated, recomputed, _text(figure.get("qualifier")), figure.get("value_high"), _dp(figure))
+        written = fmt.figure(stated, figure.get("unit", ""), _text(figure.get("qualifier")),
+                            figure.get("value_high") if _num(figure.get("value_high")) else None, _dp(figure))
         if ok:
-            text = f"{arithmetic}; the source's {figure} agrees at the precision it was written."
+            text = f"{arithmetic}; the source's {written} agrees at the precision it was written."
         else:
             # the gap at the precision the figure was written (at least a tenth of a point for percentages)
-            written = _dp(claim)
-            places = 2 if written is None else max(written, 1 if claim.get("unit") in ("percent", "percentage_points") else 0)
-            gap = f"{_r(abs(recomputed - stated), places)} {_unit_words(claim.get('unit', ''))}".strip()
-            text = f"{arithmetic}, but the source states {figure} (a gap of {gap})."
+            dp = _dp(figure)
+            places = 2 if dp is None else max(dp, 1 if figure.get("unit") in ("percent", "percentage_points") else 0)
+            gap = f"{_r(abs(recomputed - stated), places)} {_unit_words(figure.get('unit', ''))}".strip()
+            text = f"{arithmetic}, but the source states {written} (a gap of {gap})."
         extra = " ".join(x for x in (note, _text(rel.get("ambiguity"))) if x)
         return make("consistent" if ok else "inconsistent", text + (f" {extra}" if extra else ""), recomputed)
 
@@ -326,7 +326,7 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
             b, a = fmt.number(before, d), fmt.number(after, d)
             return finding(pct, f"({a} − {b}) ÷ {b} = {_r(pct)}%")
         diff = after - before
-        unit = "percentage points" if kind == "pp_change_of" else _unit_words(claim.get("unit", ""))
+        unit = "percentage points" if kind == "pp_change_of" else _unit_words(figure.get("unit", ""))
         return finding(diff, f"{fmt.number(after, d)} − {fmt.number(before, d)} = {fmt.number(diff, d)} {unit}".strip())
     if kind == "share_of":
         if len(inputs) != 2 or float(inputs[1]["value"]) == 0:
@@ -348,7 +348,7 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
         num, den = float(inputs[0]["value"]), float(inputs[1]["value"])
         return finding(num / den, f"{_n(num)} ÷ {_n(den)} = {_r(num / den, 2)}")
     if kind == "same_measure_as":
-        verdicts = [compare_statements(claim, r, names) for r in inputs]
+        verdicts = [compare_figures(figure, r, names) for r in inputs]
         says, other_says = _text(rel.get("says")), _text(rel.get("other_says"))
         if (says or other_says) and not rules.same_expansion(says, other_says):
             # what is counted is worded differently, which the ledger's columns cannot show
@@ -357,7 +357,7 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
         status = min((v for v, _ in verdicts), key=SEVERITY.index)
         parts = []
         for r, (_v, diffs) in zip(inputs, verdicts):
-            parts.append(f"{shown(claim)} in {where(claim.get('source'), claim.get('section'))} against {shown(r)} in "
+            parts.append(f"{shown(figure)} in {where(figure.get('source'), figure.get('section'))} against {shown(r)} in "
                          f"{where(r.get('source'), r.get('section'))}: " + ("stated the same way" if not diffs else "; ".join(diffs)))
         lead = {"consistent": "Stated the same way each time.",
                 "contradicted": "The statements cannot both be right.",
@@ -368,13 +368,13 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
                  + (f" {_text(rel.get('ambiguity'))}" if _text(rel.get("ambiguity")) else ""), float(other["value"]))
         return f
     if kind == "occupancy_of":
-        # the claim is an occupancy (percent) with inputs places;admissions;stay, or a count of places in use with
+        # the figure is an occupancy (percent) with inputs places;admissions;stay, or a count of places in use with
         # inputs admissions;stay (admissions × stay ÷ 365 is the number in use on an average day)
-        in_use_claim = len(inputs) == 2 and _text(claim.get("unit")) == "count"
-        if len(inputs) != 3 and not in_use_claim:
+        in_use_figure = len(inputs) == 2 and _text(figure.get("unit")) == "count"
+        if len(inputs) != 3 and not in_use_figure:
             return make("not_checked", "needs inputs capacity;admissions;average stay (or admissions;average stay against a "
                         "count of places in use)")
-        cap, adm, stay = (None, *inputs) if in_use_claim else inputs
+        cap, adm, stay = (None, *inputs) if in_use_figure else inputs
         per_year = rules.per_year_factor(_text(adm.get("period")))
         days = rules.DAYS_IN.get(_text(stay.get("unit")))
         if not per_year or not days or (cap is not None and float(cap["value"]) == 0):
@@ -387,7 +387,7 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
         if cap is not None:
             occ = rules.implied_occupancy(float(cap["value"]), a_year, stay_days)
             arithmetic += f"; ÷ {_n(float(cap['value']))} places = {_r(occ)}% occupancy"
-        areas_named = {_text(r.get("area")) for r in (claim, *inputs)}
+        areas_named = {_text(r.get("area")) for r in (figure, *inputs)}
         note = ("The figures are not all given for the same area (" + ", ".join(sorted(names.get(a, a) for a in areas_named))
                 + "), which the source "
                 "does not explain; the gap may partly come from that.") if len(areas_named) > 1 else ""
@@ -396,7 +396,7 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
         if len(inputs) != 1 or float(inputs[0]["value"]) <= 0:
             return make("not_checked", "needs one input: the count the share is of")
         whole = float(inputs[0]["value"])
-        half = precision_step(stated, _dp(claim)) / 2
+        half = precision_step(stated, _dp(figure)) / 2
         ks = rules.whole_counts_for_share(stated, whole, half)
         exact = stated * whole / 100.0
         if ks:
@@ -407,7 +407,7 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
                     "gives that share at the precision written.", exact)
     if kind == "same_base_as":
         pairs, described = [], []
-        for share_row, count_row in [(claim, r) for r in inputs]:
+        for share_row, count_row in [(figure, r) for r in inputs]:
             for col in ("value", "baseline"):
                 if _num(share_row.get(col)) and _num(count_row.get(col)):
                     s, c = float(share_row[col]), float(count_row[col])
@@ -429,14 +429,14 @@ def _check_text(rel: dict, rows: dict[str, dict], areas: list[dict], base: dict,
     kind = base["relation"]
     says, other = _text(rel.get("says")), _text(rel.get("other_says"))
     term = text_where["measure"]
-    claim = rows.get(base["claim"]) if base["claim"] else None
-    if claim is not None and not text_where["source"]:
-        text_where.update(source=_text(claim.get("source")), section=_text(claim.get("section")))
+    figure = rows.get(base["figure"]) if base["figure"] else None
+    if figure is not None and not text_where["source"]:
+        text_where.update(source=_text(figure.get("source")), section=_text(figure.get("section")))
     if base["inputs"] and not text_where["other_section"]:
         first_input = rows[_ids(base["inputs"])[0]]
         text_where.update(other_source=_text(first_input.get("source")), other_section=_text(first_input.get("section")))
     statement, other_statement = says, other
-    stated = float(claim["value"]) if claim is not None else None
+    stated = float(figure["value"]) if figure is not None else None
     if kind == "status_disagrees":
         status, words = rules.status_verdict(says, other)
         statement = rules.STATUS_WORDS.get(says, says)
@@ -450,42 +450,42 @@ def _check_text(rel: dict, rows: dict[str, dict], areas: list[dict], base: dict,
         inputs = [rows[i] for i in _ids(base["inputs"])]
         same_value = None
         areas_differ = True
-        if claim is not None and inputs:
-            same_value = all(float(r["value"]) == float(claim["value"]) for r in inputs)
-            areas_differ = any(_text(r.get("area")) != _text(claim.get("area")) for r in inputs)
-            statement = statement or shown(claim)
+        if figure is not None and inputs:
+            same_value = all(float(r["value"]) == float(figure["value"]) for r in inputs)
+            areas_differ = any(_text(r.get("area")) != _text(figure.get("area")) for r in inputs)
+            statement = statement or shown(figure)
             other_statement = other_statement or "; ".join(shown(r) for r in inputs)
         status, words = rules.repeat_verdict(same_value, areas_differ)
     else:  # scope_of
-        if claim is None:
-            return Finding(**base, stated=None, recomputed=None, status="not_checked", explanation="scope_of needs a claim",
+        if figure is None:
+            return Finding(**base, stated=None, recomputed=None, status="not_checked", explanation="scope_of needs a figure",
                            involved=[], **text_where)
         parents = {a["id"]: _text(a.get("parent")) for a in areas}
         names = {a["id"]: _text(a.get("name")) for a in areas}
         local = [a for a in areas if a.get("kind") in ("partnership", "district", "neighbourhood", "case_study_area", "locality")]
-        head = other or rules.heading_area(_text(claim.get("section")), local)
-        footprint = says or _text(claim.get("area"))
+        head = other or rules.heading_area(_text(figure.get("section")), local)
+        footprint = says or _text(figure.get("area"))
         status, words = rules.scope_verdict(footprint, head, parents, names)
-        statement = shown(claim)
-        other_statement = f"heading: {where(claim.get('source'), claim.get('section'))}"
+        statement = shown(figure)
+        other_statement = f"heading: {where(figure.get('source'), figure.get('section'))}"
         text_where.setdefault("other_section", "")
         if not text_where["other_section"]:
-            text_where.update(other_source=_text(claim.get("source")), other_section=_text(claim.get("section")))
+            text_where.update(other_source=_text(figure.get("source")), other_section=_text(figure.get("section")))
     note = _text(rel.get("ambiguity"))
     if note and status == "contradicted":
         status = "not_checked"  # where the source is ambiguous the finding says so instead of picking a side
     explanation = words[0].upper() + words[1:] + "." + (f" {note}" if note else "")
     return Finding(**base, stated=stated, recomputed=None, status=status, explanation=explanation,
-                   area=_text(claim.get("area")) if claim is not None else "", unit=_text(claim.get("unit")) if claim is not None else "",
+                   area=_text(figure.get("area")) if figure is not None else "", unit=_text(figure.get("unit")) if figure is not None else "",
                    statement=statement, other_statement=other_statement, involved=named, **text_where)
 
 
 FINDING_COLUMNS = list(Finding.__dataclass_fields__)
 
 
-def audit(outcomes: pd.DataFrame, relations: pd.DataFrame, areas: pd.DataFrame | None = None) -> pd.DataFrame:
+def audit(figures: pd.DataFrame, relations: pd.DataFrame, areas: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per relation: the statements compared, the verdict and the arithmetic or reason."""
-    rows = {r["id"]: r for r in outcomes.to_dict("records")}
+    rows = {r["id"]: r for r in figures.to_dict("records")}
     area_rows = areas.to_dict("records") if areas is not None else []
     findings = [check_relation(rel, rows, area_rows) for rel in relations.to_dict("records")]
     return pd.DataFrame([asdict(f) for f in findings], columns=FINDING_COLUMNS)
@@ -505,11 +505,11 @@ def marks_of(findings: pd.DataFrame) -> dict[str, str]:
     return {cid: worst(s) for cid, s in out.items()}
 
 
-def notes_by_claim(findings: pd.DataFrame) -> dict[str, list[dict]]:
-    """Findings indexed by every ledger id they name (the claim and its inputs)."""
+def notes_by_figure(findings: pd.DataFrame) -> dict[str, list[dict]]:
+    """Findings indexed by every ledger id they name (the figure and its inputs)."""
     out: dict[str, list[dict]] = {}
     for f in findings.to_dict("records"):
-        for cid in dict.fromkeys([f["claim"], *_ids(f["inputs"])]):
+        for cid in dict.fromkeys([f["figure"], *_ids(f["inputs"])]):
             if cid:
                 out.setdefault(cid, []).append(f)
     return out
@@ -526,7 +526,7 @@ def inputs_hash(project: Project, year: str | None = None) -> str:
     """Hash of everything the audit reads: the ledgers, relations, vocabularies and the audit's own code."""
     h = hashlib.sha256((year or "").encode())
     files = [project.data / n for n in ("relations.csv", "measures.csv", "areas.csv", "sources.csv", "years.csv")]
-    files += sorted(project.data.glob("*/outcomes.csv"))
+    files += sorted(project.data.glob("*/figures.csv"))
     here = Path(__file__).parent
     files += [here / "audit.py", here / "audit_rules.py"]
     for p in files:
@@ -539,7 +539,7 @@ def compute(project: Project, year: str | None = None) -> dict:
     from lancs_evidence.data.ledger import Data
 
     data = Data(project.root, year or project.current_year())  # fresh tables, never a cached earlier reading
-    findings = audit(data.outcomes, data.relations, data.areas.reset_index(drop=True))
+    findings = audit(data.figures, data.relations, data.areas.reset_index(drop=True))
     return {"version": RESULT_VERSION, "year": year or project.current_year(),
             "n_checks": len(findings), "counts": counts_of(findings), "marks": marks_of(findings),
             "findings": _records(findings)}
@@ -606,7 +606,7 @@ def result_frame(result: dict) -> pd.DataFrame:
     return pd.DataFrame(result["findings"], columns=FINDING_COLUMNS)
 
 
-EXPORT_COLUMNS = ["relation_id", "relation", "status", "measure", "claim", "inputs", "stated", "recomputed", "statement",
+EXPORT_COLUMNS = ["relation_id", "relation", "status", "measure", "figure", "inputs", "stated", "recomputed", "statement",
                   "source", "section", "other_statement", "other_source", "other_section", "explanation", "advice"]
 
 
@@ -648,7 +648,7 @@ def format_table(findings: pd.DataFrame, width: int = 100) -> str:
 
     lines = []
     for f in sorted(findings.to_dict("records"), key=lambda f: (SEVERITY.index(f["status"]) if f["status"] in SEVERITY else 9, f["relation_id"])):
-        head = f"{WORDS.get(f['status'], f['status']).upper():<21} {f['measure'] or f['claim']}  [{f['relation']}: {f['relation_id']}]"
+        head = f"{WORDS.get(f['status'], f['status']).upper():<21} {f['measure'] or f['figure']}  [{f['relation']}: {f['relation_id']}]"
         lines.append(head)
         lines += textwrap.wrap(f["explanation"], width=width, initial_indent=" " * 22, subsequent_indent=" " * 22)
     return "\n".join(lines)
@@ -675,8 +675,8 @@ def format_scan(project: Project, folder: Path, findings: pd.DataFrame) -> str:
         lines.append(f"  {term} spelled out {len(uses)} ways: " + " / ".join(f"'{u.expansion}' ({u.source})" for u in uses)
                      + ("  [recorded]" if done else ""))
     data = Data.load(project)
-    scoped = {f["claim"] for f in recorded if f["relation"] == "scope_of"}
-    for cid, area, head in rules.scan_scope(data.outcomes.to_dict("records"), data.areas.reset_index(drop=True).to_dict("records")):
+    scoped = {f["figure"] for f in recorded if f["relation"] == "scope_of"}
+    for cid, area, head in rules.scan_scope(data.figures.to_dict("records"), data.areas.reset_index(drop=True).to_dict("records")):
         lines.append(f"  figure {cid} covers {area} but sits under {head}" + ("  [recorded]" if cid in scoped else ""))
     return "\n".join(lines)
 

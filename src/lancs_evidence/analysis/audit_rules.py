@@ -263,12 +263,12 @@ def scope_verdict(figure_area: str, head: str | None, parents: dict[str, str], n
                        f"the heading for {names.get(head, head)}, so a reader could take it as that area's own result")
 
 
-def scan_scope(outcomes: list[dict], areas: list[dict]) -> list[tuple[str, str, str]]:
+def scan_scope(figures: list[dict], areas: list[dict]) -> list[tuple[str, str, str]]:
     """Ledger rows whose area is not within the area their section heading names: (id, area, heading area)."""
     parents = {a["id"]: a.get("parent", "") for a in areas}
     local = [a for a in areas if a.get("kind") in ("partnership", "district", "neighbourhood", "case_study_area", "locality")]
     out = []
-    for r in outcomes:
+    for r in figures:
         head = heading_area(r.get("section", ""), local)
         if head and not within(r["area"], head, parents):
             out.append((r["id"], r["area"], head))

@@ -4,7 +4,7 @@ Authors record, beside the prose, what each sentence that says something happene
 rests on, in `data/claim_evidence.csv` (one row per piece of evidence; see data/README.md):
 
     id,page,claim,verb,evidence,kind,note
-    ce-001,chapters/priorities/dolphinlee.md,Stays in the unit got shorter,reduced,eoy-dolphinlee-los,claim,
+    ce-001,chapters/priorities/dolphinlee.md,Stays in the unit got shorter,reduced,eoy-dolphinlee-los,figure,
 
 `check_claim_evidence` returns one problem per row that is wrong:
 - the page file does not exist;
@@ -34,7 +34,7 @@ CHANGE_VERBS = frozenset("increased decreased cut fell rose lowered doubled halv
 DELIVERY_VERBS = frozenset("""delivered trained supported reached completed held launched ran established funded set_up opened
 registered allocated secured provided created recruited appointed engaged referred assessed mobilised""".split())
 AIM_VERBS = frozenset("aims plans seeks intends expects hopes proposes commits aspires targets".split())
-KINDS = ("claim", "initiative", "learning_point", "section")
+KINDS = ("figure", "initiative", "learning_point", "section")
 
 
 @dataclass(frozen=True)
@@ -66,20 +66,20 @@ def _section_found(section: str, source_text: str | None) -> bool:
     return " ".join(heading.split()) in " ".join(source_text.lower().split())
 
 
-def check_claim_evidence(links: pd.DataFrame, outcomes: pd.DataFrame, initiatives: pd.DataFrame,
+def check_claim_evidence(links: pd.DataFrame, figures: pd.DataFrame, initiatives: pd.DataFrame,
                          learning_points: pd.DataFrame, sources: pd.DataFrame, root: Path,
                          source_texts: dict[str, str] | None = None) -> list[EvidenceProblem]:
     """Problems with the evidence recorded for prose claims (empty list when every claim is supported).
 
-    `outcomes` needs id and evidence_level; `sources` is indexed by source id; `source_texts` maps a
+    `figures` needs id and evidence_level; `sources` is indexed by source id; `source_texts` maps a
     source id to its text (missing ids are checked for existence only)."""
     problems: list[EvidenceProblem] = []
-    levels = dict(zip(outcomes["id"], outcomes["evidence_level"])) if not outcomes.empty else {}
+    levels = dict(zip(figures["id"], figures["evidence_level"])) if not figures.empty else {}
     is_change = {}
-    if not outcomes.empty:
-        kinds = outcomes["kind"] if "kind" in outcomes else pd.Series("level", index=outcomes.index)
-        base = outcomes["baseline"] if "baseline" in outcomes else pd.Series(float("nan"), index=outcomes.index)
-        is_change = dict(zip(outcomes["id"], (kinds == "change") | pd.to_numeric(base, errors="coerce").notna()))
+    if not figures.empty:
+        kinds = figures["kind"] if "kind" in figures else pd.Series("level", index=figures.index)
+        base = figures["baseline"] if "baseline" in figures else pd.Series(float("nan"), index=figures.index)
+        is_change = dict(zip(figures["id"], (kinds == "change") | pd.to_numeric(base, errors="coerce").notna()))
     ini_ids = set(initiatives["id"]) if not initiatives.empty else set()
     lp_ids = set(learning_points["id"]) if not learning_points.empty else set()
     source_texts = source_texts or {}
@@ -95,7 +95,7 @@ def check_claim_evidence(links: pd.DataFrame, outcomes: pd.DataFrame, initiative
         if kind not in KINDS:
             problems.append(EvidenceProblem(line, "kind", f"{kind!r} is not one of {', '.join(KINDS)}"))
             continue
-        if kind == "claim":
+        if kind == "figure":
             if ev not in levels:
                 problems.append(EvidenceProblem(line, "evidence", f"no ledger row {ev!r}"))
                 continue
@@ -112,7 +112,7 @@ def check_claim_evidence(links: pd.DataFrame, outcomes: pd.DataFrame, initiative
                 problems.append(EvidenceProblem(line, "evidence", f"no source {source_id!r} (write 'source-id > section heading')"))
             elif ">" not in ev or not _section_found(ev, source_texts.get(source_id)):
                 problems.append(EvidenceProblem(line, "evidence", f"section heading of {ev!r} not found in the source text"))
-        if kind != "claim":
+        if kind != "figure":
             claim_levels[key].add(kind)
     # the verb must be supported by the claim's evidence taken together
     verbs: dict[tuple[str, str], str] = {}
@@ -147,4 +147,4 @@ def load_and_check(project) -> list[EvidenceProblem]:
         f = project.root.parent / "shared" / "sources" / s.get("file", "")
         if s.get("file") and f.is_file():
             texts[s["id"]] = f.read_text(encoding="utf-8")
-    return check_claim_evidence(links, data.outcomes, data.initiatives, data.learning_points, data.sources, project.root, texts)
+    return check_claim_evidence(links, data.figures, data.initiatives, data.learning_points, data.sources, project.root, texts)

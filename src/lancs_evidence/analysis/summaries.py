@@ -1,4 +1,4 @@
-"""Outcome summaries: what changed, whether targets were met, rates per resident, and safe roll-ups.
+"""Summaries of the ledger's figures: what changed, whether targets were met, rates per resident, and safe roll-ups.
 
 Every function here is pure (tables in, tables or values out) and tested on small hand-built tables.
 Wording follows the measure's polarity: a fall in a measure where lower is better is "an improvement".
@@ -96,7 +96,7 @@ def change_of(row) -> Change | None:
     dps = [d for d in (get("value_dp", None), get("baseline_dp", None)) if d is not None and not (isinstance(d, float) and math.isnan(d))]
     decimals = int(max(dps)) if dps else None
     level = get("evidence_level", "") or ""
-    judged = level not in UNJUDGED_LEVELS  # only outcomes and impact are judged
+    judged = level not in UNJUDGED_LEVELS  # only the outcome and impact levels are judged
     return Change(float(before), float(after), get("unit", ""), get("polarity", "neutral") or "neutral", decimals, judged)
 
 
@@ -200,8 +200,8 @@ def rates_for(rows: pd.DataFrame, population: pd.DataFrame, per: int = 1000) -> 
 
 # --- roll-ups ---------------------------------------------------------------------------------
 
-def statement_groups(relations: pd.DataFrame) -> dict[str, str]:
-    """Map each claim id to a representative of its 'same figure' group (same_measure_as links)."""
+def same_figure_groups(relations: pd.DataFrame) -> dict[str, str]:
+    """Map each figure id to a representative of its 'same figure' group (same_measure_as links)."""
     parent: dict[str, str] = {}
 
     def find(x):
@@ -214,21 +214,21 @@ def statement_groups(relations: pd.DataFrame) -> dict[str, str]:
     if relations is not None and not relations.empty:
         same = relations[relations["relation"] == "same_measure_as"]
         for rec in same.itertuples(index=False):
-            ids = [rec.claim, *[i.strip() for i in str(rec.inputs).split(";") if i.strip()]]
+            ids = [rec.figure, *[i.strip() for i in str(rec.inputs).split(";") if i.strip()]]
             root = find(ids[0])
             for other in ids[1:]:
                 parent[find(other)] = root
     return {k: find(k) for k in list(parent)}
 
 
-def dedupe_statements(rows: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
-    """Keep one row per figure: statements linked by same_measure_as count once (the first stated)."""
-    groups = statement_groups(relations)
+def dedupe_figures(rows: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
+    """Keep one row per reported measure: figures linked by same_measure_as count once (the first stated)."""
+    groups = same_figure_groups(relations)
     rep = rows["id"].map(lambda i: groups.get(i, i))
     return rows.loc[~rep.duplicated()]
 
 
-ROLLUP_COLUMNS = ["group", "measure", "unit", "period", "footprint", "value", "value_high", "qualifier", "figure", "statements", "areas",
+ROLLUP_COLUMNS = ["group", "measure", "unit", "period", "footprint", "value", "value_high", "qualifier", "figure", "figures", "areas",
                   "ids", "added", "reason"]
 
 _LOWER_BOUND = {"over", "at_least"}
@@ -291,12 +291,12 @@ def _rollup(df: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
     df["period"] = df["period"].fillna("")
     df["footprint"] = df["footprint"].fillna("").astype(str).str.strip()
     df["reason"] = df.apply(why_not_additive, axis=1)
-    groups = statement_groups(relations)
+    groups = same_figure_groups(relations)
     out = []
     # a declared footprint (wider than, or different from, the area) is part of the key: such rows add only
     # to rows of exactly that footprint, never to figures for the areas themselves
     for (group, measure, unit, period, foot), part in df.groupby(["group", "measure", "unit", "period", "footprint"], sort=True):
-        # statements the ledger records as (possibly) the same figure count once within a group
+        # figures the ledger records as (possibly) the same one count once within a group
         part = part.loc[~part["id"].map(lambda i: groups.get(i, i)).duplicated()]
         addable = part[part["reason"] == ""]
         rest = part[part["reason"] != ""]
@@ -311,7 +311,7 @@ def _rollup(df: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
             if total is not None:
                 out.append({"group": group, "measure": measure, "unit": unit, "period": period, "footprint": foot, **total,
                             "figure": fmt.figure(total["value"], unit, total["qualifier"], total["value_high"]),
-                            "statements": len(addable), "areas": int(addable["area"].nunique()), "ids": list(addable["id"]),
+                            "figures": len(addable), "areas": int(addable["area"].nunique()), "ids": list(addable["id"]),
                             "added": True, "reason": ""})
                 addable = addable.iloc[0:0]
             else:
@@ -321,7 +321,7 @@ def _rollup(df: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
                 r["reason"] = f"covers a different footprint ({foot})"
             out.append({"group": group, "measure": measure, "unit": unit, "period": period, "footprint": foot, "value": r["value"],
                         "value_high": r["value_high"], "qualifier": r["qualifier"], "figure": fmt.ledger_figure(r),
-                        "statements": 1, "areas": 1, "ids": [r["id"]], "added": False, "reason": r["reason"]})
+                        "figures": 1, "areas": 1, "ids": [r["id"]], "added": False, "reason": r["reason"]})
     return pd.DataFrame(out, columns=ROLLUP_COLUMNS)
 
 
@@ -398,10 +398,10 @@ def theme_counts(initiatives: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFram
 
 
 def evidence_profile(rows: pd.DataFrame) -> dict:
-    """Claims by evidence level, and how many have a baseline, a target or a comparator."""
+    """Figures by evidence level, and how many have a baseline, a target or a comparator."""
     counts = rows["evidence_level"].value_counts() if not rows.empty else pd.Series(dtype=int)
     return {
-        "claims": int(len(rows)),
+        "figures": int(len(rows)),
         **{level: int(counts.get(level, 0)) for level in EVIDENCE_LEVELS},
         "with_baseline": int(rows["baseline"].notna().sum()) if not rows.empty else 0,
         "with_target": int(rows["target"].notna().sum()) if not rows.empty else 0,
@@ -481,9 +481,9 @@ def derive(kind: str, first, second) -> tuple[str, float | None, float | None]:
     raise ValueError(f"unknown kind {kind!r}: ratio, share or change")
 
 
-def derived_figures(spec: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+def derived_figures(spec: pd.DataFrame, figures: pd.DataFrame) -> pd.DataFrame:
     """`spec` rows (id, source, kind, first, second, label, note) computed against the ledger."""
-    by_id = outcomes.set_index("id")
+    by_id = figures.set_index("id")
     out = []
     for r in spec.to_dict("records"):
         missing = [i for i in (r["first"], r["second"]) if i not in by_id.index]

@@ -166,7 +166,7 @@ def _plain_run(root: Path, project: Project, pages, pm) -> tuple[float, float, f
 
 
 def change_one_value(root: Path) -> None:
-    path = root / "data" / root_year(root) / "outcomes.csv"
+    path = root / "data" / root_year(root) / "figures.csv"
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
     header = rows[0]
     areas = {r[header.index("area")] for r in rows[1:]}

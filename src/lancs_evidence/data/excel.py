@@ -166,7 +166,7 @@ def export_template(project: Project, out: Path | None, area: str | None = None,
     for i, v in enumerate(LEVELS, start=1):
         put(lists, i, 4, v)
 
-    current_path = project.data / year / "outcomes.csv"
+    current_path = project.data / year / "figures.csv"
     current = read_table(current_path) if current_path.exists() else None
 
     col = {name: i for i, (name, _) in enumerate(COLUMNS, start=1)}
@@ -215,8 +215,8 @@ def export_template(project: Project, out: Path | None, area: str | None = None,
     put(ref, 1, 1, f"Figures reported for {prev.replace('-', '/')} (for reference; not imported)" if prev
         else "No earlier year is held in the data.")
     ref["A1"].font = Font(bold=True)
-    if prev and (project.data / prev / "outcomes.csv").exists():
-        rows = read_table(project.data / prev / "outcomes.csv")
+    if prev and (project.data / prev / "figures.csv").exists():
+        rows = read_table(project.data / prev / "figures.csv")
         keep = set().union(*[areas.subtree(a) for a in partnerships])
         rows = rows[rows["area"].isin(keep)]
         cols = ["area", "measure", "statement", "value", "value_high", "unit", "qualifier", "period", "baseline", "target", "id"]
@@ -547,8 +547,8 @@ def import_workbook(project: Project, path: Path, year: str | None = None, dry_r
         raise UserError(f"{year} is not a year in data/years.csv; start it with `lancs-evidence new-year {year}`")
     source = years.loc[year, "source"]
     prefix = read_table(project.data / "sources.csv").set_index("id").loc[source, "prefix"]
-    ledger = project.data / year / "outcomes.csv"
-    ledger_rel = f"data/{year}/outcomes.csv"
+    ledger = project.data / year / "figures.csv"
+    ledger_rel = f"data/{year}/figures.csv"
     with ledger.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
         header = list(reader.fieldnames or [])
@@ -570,12 +570,12 @@ def import_workbook(project: Project, path: Path, year: str | None = None, dry_r
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp) / "data"
         shutil.copytree(project.data, scratch, ignore=shutil.ignore_patterns("_parts"))
-        (scratch / year / "outcomes.csv").write_text(text.getvalue(), encoding="utf-8")
+        (scratch / year / "figures.csv").write_text(text.getvalue(), encoding="utf-8")
         found = validate(scratch)
     if found:
         order = [r["id"] for r in merged]
         for p in found:
-            rid = order[p.row - 2] if p.file.endswith(f"{year}/outcomes.csv") and 2 <= p.row < len(order) + 2 else ""
+            rid = order[p.row - 2] if p.file.endswith(f"{year}/figures.csv") and 2 <= p.row < len(order) + 2 else ""
             place = where_of.get(rid)  # "Sheet!A7": report the workbook row, not the scratch file's
             print(f"{place}: {p.column}: {p.message}" if place else f"{Path(p.file).name}:{p.row}: {p.column}: {p.message}")
         print(f"{len(found)} problem(s); nothing was imported.")

@@ -109,7 +109,7 @@ def stop_recording() -> dict[str, str]:
 
 
 def reads_so_far() -> dict[str, str]:
-    """The current page's reads, labelled for people ("outcomes rows for lancaster, 2024-25": hash)."""
+    """The current page's reads, labelled for people ("figures rows for lancaster, 2024-25": hash)."""
     out = {}
     for query, digest in (_RECORD or {}).items():
         q = json.loads(query)
@@ -285,9 +285,9 @@ class Data:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     @served_property
-    def outcomes(self) -> pd.DataFrame:
+    def figures(self) -> pd.DataFrame:
         """All ledger rows (the year's review and the case studies), with measure labels and polarity."""
-        df = _numeric(self._concat("outcomes.csv"), NUMERIC)
+        df = _numeric(self._concat("figures.csv"), NUMERIC)
         m = self.measures[["label", "polarity", "kind", "additive", "rate_base"]].rename(columns={"label": "measure_label"})
         m = m.assign(additive=m["additive"].str.lower().eq("true"))
         df = df.join(m, on="measure")
@@ -329,11 +329,11 @@ class Data:
     def select(self, table: str, ids: list[str] | None = None, source: str | None = None,
                section_contains: str | list[str] | None = None, areas: list[str] | None = None,
                measure_contains: str | None = None, kind: str | None = None) -> pd.DataFrame:
-        """Rows of a ledger table (outcomes, initiatives, learning_points) by id (in the order given), source,
+        """Rows of a ledger table (figures, initiatives, learning_points) by id (in the order given), source,
         a phrase in their section path (any of several), area, a phrase in their measure or their kind;
         filters combine. A page is recorded as reading just these rows, so a change elsewhere in the table
         does not re-run it."""
-        if table not in ("outcomes", "initiatives", "learning_points"):
+        if table not in ("figures", "initiatives", "learning_points"):
             raise ValueError(f"select: {table!r} is not a ledger table")
         df = getattr(self, table)
         if ids is not None:
@@ -362,7 +362,7 @@ class Data:
         how many figures, how many at each evidence level, how many with a baseline, target or comparator."""
         from lancs_evidence.analysis.summaries import evidence_profile
 
-        df = self.outcomes
+        df = self.figures
         if source:
             df = df[df["source"] == source]
         if areas is not None:
@@ -372,7 +372,7 @@ class Data:
     @served
     def count(self, table: str, by: list[str]) -> pd.DataFrame:
         """How many rows of a ledger table there are for each combination of the columns `by` (a column `n`)."""
-        if table not in ("outcomes", "initiatives", "learning_points", "event_contributions", "relations", "measures"):
+        if table not in ("figures", "initiatives", "learning_points", "event_contributions", "relations", "measures"):
             raise ValueError(f"count: {table!r} is not a table that can be counted")
         df = getattr(self, table)
         return df.groupby(list(by), dropna=False).size().rename("n").reset_index()
@@ -392,7 +392,7 @@ class Data:
         from lancs_evidence.analysis.audit import audit
 
         if "_findings" not in self.__dict__:
-            self.__dict__["_findings"] = audit(self.outcomes, self.relations)
+            self.__dict__["_findings"] = audit(self.figures, self.relations)
         return self.__dict__["_findings"]
 
     # reference -----------------------------------------------------------------------------
@@ -465,7 +465,7 @@ class Data:
         return self._tree.locality_of(area_id)
 
     @served
-    def rows_for(self, area_id: str, table: str = "outcomes", source: str | None = None) -> pd.DataFrame:
+    def rows_for(self, area_id: str, table: str = "figures", source: str | None = None) -> pd.DataFrame:
         df = getattr(self, table)
         if df.empty:
             return df

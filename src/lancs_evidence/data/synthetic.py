@@ -15,7 +15,7 @@ from pathlib import Path
 from lancs_evidence.data.reference import sha256
 
 COPY_FILES = ("_config.yml", "constraints.txt")
-RELATIONS_HEADER = ("id,relation,claim,inputs,term,source,section,says,other_source,other_section,other_says,ambiguity,"
+RELATIONS_HEADER = ("id,relation,figure,inputs,term,source,section,says,other_source,other_section,other_says,ambiguity,"
                     "advice,note").split(",")
 COPY_DATA = ("sources.csv", "themes.csv", "units.csv", "measures.csv", "datapackage.json", "README.md")
 LEDGER_HEADER = ("id,source,section,area,measure,value,value_high,unit,qualifier,value_words,period,baseline,baseline_period,target,target_kind,"
@@ -81,7 +81,7 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
     for case in ("national", "fleetwood"):
         areas.append({"id": case, "name": case.title(), "kind": "country" if case == "national" else "neighbourhood",
                       "parent": "" if case == "national" else "place", "ons_code": "", "order": 900 + len(areas)})
-    outcomes, initiatives, learning, pop, imd25, imd19, ft = [], [], [], [], [], [], []
+    figures, initiatives, learning, pop, imd25, imd19, ft = [], [], [], [], [], [], []
     for i in range(1, n_areas + 1):
         aid, council = area_id(i), f"{area_id(i)}_district"
         loc = f"loc_{(i - 1) % localities}"
@@ -90,7 +90,7 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
                       "order": 100000 + i})
         e = expected(i)
         section = f"3. District partnerships > {area_name(i)}"
-        outcomes += [
+        figures += [
             {"id": f"eoy-{aid}-people-supported", "source": "eoy-review-2024-25", "section": section, "area": aid,
              "measure": "people_supported", "value": e["people_supported"], "unit": "count", "qualifier": "over",
              "period": "2024/25", "evidence_level": "output", "initiative": f"ini-{aid}-hub", "statement": "Residents helped by the community hub"},
@@ -123,7 +123,7 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
                        "unit": unit, "period": "2024", "value": value, "ci95_lower": value - 1, "ci95_upper": value + 1,
                        "compared_to_england": cmp_, "england_value": eng, "north_west_value": eng, "england_period_matches": "True"})
     _write_csv(data / "areas.csv", ["id", "name", "kind", "parent", "ons_code", "order"], areas)
-    _write_csv(data / year / "outcomes.csv", LEDGER_HEADER, outcomes)
+    _write_csv(data / year / "figures.csv", LEDGER_HEADER, figures)
     _write_csv(data / year / "initiatives.csv", "id,source,section,area,name,themes,partners,summary".split(","), initiatives)
     _write_csv(data / year / "learning_points.csv", "id,source,section,area,kind,title,themes,summary".split(","), learning)
     _write_csv(data / year / "lesson_evidence.csv", "id,lesson,evidence,kind,note".split(","), [
@@ -137,9 +137,9 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
     _write_csv(data / "case-studies" / "derived.csv", "id,source,kind,first,second,label,note".split(","), [])
     _write_csv(data / "case-studies" / "crosswalk_matches.csv", "id,contribution,initiative,match,note".split(","), [])
     _write_csv(data / "case-studies" / "report_cases.csv", "id,source,number,area,title".split(","), [])
-    _write_csv(data / year / "headlines.csv", ["claim", "label"], [
-        {"claim": f"eoy-{area_id(1)}-people-supported", "label": "residents helped by the invented hub"}])
-    _write_csv(data / "case-studies" / "outcomes.csv", LEDGER_HEADER, [
+    _write_csv(data / year / "headlines.csv", ["figure", "label"], [
+        {"figure": f"eoy-{area_id(1)}-people-supported", "label": "residents helped by the invented hub"}])
+    _write_csv(data / "case-studies" / "figures.csv", LEDGER_HEADER, [
         {"id": "flt-fleetwood-population", "source": "fleetwood-case-study", "section": "Working together", "area": "fleetwood",
          "measure": "registered_population", "value": 28595, "unit": "count", "evidence_level": "context",
          "statement": "Patients registered with the local primary care network"}])
@@ -162,9 +162,9 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
                 "period": "none", "origin": "lancs_evidence.data.synthetic", "description": "Invented for tests.",
                 "file": f"{name}.csv", "sha256": sha256(ref / f"{name}.csv")}
         (ref / f"{name}.meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    # relations.csv needs at least one row to be valid: link the first area's two statements of nothing
+    # relations.csv needs at least one row to be valid: link the first area's figure to itself
     _write_csv(data / "relations.csv", RELATIONS_HEADER, [
-        {"id": "rel-test-01", "relation": "same_measure_as", "claim": f"eoy-{area_id(1)}-people-supported",
+        {"id": "rel-test-01", "relation": "same_measure_as", "figure": f"eoy-{area_id(1)}-people-supported",
          "inputs": f"eoy-{area_id(1)}-people-supported", "note": "self link so the table has a row"}])
     ch = dest / "chapters"
     ch.mkdir(exist_ok=True)

@@ -5,7 +5,7 @@ Three layers, each reporting in the same form:
    one row (these are the faults Frictionless reports least clearly, so they are caught first);
 2. Frictionless: types, required and unique fields, enums, patterns, primary and foreign keys;
 3. rules across tables that the descriptor cannot state: a ledger row's unit equals its measure's unit,
-   values respect their unit, theme lists use known themes, audit relations name real claims.
+   values respect their unit, theme lists use known themes, audit relations name real figures.
 
 Validation reads the author's files and never writes them. Awkward but valid input is accepted: a byte
 order mark, CRLF line endings, spaces around cells, and Excel's habit of quoting.
@@ -259,17 +259,17 @@ def cross_table_problems(tables: dict[str, Table], descriptor: dict) -> list[Pro
         if table is None:
             continue
         header = table.header
-        if name.startswith("outcomes"):
-            folder_inits = _initiative_ids(tables, name.replace("outcomes", "initiatives"))
-            seen_statement: dict[tuple, int] = {}
+        if name.startswith("figures"):
+            folder_inits = _initiative_ids(tables, name.replace("figures", "initiatives"))
+            seen_figure: dict[tuple, int] = {}
             for i, row in enumerate(rows, start=2):
                 ledger_ids.add(row.get("id", ""))
                 problems += _ledger_row_problems(table.rel, i, row, measure_by_id, unit_kind, folder_inits)
                 key = tuple(row.get(c, "") for c in ("source", "section", "area", "measure", "value", "period", "statement"))
-                if key in seen_statement:
-                    problems.append(Problem(table.rel, i, "id", f"the same statement is already recorded at row {seen_statement[key]}"))
+                if key in seen_figure:
+                    problems.append(Problem(table.rel, i, "id", f"the same figure is already recorded at row {seen_figure[key]}"))
                 else:
-                    seen_statement[key] = i
+                    seen_figure[key] = i
         if "themes" in header and theme_ids:
             col = "themes"
             for i, row in enumerate(rows, start=2):
@@ -277,7 +277,7 @@ def cross_table_problems(tables: dict[str, Table], descriptor: dict) -> list[Pro
                     if theme not in theme_ids:
                         problems.append(Problem(table.rel, i, col, f"unknown theme {theme!r}; themes are listed in themes.csv"))
     # ids must be unique across the tables of one kind (every year's and the case studies' ledgers)
-    for prefix in ("outcomes", "initiatives", "learning-points"):
+    for prefix in ("figures", "initiatives", "learning-points"):
         first_seen: dict[str, str] = {}
         for res in descriptor["resources"]:
             if not res["name"].startswith(prefix):
@@ -293,10 +293,10 @@ def cross_table_problems(tables: dict[str, Table], descriptor: dict) -> list[Pro
     rel_table, relations = as_dicts("relations")
     if rel_table is not None:
         for i, row in enumerate(relations, start=2):
-            for col, ids in (("claim", [row.get("claim", "")]), ("inputs", row.get("inputs", "").split(";"))):
-                for claim in filter(None, (x.strip() for x in ids)):
-                    if ledger_ids and claim not in ledger_ids:
-                        problems.append(Problem(rel_table.rel, i, col, f"unknown claim id {claim!r}: no ledger row has it"))
+            for col, ids in (("figure", [row.get("figure", "")]), ("inputs", row.get("inputs", "").split(";"))):
+                for fid in filter(None, (x.strip() for x in ids)):
+                    if ledger_ids and fid not in ledger_ids:
+                        problems.append(Problem(rel_table.rel, i, col, f"unknown figure id {fid!r}: no ledger row has it"))
     return problems
 
 
@@ -601,9 +601,9 @@ def year_problems(tables: dict[str, Table], descriptor: dict) -> list[Problem]:
         problems.append(Problem(table.rel, where, "current", f"exactly one year must have current=true (found {len(current)})"))
     names = {res["name"] for res in descriptor["resources"]}
     for i, r in enumerate(rows, start=2):
-        if f"outcomes-{r['id']}" not in names:
+        if f"figures-{r['id']}" not in names:
             problems.append(Problem(table.rel, i, "id", f"no ledger for {r['id']} in datapackage.json (a table named "
-                                    f"'outcomes-{r['id']}'); start a year with `lancs-evidence new-year`"))
+                                    f"'figures-{r['id']}'); start a year with `lancs-evidence new-year`"))
     return problems
 
 
@@ -627,7 +627,7 @@ def link_problems(tables: dict[str, Table], descriptor: dict) -> list[Problem]:
         return out
 
     targets = {"initiative": ("initiatives", "initiatives.csv"), "learning_point": ("learning-points", "learning_points.csv"),
-               "claim": ("outcomes", "outcomes.csv")}
+               "figure": ("figures", "figures.csv")}
     known = {k: ids(prefix) for k, (prefix, _) in targets.items()}
     for res in descriptor["resources"]:
         t = tables.get(res["name"])

@@ -40,7 +40,7 @@ class VocabError(ValueError):
 
 
 def _family(resource_name: str, family: str) -> bool:
-    """A resource belongs to a family by name: "outcomes" holds outcomes-2024-25 and outcomes-case-studies."""
+    """A resource belongs to a family by name: "figures" holds figures-2024-25 and figures-case-studies."""
     return resource_name == family or resource_name.startswith(family + "-")
 
 
@@ -70,7 +70,7 @@ class Vocab:
 
     def enum(self, field: str, resource: str | None = None) -> tuple[str, ...]:
         """The words of `field`, in the descriptor's order. `resource` narrows to one family of tables
-        ("outcomes" for every year's outcomes); every table of the family must give the same list."""
+        ("figures" for every year's figures tables); every table of the family must give the same list."""
         lists = {res: words for (res, name), words in self.enums().items()
                  if name == field and (resource is None or _family(res, resource))}
         where = f"{field!r}" + (f" of {resource!r}" if resource else "")
@@ -90,7 +90,7 @@ class Vocab:
 
     @property
     def evidence_levels(self) -> tuple[str, ...]:
-        return self.enum("evidence_level", "outcomes")
+        return self.enum("evidence_level", "figures")
 
     @property
     def area_kinds(self) -> tuple[str, ...]:
@@ -98,11 +98,11 @@ class Vocab:
 
     @property
     def qualifiers(self) -> tuple[str, ...]:
-        return self.enum("qualifier", "outcomes")
+        return self.enum("qualifier", "figures")
 
     @property
     def target_kinds(self) -> tuple[str, ...]:
-        return self.enum("target_kind", "outcomes")
+        return self.enum("target_kind", "figures")
 
     @property
     def polarities(self) -> tuple[str, ...]:

@@ -70,7 +70,7 @@ class AuditSection:
         title = (f"{c['consistent']:,} of {n:,} checks add up; {c['contradicted']:,} are contradicted and "
                  f"{c['inconsistent']:,} do not add up")
         self.page.record("audit_chart", d)
-        show(charts.accessible_figure(chart, d, title=title,
+        show(charts.accessible_chart(chart, d, title=title,
                                       description="One bar per result, worst first: " + "; ".join(
                                           f"{AUDIT_WORDS[s]}: {c[s]:,}" for s in order) + ".",
                                       source="Claim audit of the evidence ledger (data/relations.csv)", csv_name="audit-summary.csv",
@@ -126,7 +126,7 @@ class AuditSection:
         ok = f[f["status"] == "consistent"].sort_values(["measure", "relation_id"])
         rows = [[esc(r["measure"] or "A stated figure"), esc(AUDIT_KIND_WORDS.get(r["relation"], r["relation"])),
                  esc(strip_ids(r["explanation"])), esc(self._place(r["source"], r["section"]))] for r in ok.to_dict("records")]
-        self.page.record("audit", f[["relation_id", "claim", "inputs", "stated", "recomputed", "status"]])
+        self.page.record("audit", f[["relation_id", "figure", "inputs", "stated", "recomputed", "status"]])
         show(table(rows, ["Figure", "Check", "What we found", "Where"], "Checks that add up or are stated the same way each time"),
              tag("p", "Download: " + tag("a", "every audit finding, machine-readable (CSV)", href=download_href("audit.csv")) + ".",
                  class_="lx-source"))
@@ -137,13 +137,13 @@ class AuditSection:
         for area in data.partnerships().to_dict("records"):
             p = data.profile(source=self.page.review_source, areas=data.subtree(area["id"]))
             recs.append({"area": area["name"], **p})
-            rows.append([area["name"], *[str(p[k]) for k in ("claims", *LEVELS, "with_baseline", "with_target", "with_comparator")]])
+            rows.append([area["name"], *[str(p[k]) for k in ("figures", *LEVELS, "with_baseline", "with_target", "with_comparator")]])
         for s in self.page.data.sources.to_dict("records"):
             if s["id"] == self.page.review_source:
                 continue
             p = data.profile(source=s["id"])
             recs.append({"area": s["title"], **p})
-            rows.append([s["title"], *[str(p[k]) for k in ("claims", *LEVELS, "with_baseline", "with_target", "with_comparator")]])
+            rows.append([s["title"], *[str(p[k]) for k in ("figures", *LEVELS, "with_baseline", "with_target", "with_comparator")]])
         self.page.record("evidence_profiles", recs)
         show(table(rows, ["Partnership or case study", "Figures", *[LEVEL_LABELS[lv] for lv in LEVELS], "With a baseline",
                           "With a target", "With a comparator"], "Evidence profile of each partnership and case study",
@@ -161,8 +161,8 @@ class MethodsSection:
         return json.loads((self.page.project.data / "datapackage.json").read_text(encoding="utf-8"))
 
     def glue_methods(self) -> None:
-        per_source = self.page.data.count("outcomes", ["source"])
-        self.page.glue_count("n_claims", int(per_source["n"].sum()), "figure")
+        per_source = self.page.data.count("figures", ["source"])
+        self.page.glue_count("n_figures", int(per_source["n"].sum()), "figure")
         self.page.glue_count("n_sources", len(per_source), "source document")
         self.page.glue_count("n_measures", len(self.page.data.measures), "measure")
         self.page.glue_count("n_initiatives", len(self.page.data.initiatives), "initiative")
@@ -171,14 +171,14 @@ class MethodsSection:
         self.page.glue_count("n_relations", len(self.page.data.relations), "audit rule")
         self.page.glue_count("n_tables", len(self.descriptor["resources"]), "table")
 
-    def claims_by_source(self) -> None:
-        counts = (self.page.data.count("outcomes", ["source", "evidence_level"])
+    def figures_by_source(self) -> None:
+        counts = (self.page.data.count("figures", ["source", "evidence_level"])
                   .pivot(index="source", columns="evidence_level", values="n").fillna(0).astype(int)
                   .reindex(columns=LEVELS, fill_value=0))
         counts.columns.name = None
         counts["total"] = counts.sum(axis=1)
         rows = [[self.page.source_title(s), *[str(int(v)) for v in r]] for s, r in counts.iterrows()]
-        self.page.record("claims_by_source", counts.reset_index())
+        self.page.record("figures_by_source", counts.reset_index())
         show(table(rows, ["Source", *[LEVEL_LABELS[lv] for lv in LEVELS], "All figures"],
                    "Figures in the ledger by source and evidence level", numeric=list(range(1, len(LEVELS) + 2))))
         long = counts.drop(columns="total").reset_index().melt(id_vars="source", var_name="level", value_name="figures")
@@ -191,7 +191,7 @@ class MethodsSection:
         totals = counts["total"].reset_index()
         totals["source"] = totals["source"].map(self.page.source_title)
         top = totals.loc[totals["total"].idxmax()]
-        show(charts.accessible_figure(chart, long, title=f"{top['source']} supplies the most figures",
+        show(charts.accessible_chart(chart, long, title=f"{top['source']} supplies the most figures",
                                       description=charts.describe_extremes(totals, "source", "total", what="Figures per source"),
                                       source="The evidence ledger: every figure the five sources state", csv_name="figures-by-source.csv",
                                       table_columns={"source": "Source", "level": "Evidence level", "figures": "Figures"}))
@@ -235,7 +235,7 @@ class MethodsSection:
 
 
 AUDIT_API = ("audit_counts", "audit_summary", "glue_audit", "audit_chart", "audit_findings", "audit_table", "evidence_profiles")
-METHODS_API = ("descriptor", "glue_methods", "claims_by_source", "sources_and_licences", "data_dictionary")
+METHODS_API = ("descriptor", "glue_methods", "figures_by_source", "sources_and_licences", "data_dictionary")
 
 
 @offers("ledger", LEDGER_API)
@@ -275,15 +275,15 @@ class HomeView(View):
         if chosen is None or chosen.empty:
             show(tag("p", esc(f"No headline figures have been chosen for {self.year_label} yet: list them in data/{self.year}/headlines.csv.")))
             return
-        self.show_headlines(list(zip(chosen["claim"], chosen["label"])))
+        self.show_headlines(list(zip(chosen["figure"], chosen["label"])))
 
     def glue_home(self) -> None:
         self.place.glue_figures()
         self.methods.glue_methods()
         self.audit.glue_audit()
         p = self.data.profile(source=self.review_source)
-        self.glue_count("n_review_claims", p["claims"], "figure")
-        share = lambda n: f"{round(100 * n / p['claims'])}%" if p["claims"] else "0%"  # noqa: E731
+        self.glue_count("n_review_figures", p["figures"], "figure")
+        share = lambda n: f"{round(100 * n / p['figures'])}%" if p["figures"] else "0%"  # noqa: E731
         self.glue("share_activity_output", share(p["activity"] + p["output"]))
         self.glue("share_outcome_impact", share(p["outcome"] + p["impact"]))
         self.glue_count("n_with_baseline", p["with_baseline"], "figure")
@@ -308,7 +308,7 @@ class WhatChangedView(View):
             show(tag("p", esc("When the next year's figures are added, this page lists what is new, what was dropped and what changed.")))
             return
         prev_label = self.project.year_label(prev)
-        o = self.data.outcomes
+        o = self.data.figures
         a = o[o["source"] == self.data.review_source(prev)]
         b = o[o["source"] == self.review_source]
         ka = set(zip(a["area"], a["measure"]))

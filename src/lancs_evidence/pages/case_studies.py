@@ -7,11 +7,9 @@ only their parameters, the view and glue.
 """
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
-from lancs_evidence.analysis.summaries import dedupe_statements, evidence_profile, explode_themes
+from lancs_evidence.analysis.summaries import dedupe_figures, evidence_profile, explode_themes
 from lancs_evidence.pages import fmt
 from lancs_evidence.pages.chapter import ChapterView
 from lancs_evidence.pages.html import esc, show, table, tag
@@ -19,8 +17,6 @@ from lancs_evidence.pages.html import esc, show, table, tag
 # The order in which a council's own figures are preferred for its headline: a measured outcome, then
 # wider impact, then delivery.
 LEVEL_RANK = {"outcome": 0, "impact": 1, "output": 2}
-# Leadership is not a theme in the book's list, but the keys' own titles show it.
-LEADERSHIP = re.compile(r"politic|leader|senior", re.I)
 # The LGA report's headings for the national policy it describes (as against its evidence for prevention).
 POLICY_SECTIONS = ("System change, the NHS and local authorities", "National policy and legislative context")
 
@@ -67,23 +63,28 @@ def rare_themes_text(by_theme: pd.DataFrame) -> str:
             + f" ({fmt.plural(int(fewest['councils'].iloc[0]), 'council')}" + (" each)" if len(fewest) > 1 else ")"))
 
 
-def leadership_keys(keys: pd.DataFrame) -> pd.DataFrame:
-    """Keys to success whose own title names political or senior leadership."""
-    return keys[keys["title"].str.contains(LEADERSHIP)]
+def leadership_keys(keys: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
+    """The keys to success the chapter names, by id, as naming political or senior leadership (leadership is
+    not one of the book's themes), in the report's order. An id that is not one of these keys is an error,
+    so a renamed key cannot silently drop out."""
+    missing = sorted(set(ids) - set(keys["id"]))
+    if missing:
+        raise KeyError(f"no key to success with id {', '.join(missing)}")
+    return keys[keys["id"].isin(list(ids))]
 
 
 def source_rows(page: ChapterView, source: str) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """One source's entry in sources.csv and its rows in the three ledger tables (figures, initiatives,
     learning points)."""
-    return (page.data.sources.loc[source], page.claims(source=source), page.initiatives(source=source),
+    return (page.data.sources.loc[source], page.figures(source=source), page.initiatives(source=source),
             page.learning(source=source))
 
 
 class CouncilsView:
     """The councils' case studies in one report, side by side (chapters/case-studies/lga-councils.md)."""
 
-    def __init__(self, page: ChapterView, source: str):
-        self.page, self.source = page, source
+    def __init__(self, page: ChapterView, source: str, leadership: list[str] = ()):
+        self.page, self.source, self.leadership_ids = page, source, list(leadership)
         data = page.data
         self.src, self.rows, self.inits, learn = source_rows(page, source)
         self.keys = learn[learn["kind"] == "key_to_success"]
@@ -142,15 +143,15 @@ class CouncilsView:
 
     @property
     def leadership(self) -> pd.DataFrame:
-        return leadership_keys(self.keys)
+        return leadership_keys(self.keys, self.leadership_ids)
 
     @property
     def leadership_titles(self) -> list[str]:
         """The titles of the keys naming leadership, in lower case, each once, sorted."""
         return sorted({t.lower() for t in self.leadership["title"]})
 
-    def billions(self, claim_id: str) -> str:
-        return billions(self.page.claim(claim_id))
+    def billions(self, figure_id: str) -> str:
+        return billions(self.page.figure(figure_id))
 
     def _in_report_order(self, frame: pd.DataFrame) -> pd.DataFrame:
         return frame.assign(_order=frame["area"].map(self.number)).sort_values("_order", kind="stable")
@@ -227,13 +228,13 @@ class CaseStudyView:
     """One companion case study (templates/case_study.md): its rows, how strong they are, and what it
     shares with the Lancashire partnership it covers."""
 
-    def __init__(self, page: ChapterView, source: str):
-        self.page, self.source = page, source
+    def __init__(self, page: ChapterView, source: str, leadership: list[str] = ()):
+        self.page, self.source, self.leadership_ids = page, source, list(leadership)
         data = page.data
         self.src, self.rows, self.inits, learning = source_rows(page, source)
         self.keys = learning[learning["kind"] == "key_to_success"]
         self.lessons = learning[learning["kind"] != "key_to_success"]
-        self.distinct = dedupe_statements(self.rows, data.relations)
+        self.distinct = dedupe_figures(self.rows, data.relations)
         # The places it covers, in the book's order of areas.
         used = set(self.rows["area"]) | set(self.inits["area"]) | set(learning["area"])
         self.places = data.areas[data.areas["id"].isin(used)]

@@ -4,9 +4,9 @@ and accessible charts. Chapters call these; they never type a number.
 Typical use in a chapter notebook:
 
     page = ChapterView("chapters/priorities/urgent-care.md", year)
-    page.glue_claim("nmc2r_now", "eoy-north-nmc2r-share")          # prose: {glue:text}`nmc2r_now`
-    rows = page.claims(section_contains="Urgent and Emergency Care")
-    page.show_claims(rows, "Figures the review gives for urgent and emergency care")
+    page.glue_figure("nmc2r_now", "eoy-north-nmc2r-share")          # prose: {glue:text}`nmc2r_now`
+    rows = page.figures(section_contains="Urgent and Emergency Care")
+    page.show_figures(rows, "Figures the review gives for urgent and emergency care")
     page.chart_before_after("eoy-dolphinlee-los")
 """
 from __future__ import annotations
@@ -19,6 +19,23 @@ from lancs_evidence.pages.html import esc, join, show, table, tag
 from lancs_evidence.pages.view import View, offers
 
 
+def figures_for(rows: pd.DataFrame, initiatives: list[str] = (), ids: list[str] = ()) -> pd.DataFrame:
+    """The figures among `rows` that belong to any of these initiatives, plus the figures with these ids
+    (a figure the source gives without an initiative link), in the order of `rows`."""
+    return rows[rows["initiative"].isin(list(initiatives)) | rows["id"].isin(list(ids))]
+
+
+def check_each_figure_in_one_group(rows: pd.DataFrame, *groups: pd.DataFrame) -> None:
+    """Raise if the groups a chapter splits its figures into leave a figure out or take one twice, so a
+    figure added to the ledger cannot silently miss the page."""
+    counts = pd.concat([g["id"] for g in groups]).value_counts() if groups else pd.Series(dtype=int)
+    missing = [i for i in rows["id"] if i not in counts.index]
+    twice = sorted(counts[counts > 1].index)
+    if missing or twice:
+        raise ValueError("; ".join(filter(None, [missing and f"in no group: {', '.join(missing)}",
+                                                 twice and f"in more than one group: {', '.join(twice)}"])))
+
+
 class ChapterLedger:
     """The chapter API as a section a page composes: ledger rows picked by id, section, area or source; single
     figures glued for prose; tables and charts of those rows. What it shows is recorded on `page`."""
@@ -27,20 +44,27 @@ class ChapterLedger:
         self.page = page
 
     # selecting rows -----------------------------------------------------------------------------
-    def claims(self, ids: list[str] | None = None, section_contains: str | list[str] | None = None,
-               areas: list[str] | None = None, source: str | None = None, measure_contains: str | None = None) -> pd.DataFrame:
+    def figures(self, ids: list[str] | None = None, section_contains: str | list[str] | None = None,
+                areas: list[str] | None = None, source: str | None = None, measure_contains: str | None = None) -> pd.DataFrame:
         """Ledger rows by id, by a phrase in their section path, by area or by source (filters combine)."""
-        return self.page.data.select("outcomes", ids=ids, source=source, section_contains=section_contains, areas=areas,
+        return self.page.data.select("figures", ids=ids, source=source, section_contains=section_contains, areas=areas,
                                      measure_contains=measure_contains)
 
-    def claim(self, claim_id: str) -> dict:
-        rows = self.claims(ids=[claim_id])
+    def figure(self, figure_id: str) -> dict:
+        rows = self.figures(ids=[figure_id])
         return rows.iloc[0].to_dict()
 
     def initiatives(self, section_contains: str | list[str] | None = None, areas: list[str] | None = None,
                     source: str | None = None, ids: list[str] | None = None) -> pd.DataFrame:
+        """Initiatives by source, section phrase or area; with `ids`, just those (in the table's order), and an
+        id that is not among them is an error, so a renamed initiative cannot silently drop out of a page."""
         df = self.page.data.select("initiatives", source=source, section_contains=section_contains, areas=areas)
-        return df[df["id"].isin(ids)] if ids is not None else df
+        if ids is None:
+            return df
+        missing = sorted(set(ids) - set(df["id"]))
+        if missing:
+            raise KeyError(f"no initiatives row with id {', '.join(missing)}")
+        return df[df["id"].isin(list(ids))]
 
     def learning(self, source: str | None = None, kind: str | None = None, areas: list[str] | None = None,
                  section_contains: str | None = None) -> pd.DataFrame:
@@ -48,20 +72,22 @@ class ChapterLedger:
                                      section_contains=section_contains)
 
     # glue ---------------------------------------------------------------------------------------
-    def glue_claim(self, name: str, claim_id: str, part: str = "figure") -> None:
+    def glue_figure(self, name: str, figure_id: str, part: str = "figure") -> None:
         """Glue one ledger figure for prose. part: figure (with qualifier and unit), value, baseline,
-        target, change (worded change since the baseline), target_status, period, footprint, note.
+        target, change (worded change since the baseline), target_status, period, footprint, note, magnitude
+        (a stated change without its sign), printed_percent (a percentage-point change without its sign, written
+        with a percent sign as the source printed it).
 
         `value` (the bare number) is refused for a figure the source qualifies, gives as a range or only
         in words: prose must then use `figure`, which keeps "over", the range or the words."""
         from lancs_evidence.analysis.summaries import exact
 
-        r = self.claim(claim_id)
+        r = self.figure(figure_id)
         if part == "figure":
             text = fmt.ledger_figure(r)
         elif part == "value":
             if not exact(r):
-                raise ValueError(f"{claim_id} is stated as {fmt.ledger_figure(r)!r}: glue part='figure' so the qualifier, "
+                raise ValueError(f"{figure_id} is stated as {fmt.ledger_figure(r)!r}: glue part='figure' so the qualifier, "
                                  "range or words stay with it")
             text = fmt.number(r["value"])
         elif part == "baseline":
@@ -71,12 +97,12 @@ class ChapterLedger:
         elif part == "change":
             ch = change_of(r)
             if ch is None:
-                raise ValueError(f"{claim_id} has no baseline")
+                raise ValueError(f"{figure_id} has no baseline")
             text = ch.describe()
         elif part == "target_status":
             tg = target_of(r)
             if tg is None:
-                raise ValueError(f"{claim_id} has no target")
+                raise ValueError(f"{figure_id} has no target")
             text = tg.describe()
         elif part == "period":
             text = fmt.period_text(r)
@@ -84,19 +110,32 @@ class ChapterLedger:
             text = self.page.footprint(r)
         elif part == "note":
             text = r.get("note", "") or "no caveat recorded"
+        elif part == "printed_percent":  # a percentage-point change as the source printed it: with a percent sign
+            text = fmt.with_unit(abs(r["value"]), "percent")
         elif part == "magnitude":  # a stated change without its sign: 'fell 48%' reads as 48%
             high = r.get("value_high")
             text = fmt.figure(abs(r["value"]), r["unit"], r.get("qualifier", "") or "",
                               abs(high) if high is not None and not pd.isna(high) else None)
         else:
             raise ValueError(f"unknown part {part!r}")
-        mark = self.page.audit_result["marks"].get(claim_id)
+        mark = self.page.audit_result["marks"].get(figure_id)
         if part in ("figure", "value", "magnitude", "change") and mark and mark != "consistent":
             # an audited figure carries its mark in prose too (a plain 'adds up' is left unsaid there)
             from lancs_evidence.analysis.audit import WORDS as AUDIT_WORDS
             text += f" (audit: {AUDIT_WORDS[mark].lower()})"
-            self.page.figures.setdefault("audit_marks", {})[claim_id] = mark
+            self.page.recorded.setdefault("audit_marks", {})[figure_id] = mark
         self.page.glue(name, text)
+
+    def glue_recomputed(self, name: str, relation_id: str, unit: str, decimals: int | None = None) -> None:
+        """Glue what the build's audit recomputed for one of its checks, without its sign ('fell 47.4%' reads
+        as 47.4%), in `unit` at `decimals` places. A check with nothing recomputed is an error."""
+        findings = self.page.findings().set_index("relation_id")
+        if relation_id not in findings.index:
+            raise KeyError(f"no audit check {relation_id!r}")
+        value = findings.loc[relation_id, "recomputed"]
+        if value is None or pd.isna(value):
+            raise ValueError(f"the audit recomputed nothing for {relation_id!r}")
+        self.page.glue(name, fmt.with_unit(abs(float(value)), unit, decimals))
 
     def glue_count(self, name: str, n: int, one: str, many: str | None = None) -> None:
         self.page.glue(name, fmt.plural(int(n), one, many))
@@ -105,12 +144,12 @@ class ChapterLedger:
         self.page.glue(name, fmt.number(value, decimals))
 
     # display ------------------------------------------------------------------------------------
-    def show_claims(self, rows: pd.DataFrame, caption: str, with_area: bool = True) -> None:
+    def show_figures(self, rows: pd.DataFrame, caption: str, with_area: bool = True) -> None:
         if rows.empty:
             show(tag("p", esc("No figures are recorded for this.")))
             return
-        self.page.record(f"claims:{caption}", rows[["id", "value", "value_high", "unit", "qualifier", "baseline", "target"]])
-        show(self.page.outcomes_table(rows, caption, with_area=with_area))
+        self.page.record(f"figures:{caption}", rows[["id", "value", "value_high", "unit", "qualifier", "baseline", "target"]])
+        show(self.page.figures_table(rows, caption, with_area=with_area))
 
     def show_initiatives(self, rows: pd.DataFrame, caption: str, with_area: bool = True) -> None:
         if rows.empty:
@@ -137,10 +176,10 @@ class ChapterLedger:
         show((tag("p", tag("strong", esc(caption))) if caption else "") + tag("ul", items, class_="lx-learning"))
 
     def show_headlines(self, items: list[tuple[str, str]]) -> None:
-        """A row of headline boxes: (claim id, short label in our words)."""
+        """A row of headline boxes: (figure id, short label in our words)."""
         lis = []
         for cid, label in items:
-            r = self.claim(cid)
+            r = self.figure(cid)
             foot = self.page.footprint(r)
             period = fmt.period_text(r)
             context = f"Area covered: {foot[0].lower() + foot[1:] if foot.startswith('Not stated') else foot}. Period: {period}."
@@ -155,11 +194,11 @@ class ChapterLedger:
         show(tag("ul", lis, class_="lx-headline"))
 
     # charts -------------------------------------------------------------------------------------
-    def chart_before_after(self, claim_id: str) -> None:
-        rows = self.claims(ids=[claim_id])
+    def chart_before_after(self, figure_id: str) -> None:
+        rows = self.figures(ids=[figure_id])
         figs = self.page.before_after_charts(rows)
         if not figs:
-            raise ValueError(f"{claim_id} has no baseline to chart")
+            raise ValueError(f"{figure_id} has no baseline to chart")
         show(*figs)
 
     def chart_bars(self, rows: pd.DataFrame, *, label: str, title: str, x_title: str, colour_by_area: bool = False,
@@ -190,7 +229,7 @@ class ChapterLedger:
             cols["area_name"] = "Area"
         src = source or "; ".join(sorted({self.page.cite(r["source"], r["section"]) for r in rows.to_dict("records")}))
         self.page.record(f"chart:{csv_name}", d[["id", "value"]])
-        show(charts.accessible_figure(chart, d[list(cols)], title=title,
+        show(charts.accessible_chart(chart, d[list(cols)], title=title,
                                       description=charts.describe_extremes(d, "label", "value", unit=units[0], what=x_title, shown="shown"),
                                       source=src, csv_name=csv_name, table_columns=cols))
 
@@ -199,7 +238,7 @@ class ChapterLedger:
         """Horizontal bars of any computed frame (e.g. counts of themes)."""
         chart = charts.bar(frame, label, value, x_title=x_title, colour=colour, colour_title=colour, sort=sort)
         self.page.record(f"chart:{csv_name}", frame)
-        show(charts.accessible_figure(chart, frame, title=title,
+        show(charts.accessible_chart(chart, frame, title=title,
                                       description=charts.describe_extremes(frame, label, value, unit=unit, what=x_title),
                                       source=source, csv_name=csv_name))
 
@@ -214,7 +253,7 @@ class ChapterLedger:
 
         data = self.page.data
         # only partnerships' figures are rolled up, so only their rows are read
-        o = data.select("outcomes", source=source or self.page.review_source, areas=list(data.partnerships()["id"])).copy()
+        o = data.select("figures", source=source or self.page.review_source, areas=list(data.partnerships()["id"])).copy()
         o["area_kind"] = o["area"].map(data.areas["kind"])
         out = rollup_by_theme(o, self.page.data.relations, self.page.data.initiatives)
         self.page.record("theme_rollup", out)
@@ -241,9 +280,9 @@ class ChapterLedger:
         """Ledger rows by id, read as just those rows; the whole ledger when one is missing, so the caller's
         own message names what is missing."""
         try:
-            return self.page.data.select("outcomes", ids=sorted(set(ids)))
+            return self.page.data.select("figures", ids=sorted(set(ids)))
         except KeyError:
-            return self.page.data.outcomes
+            return self.page.data.figures
 
     def glue_derived(self, name: str, derived_id: str) -> None:
         d = self.derived()
@@ -291,22 +330,23 @@ class ChapterLedger:
         return theme_counts(initiatives, self.page.data.themes)
 
 
-# the ledger methods a page that composes a ChapterLedger offers under the same names (notebooks call page.claims(...))
+# the ledger methods a page that composes a ChapterLedger offers under the same names (notebooks call page.figures(...))
 LEDGER_API = (
     "chart_bars",
     "chart_before_after",
     "chart_evidence_profile",
     "chart_frame",
-    "claim",
-    "claims",
+    "figure",
+    "figures",
     "derived",
-    "glue_claim",
+    "glue_figure",
     "glue_count",
     "glue_derived",
     "glue_number",
+    "glue_recomputed",
     "initiatives",
     "learning",
-    "show_claims",
+    "show_figures",
     "show_crosswalk_matches",
     "show_derived",
     "show_headlines",

@@ -1,6 +1,6 @@
 """Charts that can be read without seeing them.
 
-`accessible_figure` wraps an Altair chart in a <figure> with:
+`accessible_chart` wraps an Altair chart in a <figure> with:
 - a title that states the finding (the figcaption);
 - a text alternative generated from the plotted data (highest and lowest values), shown as text and
   given to the SVG as its description;
@@ -173,7 +173,7 @@ def _plain(value) -> str:
     return str(value)
 
 
-def accessible_figure(
+def accessible_chart(
     chart: alt.TopLevelMixin,
     data: pd.DataFrame,
     *,
@@ -184,7 +184,7 @@ def accessible_figure(
     table_columns: dict[str, str] | None = None,
     responsive: bool = True,
 ) -> Markup:
-    """Return the HTML for one accessible chart (templates/figure.html.j2). `data` is exactly what the chart plots."""
+    """Return the HTML for one accessible chart (templates/chart.html.j2). `data` is exactly what the chart plots."""
     table_columns = table_columns or {c: c for c in data.columns}
     title = title[:1].upper() + title[1:]  # a title is a sentence: it starts with a capital (issue 18)
     chart = (chart.properties(width="container", description=description) if responsive
@@ -198,7 +198,7 @@ def accessible_figure(
     cols = list(table_columns)
     rows = [[_plain(v) for v in rec] for rec in data[cols].itertuples(index=False)]
     # the CSV's header uses the same reader-facing column names as the table (rule 9: no code-style names)
-    return render("figure.html.j2", fig_id=f"lx-fig-{digest}", title=title, spec_json=spec_json, description=description,
+    return render("chart.html.j2", chart_id=f"lx-fig-{digest}", title=title, spec_json=spec_json, description=description,
                   data_table=html_table(rows, [table_columns[c] for c in cols], f"Data for: {title}"), source=source,
                   csv_href=_csv_href(data[cols].rename(columns=table_columns)), csv_name=csv_name)
 

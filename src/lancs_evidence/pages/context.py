@@ -159,7 +159,7 @@ def glue_locality_context(page, area: str) -> None:
     by_role = dict(zip(leads["role"], leads["holder"]))
     page.glue("place_leader", by_role.get("Integrated Place Leader", "not named in the review"))
     page.glue("clinical_lead", by_role.get("Clinical and Care Professional Lead", "not named in the review"))
-    out = page.data.select("outcomes", source=page.review_source, areas=[area])
+    out = page.data.select("figures", source=page.review_source, areas=[area])
     stated = out[out["measure"] == "population"]
     census = locality_census(page, area)
     census_words = f"the 2021 Census counted {fmt.number(census)} usual residents in its district councils"
@@ -379,9 +379,9 @@ def glue_district_evidence(page) -> None:
     # the most recent official count of residents (Census 2021), not the older mid-2020 estimate
     page.glue("census_population", fmt.number(int(page.population()["census2021_usual_residents"].sum())))
 
-    prof = evidence_profile(page.outcomes)
+    prof = evidence_profile(page.figures)
     page.glue("evidence_sentence", evidence_sentence(
-        "this partnership", int(prof["claims"]), int(prof["outcome"] + prof["impact"]), int(prof["with_baseline"]),
+        "this partnership", int(prof["figures"]), int(prof["outcome"] + prof["impact"]), int(prof["with_baseline"]),
         int(prof["with_target"]), int(prof["with_comparator"])))
 
 

@@ -29,13 +29,13 @@ class DistrictView(View):
         self.locality = self.data.locality_of(area)
         self.councils = self.data.councils(area)
         rows = self.data.rows_for(area)
-        self.outcomes = rows[rows["source"] == self.review_source]
+        self.figures = rows[rows["source"] == self.review_source]
         self.other_evidence = rows[rows["source"] != self.review_source]
         init = self.data.rows_for(area, "initiatives")
         self.initiatives = init[init["source"] == self.review_source] if not init.empty else init
         lp = self.data.rows_for(area, "learning_points")
         self.learning = lp[lp["source"] == self.review_source] if not lp.empty else lp
-        self.record("outcomes", self.outcomes[["id", "value", "value_high", "unit", "qualifier", "baseline", "target"]])
+        self.record("figures", self.figures[["id", "value", "value_high", "unit", "qualifier", "baseline", "target"]])
 
     # numbers for the prose -----------------------------------------------------------------------
     def glue_all(self) -> None:
@@ -47,7 +47,7 @@ class DistrictView(View):
         self.glue("year_label", self.year_label)
         self.glue("population", fmt.number(pop["census2021_usual_residents"].sum()))
         self.glue("population_source", POPULATION_SOURCE)
-        self.glue("n_claims", fmt.plural(len(self.outcomes), "figure"))
+        self.glue("n_figures", fmt.plural(len(self.figures), "figure"))
         self.glue("n_initiatives", fmt.plural(len(self.initiatives), "initiative"))
         self.glue("n_learning", fmt.plural(len(self.learning), "learning point"))
         counts = theme_counts(self.initiatives, self.data.themes)
@@ -168,7 +168,7 @@ class DistrictView(View):
         n_worse = len(worse)
         title = (f"{self.name}: {n_worse} of {len(d)} indicator values are worse than England" if n_worse
                  else f"{self.name}: no indicator is significantly worse than England")
-        return charts.accessible_figure(chart, d.drop(columns=["relative"]), title=title, description=desc,
+        return charts.accessible_chart(chart, d.drop(columns=["relative"]), title=title, description=desc,
                                         source=f"{meta['publisher']}, {meta['title']} ({meta['period']})", csv_name=f"health-profile-{self.area}.csv",
                                         table_columns={"label": "Indicator", "council": "Council", "value": "Value", "ci95_lower": "Lower 95% limit",
                                                        "ci95_upper": "Upper 95% limit", "england_value": "England", "comparison": "Compared with England",
@@ -191,28 +191,28 @@ class DistrictView(View):
             c = counts.rename(columns={"label": "Theme", "initiatives": "Initiatives"})
             chart = charts.bar(c, "Theme", "Initiatives", x_title="Number of initiatives")
             top = counts.iloc[0]
-            show(charts.accessible_figure(
+            show(charts.accessible_chart(
                 chart, c[["Theme", "Initiatives"]],
                 title=f"{top['label']} is the most common theme of {self.name}'s initiatives",
                 description=charts.describe_extremes(c, "Theme", "Initiatives", what="Initiatives by theme (an initiative can have several themes)"),
                 source=self.cite(self.review_source, "3. District Health and Wellbeing Partnerships"), csv_name=f"initiatives-by-theme-{self.area}.csv"))
 
-    def reported_outcomes(self) -> None:
-        if self.outcomes.empty:
+    def reported_figures(self) -> None:
+        if self.figures.empty:
             show(tag("p", esc(f"The review reports no figures for {self.name}.")))
             return
-        show(self.outcomes_table(self.outcomes, f"Figures the {self.year_label} review reports for {self.name}, each with the "
+        show(self.figures_table(self.figures, f"Figures the {self.year_label} review reports for {self.name}, each with the "
                                                 f"area it covers, the period the source gives and its caveat"),
-             self.audit_line(list(self.outcomes["id"])))
-        figures = self.before_after_charts(self.outcomes) + self.target_only_charts(self.outcomes)
-        counts = self.outcomes[(self.outcomes["unit"] == "count") & (self.outcomes["kind"] != "change") & self.outcomes["value"].notna()
-                               & ~self.outcomes["evidence_level"].isin(NOT_WORK_LEVELS)]
+             self.audit_line(list(self.figures["id"])))
+        made = self.before_after_charts(self.figures) + self.target_only_charts(self.figures)
+        counts = self.figures[(self.figures["unit"] == "count") & (self.figures["kind"] != "change") & self.figures["value"].notna()
+                               & ~self.figures["evidence_level"].isin(NOT_WORK_LEVELS)]
         if len(counts) >= 2:
             # the whole statement, never cut (the chart wraps long labels); the qualifier travels with the bar
             d = self.with_ledger_context(counts).assign(label=counts["statement"])
             d["label"] = d["label"] + d["shown"].map(lambda t: f" ({t})")
             chart = charts.bar(d, "label", "value", x_title="Number, as the source states it")
-            figures.append(charts.accessible_figure(
+            made.append(charts.accessible_chart(
                 chart, d[["label", "value", "shown", "period_shown", "footprint_shown", "caveat"]],
                 title=f"The counts {self.name} reported, largest first (different things and periods: never add them up)",
                 description=charts.describe_extremes(d, "label", "value", what="Counts reported", shown="shown") +
@@ -220,8 +220,8 @@ class DistrictView(View):
                 source=self.cite(self.review_source, "3. District Health and Wellbeing Partnerships"),
                 csv_name=f"counts-{self.area}.csv",
                 table_columns={"label": "What was counted", "value": "Value", **LEDGER_CONTEXT}))
-        if figures:
-            show(*figures)
+        if made:
+            show(*made)
 
     def per_resident(self) -> None:
         """Counts of residents reached for the whole partnership, per 1,000 usual residents (Census 2021).
@@ -231,7 +231,7 @@ class DistrictView(View):
         from lancs_evidence.analysis.summaries import rates_for
 
         pop = self.population()
-        rows = self.outcomes[self.outcomes["area"] == self.area]
+        rows = self.figures[self.figures["area"] == self.area]
         table_pop = pd.DataFrame({"area": [self.area], "population": [float(pop["census2021_usual_residents"].sum())],
                                   "population_period": [POPULATION_PERIOD]})
         r = rates_for(rows, table_pop, per=1000)
@@ -263,7 +263,7 @@ class DistrictView(View):
         prev_label = self.project.year_label(prev)
         before = self.data.rows_for(self.area)
         before = before[before["source"] == self.data.review_source(prev)]
-        both = years_side_by_side(self.outcomes, before)
+        both = years_side_by_side(self.figures, before)
         self.record("year_over_year", both[["area", "measure", "value", "value_prev"]])
         if both.empty:
             show(tag("p", esc(f"None of the measures {self.name} reported for {self.year_label} was also reported for {prev_label}.")))
@@ -282,12 +282,12 @@ class DistrictView(View):
         show(tag("ul", items, class_="lx-learning"))
 
     def evidence(self) -> None:
-        prof = evidence_profile(self.outcomes)
+        prof = evidence_profile(self.figures)
         self.glue("n_with_baseline", fmt.plural(prof["with_baseline"], "figure"))
         self.glue("n_with_target", fmt.plural(prof["with_target"], "figure"))
         self.glue("n_with_comparator", fmt.plural(prof["with_comparator"], "figure"))
         self.glue("n_outcome_impact", fmt.plural(prof["outcome"] + prof["impact"], "figure"))
-        show(self.evidence_chart(self.outcomes, self.name, self.cite(self.review_source, "3. District Health and Wellbeing Partnerships")))
+        show(self.evidence_chart(self.figures, self.name, self.cite(self.review_source, "3. District Health and Wellbeing Partnerships")))
 
     def related_evidence(self) -> None:
         other = self.other_evidence
@@ -296,7 +296,7 @@ class DistrictView(View):
             return
         titles = [self.source_title(s) for s in other["source"].unique()]
         show(tag("p", esc(f"Other sources in this book also report on places in {self.name}: {fmt.join_words(titles)}.")),
-             self.outcomes_table(other, f"Figures about {self.name} from other sources", with_area=True))
+             self.figures_table(other, f"Figures about {self.name} from other sources", with_area=True))
 
     def provenance(self) -> None:
         self.provenance_box({"area": self.area, "year": self.year}, self.area, self.template)

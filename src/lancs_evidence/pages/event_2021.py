@@ -101,8 +101,8 @@ class WorkshopView:
         d = diff[(towards, away_from)] if (towards, away_from) in diff else -diff[(away_from, towards)]
         return leaning(d, self.share, self.freq, towards, away_from, n, True)
 
-    def millions(self, claim_id: str) -> str:
-        return millions(self.page.claim(claim_id))
+    def millions(self, figure_id: str) -> str:
+        return millions(self.page.figure(figure_id))
 
     # sections -------------------------------------------------------------------------------------
     def question_chart(self, q: str) -> None:

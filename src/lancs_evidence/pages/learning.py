@@ -15,11 +15,11 @@ from lancs_evidence.pages import fmt
 from lancs_evidence.pages.chapter import ChapterView
 from lancs_evidence.pages.html import esc, show, table, tag
 
-KIND_WORDS = {"initiative": "Initiative", "learning_point": "Learning point", "claim": "Reported figure"}
+KIND_WORDS = {"initiative": "Initiative", "learning_point": "Learning point", "figure": "Reported figure"}
 
 
 def describe(kind: str, evidence: str, initiatives: pd.DataFrame, learning_points: pd.DataFrame,
-             outcomes: pd.DataFrame, review_source: str, partnership_of: Callable[[str], str | None]) -> dict:
+             figures: pd.DataFrame, review_source: str, partnership_of: Callable[[str], str | None]) -> dict:
     """One piece of evidence as a dict: what it is, its area and source, what it shows, its evidence level
     (figures only), whether it comes from the review, and the district partnership it belongs to.
     The three tables are indexed by id."""
@@ -30,7 +30,7 @@ def describe(kind: str, evidence: str, initiatives: pd.DataFrame, learning_point
         r = learning_points.loc[evidence]
         what, shows, level = r["title"], r["summary"], ""
     else:
-        r = outcomes.loc[evidence]
+        r = figures.loc[evidence]
         what, shows, level = r["statement"], fmt.row_figure(r.to_dict()), r["evidence_level"]
     return {"what": what, "area": r["area"], "source": r["source"], "shows": shows, "level": level,
             "from_review": r["source"] == review_source, "partnership": partnership_of(r["area"])}
@@ -51,7 +51,7 @@ def lesson_summary(lessons: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataFram
         per.append({"Lesson": r["title"], "Pieces of evidence": len(e),
                     "Initiatives": int((e["kind"] == "initiative").sum()),
                     "Learning points": int((e["kind"] == "learning_point").sum()),
-                    "Reported figures": int((e["kind"] == "claim").sum()),
+                    "Reported figures": int((e["kind"] == "figure").sum()),
                     "From the case studies": int((~e["from_review"].astype(bool)).sum())})
     per = pd.DataFrame(per)
     per["Backed by a figure"] = per["Reported figures"].map(lambda n: "yes" if n else "no")
@@ -80,7 +80,7 @@ class LessonsView:
         self.lessons = page.learning(source=page.review_source, kind="lesson").set_index("id", drop=False)
         # only the linked rows are read, so a change to another row does not re-run this page
         ini, lp, oc = (linked_rows(d, table, self.links, kind) for table, kind in
-                       (("initiatives", "initiative"), ("learning_points", "learning_point"), ("outcomes", "claim")))
+                       (("initiatives", "initiative"), ("learning_points", "learning_point"), ("figures", "figure")))
         self.evidence = pd.DataFrame([{**row, **describe(row["kind"], row["evidence"], ini, lp, oc, page.review_source, d.partnership_of)}
                                       for row in self.links.to_dict("records")])
         self.evidence["area_name"] = self.evidence["area"].map(d.areas["name"]).fillna(self.evidence["area"])
@@ -96,7 +96,7 @@ class LessonsView:
     def n_with_outcome(self) -> int:
         """Lessons linked to a figure that measures a change (outcome or impact level)."""
         ev = self.evidence
-        return ev[(ev["kind"] == "claim") & ev["level"].isin(["outcome", "impact"])]["lesson"].nunique()
+        return ev[(ev["kind"] == "figure") & ev["level"].isin(["outcome", "impact"])]["lesson"].nunique()
 
     @property
     def n_with_case_study(self) -> int:

@@ -46,7 +46,7 @@ class PlaceTables:
                 "area": p["id"], "name": p["name"], "locality": data.locality_of(p["id"]),
                 "councils": ", ".join(councils["name"]), "population": population,
                 "imd_ranks_2025": ranks, "most_deprived_share_2025": share25, "most_deprived_share_2019": share19,
-                "indicators_worse": worse, "indicators": n_ft, "figures": prof["claims"],
+                "indicators_worse": worse, "indicators": n_ft, "figures": prof["figures"],
                 "outcome_or_impact": sum(prof[level] for level in RESULT_LEVELS),
             })
         return pd.DataFrame(recs)
@@ -90,7 +90,7 @@ class PlaceTables:
         meta = data.reference_meta("boundaries")
         desc = (f"Map of the {len(table_df)} district councils of Lancashire, coloured by locality: "
                 + "; ".join(f"{loc} ({n} councils: {', '.join(table_df[table_df['Locality'] == loc]['Council'])})" for loc, n in counts.items()) + ".")
-        show(charts.accessible_figure(chart, table_df, title=f"{len(table_df)} councils, {table_df['Partnership'].nunique()} partnerships, {len(counts)} localities",
+        show(charts.accessible_chart(chart, table_df, title=f"{len(table_df)} councils, {table_df['Partnership'].nunique()} partnerships, {len(counts)} localities",
                                       description=desc, source=f"{meta['publisher']}, {meta['title']} ({meta['licence']})",
                                       csv_name="lancashire-footprint.csv"))
 
@@ -135,7 +135,7 @@ class PlaceTables:
             tooltip=["council:N", "index:N", "share:Q"])
         meta = data.reference_meta("imd2025")
         latest = d.rename(columns={"share_2025": "share"})
-        show(charts.accessible_figure(
+        show(charts.accessible_chart(
             alt.layer(line, pts).properties(height=alt.Step(24)), long,
             title=f"{most['council']} has the largest share of neighbourhoods in England's most deprived tenth",
             description=charts.describe_extremes(latest, "council", "share", unit="percent",
@@ -187,7 +187,7 @@ class LocalityView(View):
         latest = d[d["year"] == "2025"]
         top = latest.loc[latest["share"].idxmax()]
         meta = self.data.reference_meta("imd2025")
-        show(charts.accessible_figure(
+        show(charts.accessible_chart(
             chart, d.rename(columns={"name": "Partnership", "year": "Index", "share": "Share (%)"}),
             title=f"{top['name']} has the largest share of neighbourhoods in England's most deprived tenth in {self.name}",
             description=charts.describe_extremes(latest, "name", "share", unit="percent",
@@ -197,7 +197,7 @@ class LocalityView(View):
     def reported(self) -> None:
         data = self.data
         # only the locality's own partnerships are summed, so only their rows are read
-        rows = data.select("outcomes", source=self.review_source, areas=list(self.ctx["area"])).copy()
+        rows = data.select("figures", source=self.review_source, areas=list(self.ctx["area"])).copy()
         rows["area_kind"] = rows["area"].map(data.areas["kind"])
         group_of = {p: p for p in self.ctx["area"]}
         sums = rollup(rows, data.relations, group_of)
@@ -210,7 +210,7 @@ class LocalityView(View):
             color=alt.Color("kind:N", scale=alt.Scale(domain=["Activity or output", "Outcome or impact"], range=["#9ecae1", "#0b4f8a"]), title=None),
             tooltip=["name:N", "kind:N", "count:Q"]).properties(height=alt.Step(26))
         most = d.loc[d["figures"].idxmax()]
-        show(charts.accessible_figure(
+        show(charts.accessible_chart(
             chart, long.rename(columns={"name": "Partnership", "kind": "Kind of figure", "count": "Figures"}),
             title=f"{most['name']} reported the most figures in {self.name}",
             description=charts.describe_extremes(d, "name", "figures", what="Figures reported per partnership"),
@@ -227,7 +227,7 @@ class LocalityView(View):
 
 @offers("ledger", LEDGER_API)
 class PlaceChapter(View):
-    """The Lancashire Place chapter (chapters/place.md): the place sections plus the chapter API (claims, glue by id)."""
+    """The Lancashire Place chapter (chapters/place.md): the place sections plus the chapter API (figures, glue by id)."""
 
     def __init__(self, source_file: str, year: str | None = None):
         super().__init__(year, source_file)

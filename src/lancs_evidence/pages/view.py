@@ -1,7 +1,7 @@
 """The base every page's view is built on. Each method displays one section of a page and records its figures.
 
 Notebooks stay thin: a parameters cell, then calls like `page.context()`. Every figure a method shows is
-also recorded in `page.figures`, from which the provenance receipt is computed, and every number used
+also recorded in `page.recorded`, from which the provenance receipt is computed, and every number used
 in prose is glued (so prose never carries a typed number).
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from lancs_evidence.analysis.audit import WORDS as AUDIT_WORDS
-from lancs_evidence.analysis.audit import load_result, notes_by_claim, result_frame
+from lancs_evidence.analysis.audit import load_result, notes_by_figure, result_frame
 from lancs_evidence.analysis.summaries import change_of, evidence_profile, target_of
 from lancs_evidence.data.ledger import Data
 from lancs_evidence.data.project import Project, UserError
@@ -53,7 +53,7 @@ def _py(value):
 
 class Offered:
     """A method of a section object the page composes, offered on the page under the same name:
-    `page.claims(...)` is `page.ledger.claims(...)`. Set by `offers`, so where a page method comes from is
+    `page.figures(...)` is `page.ledger.figures(...)`. Set by `offers`, so where a page method comes from is
     written on the page's own class, never found by searching base classes."""
 
     def __init__(self, section: str, name: str):
@@ -89,7 +89,7 @@ class View:
         if template is not None:
             self.template = template
         self.data = Data.load(self.project, self.year)
-        self.figures: dict = {}
+        self.recorded: dict = {}
         self.review_source = next(r["source"] for r in self.project.years() if r["id"] == self.year)
         self.year_label = self.project.year_label(self.year)
 
@@ -98,13 +98,13 @@ class View:
         from myst_nb import glue
 
         value = _py(value)
-        self.figures[f"glue:{name}"] = value
+        self.recorded[f"glue:{name}"] = value
         glue(name, value, display=False)
 
     def record(self, name: str, frame: pd.DataFrame | dict | list) -> None:
         if isinstance(frame, pd.DataFrame):
             frame = frame.astype(object).where(frame.notna(), None).to_dict("records")
-        self.figures[name] = frame
+        self.recorded[name] = frame
 
     def require_area(self, area: str, kind: str, what: str) -> pd.Series:
         """The area's row, or a clear error naming the known areas of that kind (never a KeyError)."""
@@ -116,7 +116,7 @@ class View:
 
     @property
     def receipt(self) -> str:
-        return provenance.receipt(self.figures)
+        return provenance.receipt(self.recorded)
 
     def source_title(self, source_id: str) -> str:
         return self.data.sources.loc[source_id, "title"]
@@ -137,21 +137,21 @@ class View:
             self._findings = result_frame(self.audit_result)
         return self._findings
 
-    def audit_mark(self, claim_id: str) -> str:
+    def audit_mark(self, figure_id: str) -> str:
         """The figure's one audit mark (its worst verdict), or '' when no check judges it."""
-        status = self.audit_result["marks"].get(claim_id)
+        status = self.audit_result["marks"].get(figure_id)
         if not status:
             return ""
-        self.figures.setdefault("audit_marks", {})[claim_id] = status
+        self.recorded.setdefault("audit_marks", {})[figure_id] = status
         return tag("span", esc(AUDIT_WORDS[status]), class_=f"lx-audit lx-audit-{status}",
                    title="Claim audit: see the audit page for both statements and which to rely on")
 
-    def audit_words(self, claim_id: str) -> str:
+    def audit_words(self, figure_id: str) -> str:
         """The figure's audit mark as plain words for chart labels and titles ("contradicted"), or ''."""
-        status = self.audit_result["marks"].get(claim_id)
+        status = self.audit_result["marks"].get(figure_id)
         if not status:
             return ""
-        self.figures.setdefault("audit_marks", {})[claim_id] = status
+        self.recorded.setdefault("audit_marks", {})[figure_id] = status
         return AUDIT_WORDS[status].lower()
 
     def audit_line(self, ids: list[str]) -> str:
@@ -168,11 +168,11 @@ class View:
         return tag("p", esc(f"The claim audit judges {fmt.plural(len(judged), 'of these figures', 'of these figures')}: "
                             + fmt.join_words(parts) + ". The audit page gives both statements for each and which to rely on."))
 
-    def audit_note(self, claim_id: str) -> str:
-        notes = notes_by_claim(self.findings()).get(claim_id, [])
-        out = [self.audit_mark(claim_id)] if notes else []
+    def audit_note(self, figure_id: str) -> str:
+        notes = notes_by_figure(self.findings()).get(figure_id, [])
+        out = [self.audit_mark(figure_id)] if notes else []
         for f in notes:
-            judged = claim_id in f["involved"]
+            judged = figure_id in f["involved"]
             lead = "" if judged else "Used to check another figure: "
             out.append(esc(lead + f["explanation"]) + (" " + tag("em", esc(f["advice"])) if f.get("advice") and judged else ""))
         return join((x for x in out if x), Markup("<br>"))
@@ -194,7 +194,7 @@ class View:
         d["caveat"] = [(r.get("note") or "") if isinstance(r.get("note"), str) else "" for r in recs]
         return d
 
-    def outcomes_table(self, rows: pd.DataFrame, caption: str, with_area: bool = False) -> str:
+    def figures_table(self, rows: pd.DataFrame, caption: str, with_area: bool = False) -> str:
         """Every ledger row with its figure as stated, the area it covers, its period and its caveat."""
         body = []
         for r in rows.to_dict("records"):
@@ -226,13 +226,13 @@ class View:
             body.append(cells)
         headers = ["What was measured"] + (["Area"] if with_area else []) + ["Figure", "Area covered", "Period", "Evidence level",
                                                                               "Change or target", "Caveat", "Audit", "Source section"]
-        return table(body, headers, caption, classes="lx-table lx-outcomes")
+        return table(body, headers, caption, classes="lx-table lx-figures")
 
     def rollup_table(self, out, group_header: str, group_names, caption: str) -> str:
         """A roll-up (summaries.rollup) as a table: sums of like figures, and the rest side by side with the reason."""
         labels = self.data.measures["label"]
         wanted = sorted({i for ids in (out["ids"] if "ids" in out else []) for i in ids})
-        by_id = self.data.select("outcomes", ids=wanted).set_index("id")  # just these rows are recorded as read
+        by_id = self.data.select("figures", ids=wanted).set_index("id")  # just these rows are recorded as read
         rows = []
         for r in out.to_dict("records"):
             first = by_id.loc[r["ids"][0]]
@@ -240,7 +240,7 @@ class View:
             who = fmt.join_words(sorted({self.area_name(by_id.loc[i, "area"]) for i in r["ids"]}))
             if r.get("footprint"):
                 who += f" (the figure covers {r['footprint']})"
-            how = (f"Sum of {r['statements']} like figures" if r["added"] else (r["reason"][0].upper() + r["reason"][1:]
+            how = (f"Sum of {r['figures']} like figures" if r["added"] else (r["reason"][0].upper() + r["reason"][1:]
                                                                                  if r["reason"] else "A single figure"))
             notes = "; ".join(dict.fromkeys(n for n in (by_id.loc[i, "note"] for i in r["ids"]) if n))
             rows.append([group_names.get(r["group"], r["group"]), what, r["figure"], fmt.period_text(r), who, how, notes])
@@ -249,22 +249,22 @@ class View:
 
     def evidence_chart(self, rows: pd.DataFrame, who: str, source_note: str) -> str:
         prof = evidence_profile(rows)
-        df = pd.DataFrame({"level": LEVELS, "claims": [prof[lv] for lv in LEVELS]})
+        df = pd.DataFrame({"level": LEVELS, "figures": [prof[lv] for lv in LEVELS]})
         df["label"] = df["level"].map(LEVEL_LABELS)
-        top = df.loc[df["claims"].idxmax(), "label"] if prof["claims"] else "none"
-        tied = prof["claims"] and (df["claims"] == df["claims"].max()).sum() > 1
-        if not prof["claims"]:
+        top = df.loc[df["figures"].idxmax(), "label"] if prof["figures"] else "none"
+        tied = prof["figures"] and (df["figures"] == df["figures"].max()).sum() > 1
+        if not prof["figures"]:
             title = f"{who}: no figures reported"
         elif tied:
             title = f"{who}: figures spread across evidence levels, with no single level leading"
         else:
             title = f"{who}: {top.lower()} is the most common kind of figure"
-        desc = charts.describe_extremes(df, "label", "claims", what=f"Reported figures by evidence level for {who}")
-        chart = charts.bar(df, "label", "claims", x_title="Number of reported figures", sort=[LEVEL_LABELS[lv] for lv in LEVELS])
+        desc = charts.describe_extremes(df, "label", "figures", what=f"Reported figures by evidence level for {who}")
+        chart = charts.bar(df, "label", "figures", x_title="Number of reported figures", sort=[LEVEL_LABELS[lv] for lv in LEVELS])
         self.record(f"evidence_profile:{who}", prof)
-        return charts.accessible_figure(chart, df[["label", "claims"]], title=title, description=desc, source=source_note,
+        return charts.accessible_chart(chart, df[["label", "figures"]], title=title, description=desc, source=source_note,
                                         csv_name=f"evidence-profile-{str(who).lower().replace(' ', '-')}.csv",
-                                        table_columns={"label": "Evidence level", "claims": "Reported figures"})
+                                        table_columns={"label": "Evidence level", "figures": "Reported figures"})
 
     def before_after_charts(self, rows: pd.DataFrame) -> list[str]:
         out = []
@@ -300,7 +300,7 @@ class View:
             if audit:
                 data["audit"] = audit.capitalize()
                 cols["audit"] = "Audit"
-            out.append(charts.accessible_figure(chart, data, title=title, description=desc,
+            out.append(charts.accessible_chart(chart, data, title=title, description=desc,
                                                 source=self.cite(r["source"], r["section"]), csv_name=f"{r['id']}.csv",
                                                 table_columns=cols))
             self.record(f"change:{r['id']}", {"before": r["baseline"], "after": r["value"], "abs": ch.absolute, "pct": ch.percent})
@@ -326,7 +326,7 @@ class View:
                 columns["audit"] = "Audit"
             desc = (f"One bar at {fmt.ledger_figure(r)} with a dashed line at the {'aspiration' if tg.kind == 'aspiration' else 'target'} "
                     f"of {fmt.with_unit(tg.target, r['unit'])}.")
-            out.append(charts.accessible_figure(alt.layer(bars, rule), df, title=title, description=desc,
+            out.append(charts.accessible_chart(alt.layer(bars, rule), df, title=title, description=desc,
                                                 source=self.cite(r["source"], r["section"]), csv_name=f"{r['id']}-target.csv",
                                                 table_columns=columns))
             self.record(f"target:{r['id']}", {"value": r["value"], "target": tg.target, "met": tg.met, "margin": tg.margin})
