@@ -163,6 +163,7 @@ def _local(jobs: int | None, log: str | None):
 
 @contextmanager
 def _dask(jobs: int | None, scheduler: str | None, log: str | None) -> Iterator[cf.Executor]:
+    import dask
     from distributed import Client, LocalCluster
 
     cluster = None
@@ -170,7 +171,9 @@ def _dask(jobs: int | None, scheduler: str | None, log: str | None) -> Iterator[
     try:
         if scheduler:
             try:
-                client = Client(scheduler, timeout="20s")
+                # how long to try is Dask's own setting (distributed.comm.timeouts.connect, 30 s unless configured,
+                # for example by DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=10s)
+                client = Client(scheduler, timeout=dask.config.get("distributed.comm.timeouts.connect", "30s"))
             except (OSError, TimeoutError) as exc:
                 raise ExecutorError(f"could not connect to the Dask scheduler at {scheduler}: {exc}") from None
         else:
