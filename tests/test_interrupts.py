@@ -198,3 +198,31 @@ def test_a_warm_kernel_gives_the_same_notebook_as_a_fresh_one(tmp_path, repo):
     assert fresh.status == warm.status == "ran", fresh.error + warm.error
     assert warm.notebook == fresh.notebook
     assert warm.reads == fresh.reads
+
+
+WORKER_SIGNALS = r"""
+import os, signal, sys
+import nbformat
+from nbclient import NotebookClient
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from lancs_evidence.build.runner import worker_init
+
+worker_init(None, os.getppid())
+km = AsyncKernelManager(kernel_name="python3")
+run_sync(km.start_kernel)()
+try:
+    NotebookClient(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), km=km).execute()
+finally:
+    run_sync(km.shutdown_kernel)(now=True)
+term = signal.getsignal(signal.SIGTERM)
+print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN, callable(term) and term not in (signal.SIG_DFL, signal.SIG_IGN))
+"""
+
+
+def test_a_page_worker_keeps_its_own_signal_handlers_after_running_a_notebook(tmp_path):
+    """nbclient puts handlers on SIGINT and SIGTERM while a notebook runs and resets them to Python's defaults
+    after it: in a page worker SIGINT must stay ignored and SIGTERM must still stop the worker."""
+    proc = subprocess.run([CLI[0], "-c", WORKER_SIGNALS], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "True"]

@@ -21,6 +21,7 @@ counts and cell ids are renumbered so a page's notebook is the same as one run i
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -230,12 +231,20 @@ class WarmKernel:
         except Exception:
             return False
 
-    def kill(self) -> None:
+    def kill(self, tidy: bool = True) -> None:
+        """SIGKILL the kernel, then remove its connection file and ports. `tidy=False` (a signal handler or
+        the parent-watch thread, about to exit) only deletes the file: the manager's async clean-up must
+        not run inside a handler that interrupted nbclient's own event loop, where it waited until the
+        build gave up on the worker (10 s per worker, measured)."""
         pid = self.pid
         if pid:
             for sig_target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
                 with contextlib.suppress(OSError):
                     sig_target()
+        if not tidy:
+            with contextlib.suppress(Exception):
+                os.remove(self.km.connection_file)
+            return
         from jupyter_core.utils import run_sync
 
         with contextlib.suppress(Exception):
@@ -261,12 +270,12 @@ def _drop_kernel(root: str) -> None:
         k.kill()
 
 
-def stop_kernels(*_args) -> None:
+def stop_kernels(*_args, tidy: bool = True) -> None:
     """Kill every kernel this process started (on exit, SIGTERM, or when the build is gone)."""
     for key in list(_KERNELS):
         k = _KERNELS.pop(key, None)
         if k is not None:
-            k.kill()
+            k.kill(tidy=tidy)
 
 
 def _setup_code(root: str) -> str:
@@ -394,10 +403,27 @@ def _watch_parent(parent: int) -> None:
         while True:
             time.sleep(0.5)
             if os.getppid() != parent:
-                stop_kernels()
+                stop_kernels(tidy=False)
                 os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="lancs-evidence-parent-watch").start()
+
+
+class _WorkerLoop(asyncio.SelectorEventLoop):
+    """An event loop that leaves SIGINT and SIGTERM to the worker. nbclient puts its own handlers on both
+    while a notebook runs (they only schedule a kernel clean-up, so a SIGTERM no longer stopped the
+    worker: the build waited 10 s per worker before killing it) and, when the notebook ends, sets them back
+    to Python's defaults rather than to ours (so a Ctrl-C would then have raised inside a worker). Refused
+    here, nbclient carries on without them, as it does outside the main thread."""
+
+    def add_signal_handler(self, sig, callback, *args):
+        if sig in (signal.SIGINT, signal.SIGTERM):
+            raise RuntimeError("a page worker keeps its own SIGINT and SIGTERM handlers")
+        return super().add_signal_handler(sig, callback, *args)
+
+
+class _WorkerLoopPolicy(asyncio.DefaultEventLoopPolicy):
+    _loop_factory = _WorkerLoop
 
 
 def worker_init(log_path: str | None = None, parent: int | None = None) -> None:
@@ -410,9 +436,10 @@ def worker_init(log_path: str | None = None, parent: int | None = None) -> None:
             os._exit(1)
         _watch_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    asyncio.set_event_loop_policy(_WorkerLoopPolicy())
 
     def on_term(*_):
-        stop_kernels()
+        stop_kernels(tidy=False)
         os._exit(143)
 
     signal.signal(signal.SIGTERM, on_term)
