@@ -304,7 +304,7 @@ def test_hostile_text_in_every_free_text_column_never_runs_on_any_page(tmp_path,
     core = {"initiatives-2024-25.name", "initiatives-2024-25.summary", "learning-points-2024-25.title",
             "figures-2024-25.statement", "themes.label"}
     assert core <= shown, sorted(shown)
-    # a district page's health profile shows each indicator's name, period and unused unit as written, and
+    # a district page's health profile shows each indicator's name, period and (lacking a short label) unit, and
     # every page that cites a reference table, and the methods page's list of sources, show its record
     reference = {"reference-fingertips.label", "reference-fingertips.period", "reference-fingertips.unit"}
     reference |= {f"{name}.meta.{key}" for name in ("population", "imd2025", "imd2019", "fingertips")
