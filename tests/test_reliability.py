@@ -198,29 +198,30 @@ FREE_TEXT = {"name", "title", "publisher", "licence_note", "label", "description
              "says", "other_says", "ambiguity", "advice", "term", "verb"}
 
 
-def _poison_every_free_text_column(root: Path) -> list[str]:
-    """Prefix the first filled cell of every free-text column of every project table (not the official
-    reference tables, whose hashes are checked) with an HTML payload naming its table and column."""
-    descriptor = json.loads((root / "data" / "datapackage.json").read_text(encoding="utf-8"))
+def _payload(tag_: str, text: str) -> str:
+    """`text` behind an HTML payload that, if it ever ran, would name where it was put; then an entity that
+    must show as written (escaped once, neither decoded nor escaped twice) and a Markdown link that must not
+    become one."""
+    return (f"<img src=x onerror=\"window.__pwned='{tag_}'\"><script>window.__pwned='{tag_}'</script> &amp; "
+            f"[{tag_}](javascript:window.__pwned='{tag_}') {text}")
+
+
+def _shown(tag_: str, text: str) -> bool:
+    """Whether a page's text shows the payload `tag_` as the characters it holds (prose may curl a quote)."""
+    return re.search(rf"window\.__pwned=\W{re.escape(tag_)}\W</script> &amp; \[{re.escape(tag_)}\]\(javascript:", text) is not None
+
+
+def _poison_csv(path: Path, table: str, columns: list[str]) -> list[str]:
+    """Poison the first filled cell of each of `columns` in the CSV at `path`; the `table.column` tags poisoned."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
     poisoned = []
-    for res in descriptor["resources"]:
-        if res["path"].startswith("reference/"):
-            continue
-        path = root / "data" / res["path"]
-        if not path.exists():
-            continue
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.DictReader(fh))
-        if not rows:
-            continue
-        fields = [f["name"] for f in res["schema"]["fields"] if f["name"] in FREE_TEXT and f["name"] in rows[0]]
-        for col in fields:
-            row = next((r for r in rows if r[col].strip()), None)
-            if row is None:
-                continue
-            tag_ = f"{res['name']}.{col}"
-            row[col] = f"<img src=x onerror=\"window.__pwned='{tag_}'\"><script>window.__pwned='{tag_}'</script> {row[col]}"
-            poisoned.append(tag_)
+    for col in [c for c in columns if rows and c in rows[0]]:
+        row = next((r for r in rows if r[col].strip()), None)
+        if row is not None:
+            row[col] = _payload(f"{table}.{col}", row[col])
+            poisoned.append(f"{table}.{col}")
+    if poisoned:
         with path.open("w", encoding="utf-8", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=list(rows[0]))
             w.writeheader()
@@ -228,11 +229,44 @@ def _poison_every_free_text_column(root: Path) -> list[str]:
     return poisoned
 
 
+def _poison_every_free_text_column(root: Path) -> list[str]:
+    """Prefix the first filled cell of every free-text column of every table with an HTML payload naming its
+    table and column: the FREE_TEXT columns of the project's tables; every text column of the official
+    reference tables that no pattern or list constrains, and every text field of their records
+    (`<name>.meta.json`), whose hashes are then re-recorded as an author who updated them would."""
+    descriptor = json.loads((root / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    poisoned = []
+    for res in descriptor["resources"]:
+        path = root / "data" / res["path"]
+        if not path.exists():
+            continue
+        fields = res["schema"]["fields"]
+        if res["path"].startswith("reference/"):
+            columns = [f["name"] for f in fields if f.get("type", "string") == "string"
+                       and not {"pattern", "enum"} & set(f.get("constraints", {}))]
+        else:
+            columns = [f["name"] for f in fields if f["name"] in FREE_TEXT]
+        poisoned += _poison_csv(path, res["name"], columns)
+    records = sorted((root / "data" / "reference").glob("*.meta.json"))
+    for meta_path in records:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        name = meta_path.name.removesuffix(".json")
+        for key, value in meta.items():
+            if key not in ("file", "sha256") and isinstance(value, str) and value.strip():
+                meta[key] = _payload(f"{name}.{key}", value)
+                poisoned.append(f"{name}.{key}")
+        meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+    run_cli("reference-accept", *(p.name.removesuffix(".meta.json") for p in records), root=root, check=True)
+    return poisoned
+
+
 def test_hostile_text_in_every_free_text_column_never_runs_on_any_page(tmp_path, repo):
-    """Issue 15: every free-text column of every table the book shows, in a real browser, on every page."""
+    """Issue 15: every free-text column of every table the book shows, in a real browser, on every page,
+    the official reference tables and their records included (as an author who updated them would bring)."""
     from .browser import browser, new_context, serve
 
-    root = make_project(tmp_path / "book", repo, n_areas=2)
+    # methods lists every reference record (and links to the other two)
+    root = make_project(tmp_path / "book", repo, n_areas=2, chapters=("methods", "data-dictionary", "audit"))
     poisoned = _poison_every_free_text_column(root)
     assert len(poisoned) >= 20, poisoned
     proc = run_cli("build", "-q", root=root)
@@ -240,7 +274,7 @@ def test_hostile_text_in_every_free_text_column_never_runs_on_any_page(tmp_path,
     site = root / "_build" / "html"
     pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")
                    if "_static" not in p.parts and p != site / "index.html")  # the root only redirects
-    ran, shown = {}, set()
+    ran, shown, tipped = {}, set(), set()
     with serve(site) as base, browser() as b:
         ctx = new_context(b, base)
         page = ctx.new_page()
@@ -248,14 +282,32 @@ def test_hostile_text_in_every_free_text_column_never_runs_on_any_page(tmp_path,
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         for rel in pages:
             page.goto(f"{base}/{rel}", wait_until="load")
-            if page.evaluate("window.__pwned") is not None or page.locator("img[src='x']").count():
-                ran[rel] = page.evaluate("window.__pwned")
             text = page.evaluate("""() => { const b = document.body.cloneNode(true);
                 b.querySelectorAll('script, style').forEach(e => e.remove()); return b.textContent; }""")
-            # as text (prose may curl its quotes: ’ for ')
-            shown |= {t for t in poisoned if re.search(r"window\.__pwned=\W" + re.escape(t), text)}
+            shown |= {t for t in poisoned if _shown(t, text)}
+            # every mark of every chart hovered: its tooltip shows the values it plots
+            page.wait_for_function("""() => Array.from(document.querySelectorAll('div.lx-vega'))
+                .every(b => b.getAttribute('data-rendered') || b.textContent)""")
+            marks = page.locator("div.lx-vega svg [role='graphics-symbol']")
+            sized = marks.evaluate_all("ms => ms.map((m, i) => [i, m.getBoundingClientRect()])"
+                                       ".filter(([, r]) => r.width > 0 && r.height > 0).map(([i]) => i)")
+            for i in sized:  # a bar of length 0 cannot be pointed at
+                marks.nth(i).hover(force=True)
+                tip = page.locator("#vg-tooltip-element")
+                if tip.count():
+                    tipped |= {t for t in poisoned if _shown(t, tip.inner_text())}
+            # nothing ran, and nothing that could run later (an injected image or a javascript: link) is there
+            if page.evaluate("window.__pwned") is not None or page.locator("img[src='x'], a[href^='javascript']").count():
+                ran[rel] = page.evaluate("window.__pwned")
     assert ran == {} and dialogs == []
     # the payloads reached the pages and are shown there as text (others feed only downloads or ids)
     core = {"initiatives-2024-25.name", "initiatives-2024-25.summary", "learning-points-2024-25.title",
             "figures-2024-25.statement", "themes.label"}
     assert core <= shown, sorted(shown)
+    # a district page's health profile shows each indicator's name, period and (lacking a short label) unit, and
+    # every page that cites a reference table, and the methods page's list of sources, show its record
+    reference = {"reference-fingertips.label", "reference-fingertips.period", "reference-fingertips.unit"}
+    reference |= {f"{name}.meta.{key}" for name in ("population", "imd2025", "imd2019", "fingertips")
+                  for key in ("title", "publisher", "licence", "period")}
+    assert reference <= shown, sorted(reference - shown)
+    assert "themes.label" in tipped, sorted(tipped)  # the district page's chart of themes, hovered

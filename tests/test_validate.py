@@ -258,14 +258,11 @@ def rewrite(path: Path, edit) -> None:
 
 
 def refresh_hash(root: Path, name: str) -> None:
-    import json
+    """Accept an edited reference table as an author would (`lancs-evidence reference-accept NAME`)."""
+    from lancs_evidence.data.project import Project
+    from lancs_evidence.data.reference import accept_reference
 
-    from lancs_evidence.data.reference import sha256
-
-    meta_path = root / "data" / "reference" / f"{name}.meta.json"
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    meta["sha256"] = sha256(root / "data" / "reference" / f"{name}.csv")
-    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    accept_reference(Project(root), [name])
 
 
 @pytest.mark.parametrize("case", ["council_missing_from_reference", "empty_deprivation_rank", "meta_without_publisher",
@@ -332,6 +329,28 @@ def test_rules_between_tables_are_checked(tiny, case):
         expect, words = "data/reference/population.csv:2: population_mid2020:", "is not a population"
     found = lines_for(tiny)
     assert any(line.startswith(expect) and words in line for line in found), "\n".join(found)
+
+
+def test_an_updated_reference_table_is_valid_once_accepted_by_name(tiny):
+    """An author who updates a reference table on purpose re-records its hash with `reference-accept`; the
+    record's other fields stay as written, and a name with no record changes nothing."""
+    import json
+
+    meta_path = tiny / "data" / "reference" / "population.meta.json"
+    before = json.loads(meta_path.read_text(encoding="utf-8"))
+    replace_cell(tiny, Path("data/reference/population.csv"), 2, "name", "Testarea & Co <new>")
+    assert any("sha256" in line and "reference-accept population" in line for line in lines_for(tiny))
+    bad = run_cli("reference-accept", "population", "nowhere", root=tiny)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert "nowhere.meta.json: no such record (known tables: fingertips, imd2019, imd2025, population)" in bad.stderr
+    assert json.loads(meta_path.read_text(encoding="utf-8")) == before
+    ok = run_cli("reference-accept", "population", "imd2025", root=tiny)
+    assert ok.returncode == 0, ok.stderr
+    assert "recorded the new hash in data/reference/population.meta.json" in ok.stdout
+    assert "unchanged: data/reference/imd2025.meta.json" in ok.stdout
+    after = json.loads(meta_path.read_text(encoding="utf-8"))
+    assert after.pop("sha256") != before.pop("sha256") and after == before
+    assert lines_for(tiny) == []
 
 
 def test_non_finite_numbers_in_a_csv_are_refused(tiny):

@@ -84,6 +84,16 @@ def cmd_reference_import(args) -> int:
     return 0
 
 
+def cmd_reference_accept(args) -> int:
+    from lancs_evidence.data.reference import accept_reference
+
+    project = _project(args)
+    for path, changed in accept_reference(project, args.names):
+        print(f"{'recorded the new hash in' if changed else 'unchanged:'} {path.relative_to(project.root)}")
+    print("now run `lancs-evidence validate` to check the tables themselves")
+    return 0
+
+
 def cmd_new_year(args) -> int:
     from lancs_evidence.data.years import new_year
 
@@ -171,6 +181,10 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("reference-import", help="copy official context data into data/reference with metadata")
     s.add_argument("shared", nargs="?", default="../shared/reference-data", help="folder of the shared reference data")
     s.set_defaults(func=cmd_reference_import)
+
+    s = sub.add_parser("reference-accept", help="re-record the hash of reference tables you updated in data/reference")
+    s.add_argument("names", nargs="+", metavar="NAME", help="a table's name, e.g. population (its record is NAME.meta.json)")
+    s.set_defaults(func=cmd_reference_accept)
 
     s = sub.add_parser("new-year", help="start a new review year, e.g. 2025-26")
     s.add_argument("year", help="year id, YYYY-YY")

@@ -204,6 +204,47 @@ def import_reference(project: Project, shared: Path) -> list[Path]:
     return list(files)
 
 
+def accept_reference(project: Project, names: list[str]) -> list[tuple[Path, bool]]:
+    """Re-record the sha256 of reference tables an author has updated in data/reference by hand.
+
+    For each name (`population`, or `population.meta.json`) the record `<name>.meta.json` gets the hash of
+    the file it names; every other field is kept as the author wrote it. This says only "this content is
+    the one we mean": `validate` still checks the table itself. All or nothing: a missing or unreadable
+    record or table stops the command before anything is written. Returns each record and whether its
+    hash changed."""
+    from lancs_evidence.data.writes import write_all
+
+    ref = project.data / "reference"
+    if not names:
+        raise UserError("name at least one reference table to accept, e.g. `lancs-evidence reference-accept population`")
+    files: dict[Path, bytes] = {}
+    changed: list[tuple[Path, bool]] = []
+    problems: list[str] = []
+    for name in names:
+        meta_path = ref / f"{name.removesuffix('.json').removesuffix('.meta')}.meta.json"
+        if meta_path.parent != ref or not meta_path.is_file():
+            known = ", ".join(sorted(p.name.removesuffix(".meta.json") for p in ref.glob("*.meta.json"))) or "none"
+            problems.append(f"{meta_path}: no such record (known tables: {known})")
+            continue
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            problems.append(f"{meta_path}: not valid JSON ({exc})")
+            continue
+        fname = str(meta.get("file", "") or "").strip() if isinstance(meta, dict) else ""
+        if not fname or Path(fname).name != fname or not (ref / fname).is_file():
+            problems.append(f"{meta_path}: 'file' must name its table in {ref} (it is {fname!r})")
+            continue
+        digest = sha256(ref / fname)
+        changed.append((meta_path, digest != meta.get("sha256")))
+        meta["sha256"] = digest
+        files[meta_path] = (json.dumps(meta, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    if problems:
+        raise UserError("\n".join(problems) + "\nno record was changed")
+    write_all(files)
+    return changed
+
+
 def check_metadata(project: Project) -> list[str]:
     """Problems with the reference metadata: missing fields, or a hash that does not match its file."""
     problems = []
@@ -217,7 +258,8 @@ def check_metadata(project: Project) -> list[str]:
         if not data_path.is_file():
             problems.append(f"{meta_path}: its data file {data_path.name!r} is missing")
         elif sha256(data_path) != meta.get("sha256"):
-            problems.append(f"{meta_path}: sha256 does not match {data_path.name}; re-run `lancs-evidence reference-import`")
+            problems.append(f"{meta_path}: sha256 does not match {data_path.name}; re-run `lancs-evidence reference-import`, "
+                            f"or `lancs-evidence reference-accept {meta_path.name.removesuffix('.meta.json')}` if you updated it on purpose")
     data_files = {p.name for p in ref.iterdir() if p.suffix in (".csv", ".geojson")} if ref.exists() else set()
     described = {json.loads(m.read_text(encoding="utf-8")).get("file") for m in ref.glob("*.meta.json")}
     for orphan in sorted(data_files - described):

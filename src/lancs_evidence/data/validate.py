@@ -547,7 +547,8 @@ def reference_problems(data_dir: Path, tables: dict[str, Table], descriptor: dic
             problems.append(Problem(rel, 0, "file", f"its data file {fname!r} is not in {_display(ref_dir)}"))
         elif str(meta.get("sha256", "")).strip() and _sha256(target) != str(meta["sha256"]).strip():
             problems.append(Problem(rel, 0, "sha256", f"does not match {fname}: the table was changed without its "
-                                    "record; re-run `lancs-evidence reference-import` or update the record"))
+                                    "record; re-run `lancs-evidence reference-import`, or, if you updated it on purpose, "
+                                    f"`lancs-evidence reference-accept {meta_path.name.removesuffix('.meta.json')}`"))
     for path in paths.values():
         if path.startswith("reference/") and Path(path).name not in described and (data_dir / path).exists():
             problems.append(Problem(_display(data_dir / path), 0, "", "no metadata file (*.meta.json) describes this "
