@@ -115,6 +115,19 @@ def test_chart_scripts_only_with_a_chart_deferred_and_thebe_gone():
     assert "defer" not in with_chart[0].attributes
 
 
+def test_extension_files_only_on_pages_whose_body_uses_them():
+    assert theme.unused_assets('<div class="highlight-python"><div class="highlight"><pre>x</pre></div></div>') == {
+        "sphinx-design.min.css", "design-tabs.js", "togglebutton.css", "togglebutton.js"}
+    unused = theme.unused_assets("<p>Plain text</p>")
+    assert {"pygments.css", "copybutton.js", "sphinx-design.min.css", "togglebutton.js"} <= unused
+    css = [_JS("pygments.css"), _JS("lx-book.css"), _JS("sphinx-design.min.css")]
+    assert [c.filename for c in theme.page_css(css, unused)] == ["lx-book.css"]
+    scripts = [_JS("togglebutton.js"), _JS(None, body="var togglebuttonSelector = '.toggle';"),
+               _JS(None, body="DOCUMENTATION_OPTIONS.pagename = 'p';"), _JS("lx-a11y.js")]
+    kept = theme.page_scripts(scripts, has_chart=False, unused=unused)
+    assert [s.attributes.get("body") or s.filename for s in kept] == ["DOCUMENTATION_OPTIONS.pagename = 'p';", "lx-a11y.js"]
+
+
 def test_toctree_toggles_get_a_name():
     from markupsafe import Markup
 
