@@ -88,8 +88,12 @@ def set_scheme(page, scheme: str) -> None:
     page.wait_for_function("s => document.documentElement.dataset.theme === s", arg=scheme, timeout=5000)
 
 
-def charts_drawn(page, timeout: int = 20000) -> None:
-    """Wait until every chart has been drawn (or says why not)."""
+def charts_drawn(page, timeout: int = 20000, everywhere: bool = True) -> None:
+    """Wait until every chart has been drawn (or says why not). A chart is drawn when it comes near the
+    screen, so by default the page is first asked to draw the rest (as it does before printing);
+    `everywhere=False` waits for what the page draws by itself."""
+    if everywhere:
+        page.evaluate("window.lxCharts ? window.lxCharts.drawAll() : null")
     page.wait_for_function("Array.from(document.querySelectorAll('.lx-vega')).every(e => e.dataset.rendered || e.textContent.trim())",
                            timeout=timeout)
 

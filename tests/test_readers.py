@@ -115,6 +115,41 @@ def test_chart_scripts_only_with_a_chart_deferred_and_thebe_gone():
     assert "defer" not in with_chart[0].attributes
 
 
+def test_chart_page_names_the_vega_bundle_on_its_chart_script_instead_of_loading_it():
+    scripts = [_JS("documentation_options.js"), _JS("vega-bundle.js"), _JS("lx-charts.js")]
+    out = theme.page_scripts(scripts, has_chart=True, vega_url="../_static/vega-bundle.js")
+    assert [s.filename for s in out] == ["documentation_options.js", "lx-charts.js"]
+    assert out[1].attributes.get("data-vega") == "../_static/vega-bundle.js"
+    assert out[1].attributes.get("defer") == "defer"
+
+
+def test_extension_files_only_on_pages_whose_body_uses_them():
+    assert theme.unused_assets('<div class="highlight-python"><div class="highlight"><pre>x</pre></div></div>') == {
+        "sphinx-design.min.css", "design-tabs.js", "togglebutton.css", "togglebutton.js"}
+    unused = theme.unused_assets("<p>Plain text</p>")
+    assert {"pygments.css", "copybutton.js", "sphinx-design.min.css", "togglebutton.js"} <= unused
+    css = [_JS("pygments.css"), _JS("lx-book.css"), _JS("sphinx-design.min.css")]
+    assert [c.filename for c in theme.page_css(css, unused)] == ["lx-book.css"]
+    scripts = [_JS("togglebutton.js"), _JS(None, body="var togglebuttonSelector = '.toggle';"),
+               _JS(None, body="DOCUMENTATION_OPTIONS.pagename = 'p';"), _JS("lx-a11y.js")]
+    kept = theme.page_scripts(scripts, has_chart=False, unused=unused)
+    assert [s.attributes.get("body") or s.filename for s in kept] == ["DOCUMENTATION_OPTIONS.pagename = 'p';", "lx-a11y.js"]
+
+
+def test_page_weight_counts_the_vega_bundle_a_chart_page_names(tmp_path):
+    from lancs_evidence.build.weights import page_weights
+
+    (tmp_path / "_static").mkdir()
+    (tmp_path / "_static" / "lx-charts.js").write_text("x" * 100)
+    (tmp_path / "_static" / "vega-bundle.js").write_text("v" * 5000)
+    (tmp_path / "index.html").write_text("<html></html>")
+    page = ('<html><script defer src="_static/lx-charts.js" data-vega="_static/vega-bundle.js"></script>'
+            '<div class="lx-vega"></div></html>')
+    (tmp_path / "chart.html").write_text(page)
+    w = {x.page: x for x in page_weights(tmp_path)}["chart.html"]
+    assert w.chart and w.files == 3 and w.raw == len(page) + 100 + 5000
+
+
 def test_toctree_toggles_get_a_name():
     from markupsafe import Markup
 

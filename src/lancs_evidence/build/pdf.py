@@ -125,6 +125,8 @@ def print_to_pdf(html: Path, out: Path, title: str = "", timeout_ms: int = 60000
             page = browser.new_page(viewport=PRINT_VIEWPORT)
             page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:")) else r.abort())
             page.goto(html.resolve().as_uri(), wait_until="load", timeout=timeout_ms)
+            # charts are drawn as they come near the screen; the PDF needs every one of them now
+            page.evaluate("window.lxCharts ? window.lxCharts.drawAll() : null")
             page.wait_for_function("Array.from(document.querySelectorAll('.lx-vega'))"
                                    ".every(e => e.dataset.rendered || e.textContent.trim())", timeout=timeout_ms)
             page.emulate_media(media="print")

@@ -5,8 +5,11 @@ cannot silently undo them: what this module changes is the page *context* and th
 What it does, page by page (`html-page-context`):
 - drops Thebe (live code), which the book never uses: its script names a CDN and is included twice,
   which logs a console error on every page (its per-page config node goes at `doctree-resolved`);
-- gives the chart scripts (`vega-bundle.js`, 0.9 MB, and `lx-charts.js`) only to pages that have a
-  chart, and loads every script file with `defer` so none holds up the first paint;
+- gives the chart script (`lx-charts.js`) only to pages that have a chart, naming on its tag the Vega
+  bundle (`vega-bundle.js`, 0.9 MB), which it fetches once a chart is about to be drawn, after the first
+  paint; and loads every script file with `defer` so none holds up the first paint;
+- leaves out the files of sphinx-design, sphinx-togglebutton, sphinx-copybutton and Pygments' colours on
+  pages whose body uses none of their markup (`OPTIONAL_ASSETS`): most pages use none;
 - names the navigation's expand/collapse toggles, which are icons only (WCAG 4.1.2).
 
 And once per build (`build-finished`): writes the site root `index.html` as a real page (title, language,
@@ -24,6 +27,19 @@ import html as _html
 from pathlib import Path
 
 CHART_SCRIPTS = ("vega-bundle.js", "lx-charts.js")
+# Files the extensions Jupyter Book turns on add to every page, with what a page's body must contain for
+# them to do anything there. A page without it gets none of them: each is one more request, and every
+# stylesheet holds up the first paint (sphinx-design's alone is 55 KB).
+OPTIONAL_ASSETS = {
+    # sphinx-design: cards, grids, tabs, badges
+    ("sphinx-design.min.css", "design-tabs.js"): ('class="sd-', ' sd-'),
+    # sphinx-togglebutton: `.toggle` blocks and dropdown admonitions
+    ("togglebutton.css", "togglebutton.js"): ("toggle", "dropdown"),
+    # sphinx-copybutton and Pygments' colours: code blocks
+    ("copybutton.css", "copybutton.js", "clipboard.min.js", "pygments.css"): ('class="highlight',),
+}
+# the inline settings lines that only the files above read
+OPTIONAL_INLINE = {"togglebutton.js": ("toggleHint", "toggleOpenOnPrint", "togglebuttonSelector")}
 # Every script file is deferred (it runs after the page is parsed, in order, never holding up the first
 # paint) except this one, which an inline line on every page (`DOCUMENTATION_OPTIONS.pagename = ...`) needs.
 NOT_DEFERRED = ("documentation_options.js",)
@@ -42,9 +58,32 @@ def _is_thebe(asset) -> bool:
     return "thebe" in name.lower() or "THEBE_JS_URL" in body
 
 
-def page_scripts(scripts: list, has_chart: bool, defer: bool = True) -> list:
+def unused_assets(body: str) -> set[str]:
+    """Base names of the optional extension files (OPTIONAL_ASSETS) that this page body has no use for."""
+    out: set[str] = set()
+    for names, marks in OPTIONAL_ASSETS.items():
+        if not any(m in body for m in marks):
+            out.update(names)
+    return out
+
+
+def _inline_for_unused(asset, unused: set[str]) -> bool:
+    body = str(getattr(asset, "attributes", {}).get("body", ""))
+    return bool(body) and any(name in unused and any(m in body for m in marks)
+                              for name, marks in OPTIONAL_INLINE.items())
+
+
+def page_css(css_files: list, unused: set[str] = frozenset()) -> list:
+    """The page's stylesheets without Thebe's and without the optional ones the page does not use."""
+    return [c for c in css_files if not _is_thebe(c) and _filename(c).rsplit("/", 1)[-1] not in unused]
+
+
+def page_scripts(scripts: list, has_chart: bool, defer: bool = True, unused: set[str] = frozenset(),
+                 vega_url: str | None = None) -> list:
     """The page's script list: Thebe removed, chart scripts only with a chart, files deferred (unless the
-    page's own inline code calls them as it loads, as Sphinx's search page does), no duplicates."""
+    page's own inline code calls them as it loads, as Sphinx's search page does), no duplicates. With
+    `vega_url` (the Vega bundle's address from this page), the bundle is not listed: `lx-charts.js` names
+    it (`data-vega`) and fetches it when the first chart is about to be drawn."""
     from sphinx.builders.html._assets import _JavaScript
 
     out, seen = [], set()
@@ -55,12 +94,17 @@ def page_scripts(scripts: list, has_chart: bool, defer: bool = True) -> list:
         base = name.rsplit("/", 1)[-1]
         if base in CHART_SCRIPTS and not has_chart:
             continue
+        if base in unused or _inline_for_unused(js, unused):
+            continue
+        if base == CHART_SCRIPTS[0] and vega_url:
+            continue
         if name and name in seen:
             continue
         seen.add(name)
-        if defer and name and "://" not in name and base not in NOT_DEFERRED:
+        extra = {"data-vega": vega_url} if base == CHART_SCRIPTS[1] and vega_url else {}
+        if (defer or extra) and name and "://" not in name and base not in NOT_DEFERRED:
             attrs = {k: v for k, v in getattr(js, "attributes", {}).items() if k not in ("async", "defer")}
-            js = _JavaScript(name, priority=getattr(js, "priority", 500), defer="defer", **attrs)
+            js = _JavaScript(name, priority=getattr(js, "priority", 500), defer="defer", **{**attrs, **extra})
         out.append(js)
     return out
 
@@ -82,10 +126,14 @@ def name_toggles(markup):
 def on_page_context(app, pagename, templatename, context, doctree):
     body = context.get("body") or ""
     has_chart = 'class="lx-vega' in body
+    unused = unused_assets(body)
+    pathto = context.get("pathto")
+    vega_url = pathto(f"_static/{CHART_SCRIPTS[0]}", 1) if has_chart and callable(pathto) else None
     if "script_files" in context:
-        context["script_files"] = page_scripts(list(context["script_files"]), has_chart, defer=pagename != "search")
+        context["script_files"] = page_scripts(list(context["script_files"]), has_chart, defer=pagename != "search",
+                                               unused=unused, vega_url=vega_url)
     if "css_files" in context:
-        context["css_files"] = [c for c in context["css_files"] if not _is_thebe(c)]
+        context["css_files"] = page_css(list(context["css_files"]), unused)
     make_toc = context.get("generate_toctree_html")
     if callable(make_toc) and not getattr(make_toc, "_lx_named", False):
         def named(*args, **kwargs):

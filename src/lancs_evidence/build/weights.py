@@ -1,7 +1,8 @@
 """Page weight: what a reader downloads to open each page of the built site.
 
 `python -m lancs_evidence.build.weights [SITE]` prints, for every page, the bytes of the page itself plus every
-local script, stylesheet (and what it @imports), image and icon it links, as stored and as sent gzipped
+local script (and the Vega bundle a chart page's script names, which it fetches to draw the charts),
+stylesheet (and what it @imports), image and icon it links, as stored and as sent gzipped
 (as a static host sends them, and what a reader downloads), and flags pages whose download is over the
 targets: a page without charts under 500 KB, a page with charts under 1.5 MB. The stored size is shown
 beside it for hosts that do not compress. Files are counted once
@@ -33,6 +34,8 @@ class _Refs(HTMLParser):
         a = dict(attrs)
         if tag == "script" and a.get("src"):
             self.refs.append(a["src"])
+            if a.get("data-vega"):  # the chart script fetches the Vega bundle it names as a chart is drawn
+                self.refs.append(a["data-vega"])
         elif tag == "link" and a.get("href") and set((a.get("rel") or "").split()) & {"stylesheet", "icon", "preload"}:
             self.refs.append(a["href"])
         elif tag == "img" and a.get("src"):
