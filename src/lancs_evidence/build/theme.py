@@ -10,7 +10,9 @@ What it does, page by page (`html-page-context`):
   paint; and loads every script file with `defer` so none holds up the first paint;
 - leaves out the files of sphinx-design, sphinx-togglebutton, sphinx-copybutton and Pygments' colours on
   pages whose body uses none of their markup (`OPTIONAL_ASSETS`): most pages use none;
-- names the navigation's expand/collapse toggles, which are icons only (WCAG 4.1.2).
+- names the navigation's expand/collapse toggles, which are icons only (WCAG 4.1.2);
+- draws the book's navigation (the primary sidebar, which is also the phone menu) from an outline of the
+  table of contents made once per build, not by Sphinx's `toctree()` on every page (see `NavOutline`).
 
 And once per build (`build-finished`): writes the site root `index.html` as a real page (title, language,
 a visible link) that forwards to the book's first page, before sphinx-external-toc would write a bare
@@ -24,6 +26,7 @@ the menu at every width, search and colour-mode buttons whose names contain thei
 from __future__ import annotations
 
 import html as _html
+from dataclasses import dataclass, field
 from pathlib import Path
 
 CHART_SCRIPTS = ("vega-bundle.js", "lx-charts.js")
@@ -45,7 +48,7 @@ OPTIONAL_INLINE = {"togglebutton.js": ("toggleHint", "toggleOpenOnPrint", "toggl
 NOT_DEFERRED = ("documentation_options.js",)
 TOGGLE = '<summary><span class="toctree-toggle" role="presentation">'
 TOGGLE_NAMED = ('<summary><span class="visually-hidden">Show or hide the pages in this part</span>'
-                '<span class="toctree-toggle" role="presentation">')
+                '<span class="toctree-toggle" role="presentation">')  # the same name as `render_nav` writes
 
 
 def _filename(asset) -> str:
@@ -123,6 +126,143 @@ def name_toggles(markup):
         return fixed
 
 
+# --- the book's navigation ------------------------------------------------------------------------
+#
+# sphinx-book-theme draws the sidebar with pydata-sphinx-theme's `generate_toctree_html`, which asks Sphinx
+# for the whole table of contents on every page (Sphinx copies every page's own contents to do so, even
+# when branches are collapsed afterwards) and then reparses the result with BeautifulSoup. Each page so
+# costs time in proportion to the number of pages: on 200 pages this was over half of the whole build, and
+# the build grew with the square of its size. Here the outline is read once per build and each page writes
+# only the links it shows, in the theme's own markup (classes, `<details>` toggles), so the theme's styles
+# and scripts apply unchanged.
+
+@dataclass
+class NavEntry:
+    title: str
+    docname: str = ""  # a page of the book, or
+    url: str = ""  # an outside address
+    children: list[NavEntry] = field(default_factory=list)
+
+
+@dataclass
+class NavOutline:
+    """The table of contents once: parts (caption, entries), each page's chain of pages above it
+    (itself included), and how many entries there are."""
+    parts: list[tuple[str, list[NavEntry]]]
+    chains: dict[str, frozenset[str]]
+    size: int
+
+
+def nav_outline(env, root: str, maxdepth: int = 4) -> NavOutline:
+    """Read the outline from the toctrees Sphinx collected (`env.tocs`), as `toctree()` would with
+    `includehidden` and `titles_only`: the root page's toctrees are the parts, the toctrees in a page are
+    its children, down to `maxdepth` levels."""
+    from sphinx import addnodes
+    from sphinx.util import url_re
+
+    chains: dict[str, frozenset[str]] = {}
+    size = 0
+
+    def entries(toctree, above: tuple[str, ...], depth: int) -> list[NavEntry]:
+        nonlocal size
+        out = []
+        for title, ref in toctree["entries"]:
+            if url_re.match(ref):
+                out.append(NavEntry(title or ref, url=ref))
+            elif ref in env.tocs and ref not in above:
+                name = title or (env.titles[ref].astext() if ref in env.titles else ref)
+                entry = NavEntry(name, docname=ref)
+                chain = (*above, ref)
+                chains.setdefault(ref, frozenset(chain))
+                if depth < maxdepth:
+                    for sub in env.tocs[ref].findall(addnodes.toctree):
+                        entry.children += entries(sub, chain, depth + 1)
+                out.append(entry)
+            else:
+                continue
+            size += 1
+        return out
+
+    parts = [(str(t.get("caption") or ""), entries(t, (root,), 1)) for t in env.tocs[root].findall(addnodes.toctree)]
+    return NavOutline([(c, e) for c, e in parts if e], chains, size)
+
+
+TOGGLE_NAME = '<span class="visually-hidden">Show or hide the pages in this part</span>'
+TOGGLE_ICON = '<span class="toctree-toggle" role="presentation"><i class="fa-solid fa-chevron-down"></i></span>'
+
+
+def render_nav(outline: NavOutline, pagename: str, uri, collapse: bool) -> str:
+    """The sidebar's links for one page, in the markup pydata-sphinx-theme gives them. `uri(docname)` is
+    the link from this page. With `collapse`, only the pages on the way to this one show their children
+    (as Sphinx's `collapse` does), so a page writes the parts, the top-level pages and its own branch."""
+    chain = outline.chains.get(pagename, frozenset())
+    esc = _html.escape
+    out: list[str] = []
+
+    def item(e: NavEntry, level: int) -> None:
+        on_path = bool(e.docname) and e.docname in chain
+        kids = e.children if (on_path or not collapse) else []
+        cls = f"toctree-l{level}" + (" current active" if on_path else "") + (" has-children" if kids else "")
+        if e.url:
+            link = f'<a class="reference external" href="{esc(e.url)}">{esc(e.title)}</a>'
+        elif e.docname == pagename:
+            link = f'<a class="current reference internal" href="#">{esc(e.title)}</a>'
+        else:
+            link = f'<a class="reference internal" href="{esc(uri(e.docname))}">{esc(e.title)}</a>'
+        out.append(f'<li class="{cls}">{link}')
+        if kids:
+            opened = ' open="open"' if on_path else ""
+            ul_cls = ' class="current"' if on_path and e.docname != pagename else ""
+            out.append(f"<details{opened}><summary>{TOGGLE_NAME}{TOGGLE_ICON}</summary><ul{ul_cls}>\n")
+            for k in kids:
+                item(k, level + 1)
+            out.append("</ul>\n</details>")
+        out.append("</li>\n")
+
+    for caption, entries in outline.parts:
+        if caption:
+            out.append(f'<p aria-level="2" class="caption" role="heading"><span class="caption-text">{esc(caption)}</span></p>\n')
+        current = any(e.docname and e.docname in chain for e in entries)
+        out.append(f'<ul class="{"current " if current else ""}nav bd-sidenav">\n')
+        for e in entries:
+            item(e, 1)
+        out.append("</ul>\n")
+    return "".join(out)
+
+
+def _outline(app, maxdepth: int) -> NavOutline:
+    outline = getattr(app, "_lx_nav_outline", None)
+    if outline is None:
+        outline = app._lx_nav_outline = nav_outline(app.env, app.config.root_doc, maxdepth)
+    return outline
+
+
+def forget_outline(app, env):
+    """The outline is read again after Sphinx has (re)read the sources."""
+    app._lx_nav_outline = None
+
+
+def add_sidebar_nav(app, pagename, templatename, context, doctree):
+    """`lx_sidebar_nav()` for `_templates/sbt-sidebar-nav.html`; set before the theme's own handlers,
+    which render the sidebar once to see whether it is empty."""
+    from markupsafe import Markup
+
+    made: list[Markup] = []
+
+    def lx_sidebar_nav():
+        if not made:
+            outline = _outline(app, int(context.get("theme_max_navbar_depth") or 4))
+            collapse = outline.size > app.config.lx_nav_collapse_above
+
+            def uri(docname):
+                return app.builder.get_relative_uri(pagename, docname)
+
+            made.append(Markup(render_nav(outline, pagename, uri, collapse)))
+        return made[0]
+
+    context["lx_sidebar_nav"] = lx_sidebar_nav
+
+
 def on_page_context(app, pagename, templatename, context, doctree):
     body = context.get("body") or ""
     has_chart = 'class="lx-vega' in body
@@ -178,6 +318,10 @@ def setup(app):
     # after sphinx-thebe's own doctree-resolved handler (priority 500), which adds the node
     app.connect("doctree-resolved", drop_thebe_config, priority=900)
     app.connect("html-page-context", on_page_context, priority=900)
+    # a book with more pages than this shows in its navigation only the branch of the page being read
+    app.add_config_value("lx_nav_collapse_above", 100, "html", int)
+    app.connect("env-updated", forget_outline)
+    app.connect("html-page-context", add_sidebar_nav, priority=400)
     # before sphinx-external-toc's build-finished handler (priority 500), which writes a bare redirect
     app.connect("build-finished", on_build_finished, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
