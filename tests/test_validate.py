@@ -269,7 +269,7 @@ def refresh_hash(root: Path, name: str) -> None:
                                   "meta_hash_mismatch", "meta_missing", "relation_names_missing_figure",
                                   "relation_wrong_arity", "lesson_evidence_dangling", "two_current_years",
                                   "year_without_tables", "zero_population", "report_case_without_rows",
-                                  "report_case_number_twice"])
+                                  "report_case_number_twice", "comparison_outside_the_list"])
 def test_rules_between_tables_are_checked(tiny, case):
     import json
 
@@ -323,6 +323,12 @@ def test_rules_between_tables_are_checked(tiny, case):
             "id,source,number,area,title\ncase-flt-01,fleetwood-case-study,1,fleetwood,Here\n"
             "case-flt-02,fleetwood-case-study,1,fleetwood,Again\n", encoding="utf-8")
         expect, words = "data/case-studies/report_cases.csv:3: number:", "is already row 2"
+    elif case == "comparison_outside_the_list":  # a word the pages have no colour or words for
+        def lower(r):
+            r[1][r[0].index("compared_to_england")] = "Lower"
+        rewrite(ref / "fingertips.csv", lower)
+        refresh_hash(tiny, "fingertips")
+        expect, words = "data/reference/fingertips.csv:2: compared_to_england:", "'Lower' is not allowed"
     else:
         replace_cell(tiny, Path("data/reference/population.csv"), 2, "population_mid2020", "0")
         refresh_hash(tiny, "population")
