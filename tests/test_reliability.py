@@ -263,7 +263,7 @@ def _poison_every_free_text_column(root: Path) -> list[str]:
 def test_hostile_text_in_every_free_text_column_never_runs_on_any_page(tmp_path, repo):
     """Issue 15: every free-text column of every table the book shows, in a real browser, on every page,
     the official reference tables and their records included (as an author who updated them would bring)."""
-    from .browser import browser, new_context, serve
+    from .browser import browser, charts_drawn, new_context, serve
 
     # methods lists every reference record (and links to the other two)
     root = make_project(tmp_path / "book", repo, n_areas=2, chapters=("methods", "data-dictionary", "audit"))
@@ -286,8 +286,7 @@ def test_hostile_text_in_every_free_text_column_never_runs_on_any_page(tmp_path,
                 b.querySelectorAll('script, style').forEach(e => e.remove()); return b.textContent; }""")
             shown |= {t for t in poisoned if _shown(t, text)}
             # every mark of every chart hovered: its tooltip shows the values it plots
-            page.wait_for_function("""() => Array.from(document.querySelectorAll('div.lx-vega'))
-                .every(b => b.getAttribute('data-rendered') || b.textContent)""")
+            charts_drawn(page)  # charts are drawn as they come into view: ask for all of them
             marks = page.locator("div.lx-vega svg [role='graphics-symbol']")
             sized = marks.evaluate_all("ms => ms.map((m, i) => [i, m.getBoundingClientRect()])"
                                        ".filter(([, r]) => r.width > 0 && r.height > 0).map(([i]) => i)")
