@@ -24,13 +24,15 @@
     }
     return vegaReady;
   }
+  // a chart that cannot be drawn says so where it would have been; its table below still has the data
+  function fail(box, err) {
+    box.textContent = "This chart could not be drawn; its data is in the table below.";
+    if (err && window.console) { console.warn("chart not drawn", err); }
+  }
   function drawOne(box) {
     if (box.getAttribute("data-rendered")) { return null; }
     var holder = document.getElementById(box.getAttribute("data-spec-id"));
-    if (!holder || typeof window.vegaEmbed !== "function") {
-      box.textContent = "This chart could not be drawn here; its data is in the table below.";
-      return;
-    }
+    if (!holder || typeof window.vegaEmbed !== "function") { fail(box); return; }
     var spec = JSON.parse(holder.textContent);
     // a faceted chart cannot take its width from its container, so give each panel the room there is
     if (spec.facet && spec.spec && typeof spec.spec.width === "number" && box.clientWidth > 0) {
@@ -53,11 +55,7 @@
         if (svg) { svg.setAttribute("aria-hidden", "true"); svg.setAttribute("focusable", "false"); }
       });
     }
-    return embed(false)
-      .catch(function (err) {
-        box.textContent = "This chart could not be drawn; its data is in the table below.";
-        if (window.console) { console.warn("chart not drawn", err); }
-      });
+    return embed(false).catch(function (err) { fail(box, err); });
   }
   // charts are drawn one per task, in the order they were asked for; `queue` holds those not yet started
   var queue = [], running = false, waiting = [];
@@ -69,10 +67,7 @@
       return;
     }
     var done;
-    try { done = drawOne(box); } catch (err) {
-      box.textContent = "This chart could not be drawn; its data is in the table below.";
-      if (window.console) { console.warn("chart not drawn", err); }
-    }
+    try { done = drawOne(box); } catch (err) { fail(box, err); }
     Promise.resolve(done).then(function () { setTimeout(pump, 0); });
   }
   function ask(box) {

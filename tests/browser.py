@@ -89,13 +89,11 @@ def set_scheme(page, scheme: str) -> None:
 
 
 def charts_drawn(page, timeout: int = 20000, everywhere: bool = True) -> None:
-    """Wait until every chart has been drawn (or says why not). A chart is drawn when it comes near the
-    screen, so by default the page is first asked to draw the rest (as it does before printing);
-    `everywhere=False` waits for what the page draws by itself."""
-    if everywhere:
-        page.evaluate("window.lxCharts ? window.lxCharts.drawAll() : null")
-    page.wait_for_function("Array.from(document.querySelectorAll('.lx-vega')).every(e => e.dataset.rendered || e.textContent.trim())",
-                           timeout=timeout)
+    """Wait until every chart has been drawn (or says why not), as the PDF does (`pdf.draw_charts`):
+    by default the page is first asked to draw them all; `everywhere=False` waits for what it drew by itself."""
+    from lancs_evidence.build.pdf import draw_charts
+
+    draw_charts(page, timeout, everywhere)
 
 
 def settle_charts(page) -> None:

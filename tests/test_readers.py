@@ -150,13 +150,6 @@ def test_page_weight_counts_the_vega_bundle_a_chart_page_names(tmp_path):
     assert w.chart and w.files == 3 and w.raw == len(page) + 100 + 5000
 
 
-def test_toctree_toggles_get_a_name():
-    from markupsafe import Markup
-
-    out = theme.name_toggles(Markup('<details><summary><span class="toctree-toggle" role="presentation">x</span></summary>'))
-    assert isinstance(out, Markup) and "Show or hide the pages in this part" in out
-
-
 def test_site_root_page_has_title_language_and_a_visible_link():
     html = theme.root_index_html("Book <1>", "chapters/index.html")
     assert '<html lang="en">' in html and "<title>Book &lt;1&gt;</title>" in html

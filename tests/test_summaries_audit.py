@@ -115,7 +115,7 @@ def test_rollup_counts_each_figure_once_and_never_mixes_units_or_footprints():
     out = rollup(df, rel, {"p1": "north", "p2": "north", "p3": "east"})
     people = out[(out["group"] == "north") & (out["measure"] == "people_supported")].iloc[0]
     assert people["value"] == 150  # 100 once (not 200), plus 50; not the Place's 5000
-    assert people["figures"] == 2 and bool(people["added"])
+    assert people["n_figures"] == 2 and bool(people["added"])
     assert people["figure"] == "over 150"  # one part was "over 50": the total is a lower bound, not "about"
     assert set(out["unit"]) == {"count", "gbp"}  # the percentage is not summed
     assert out[(out["group"] == "east")].iloc[0]["value"] == 30

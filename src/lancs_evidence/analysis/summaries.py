@@ -228,7 +228,7 @@ def dedupe_figures(rows: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
     return rows.loc[~rep.duplicated()]
 
 
-ROLLUP_COLUMNS = ["group", "measure", "unit", "period", "footprint", "value", "value_high", "qualifier", "figure", "figures", "areas",
+ROLLUP_COLUMNS = ["group", "measure", "unit", "period", "footprint", "value", "value_high", "qualifier", "figure", "n_figures", "areas",
                   "ids", "added", "reason"]
 
 _LOWER_BOUND = {"over", "at_least"}
@@ -311,7 +311,7 @@ def _rollup(df: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
             if total is not None:
                 out.append({"group": group, "measure": measure, "unit": unit, "period": period, "footprint": foot, **total,
                             "figure": fmt.figure(total["value"], unit, total["qualifier"], total["value_high"]),
-                            "figures": len(addable), "areas": int(addable["area"].nunique()), "ids": list(addable["id"]),
+                            "n_figures": len(addable), "areas": int(addable["area"].nunique()), "ids": list(addable["id"]),
                             "added": True, "reason": ""})
                 addable = addable.iloc[0:0]
             else:
@@ -321,7 +321,7 @@ def _rollup(df: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
                 r["reason"] = f"covers a different footprint ({foot})"
             out.append({"group": group, "measure": measure, "unit": unit, "period": period, "footprint": foot, "value": r["value"],
                         "value_high": r["value_high"], "qualifier": r["qualifier"], "figure": fmt.ledger_figure(r),
-                        "figures": 1, "areas": 1, "ids": [r["id"]], "added": False, "reason": r["reason"]})
+                        "n_figures": 1, "areas": 1, "ids": [r["id"]], "added": False, "reason": r["reason"]})
     return pd.DataFrame(out, columns=ROLLUP_COLUMNS)
 
 

@@ -109,6 +109,17 @@ def heading_pages(pdf: Path, ids: list[str]) -> dict[str, int]:
     return {i: pages[i] for i in ids if i in pages}
 
 
+def draw_charts(page, timeout_ms: int, everywhere: bool = True) -> None:
+    """Wait until every chart on a Playwright page has been drawn or says why it could not be. Charts are
+    drawn as they come near the screen (`_static/lx-charts.js`), so with `everywhere` the page is first
+    asked to draw the rest, as it does before printing; without it, only what the page drew by itself
+    is waited for."""
+    if everywhere:
+        page.evaluate("window.lxCharts ? window.lxCharts.drawAll() : null")
+    page.wait_for_function("Array.from(document.querySelectorAll('.lx-vega'))"
+                           ".every(e => e.dataset.rendered || e.textContent.trim())", timeout=timeout_ms)
+
+
 def print_to_pdf(html: Path, out: Path, title: str = "", timeout_ms: int = 60000) -> dict[str, int]:
     """Print `html` to an A4 PDF with the book's title and page numbers on every page and a contents
     list with page numbers at the front; return the page of each chapter heading."""
@@ -125,10 +136,7 @@ def print_to_pdf(html: Path, out: Path, title: str = "", timeout_ms: int = 60000
             page = browser.new_page(viewport=PRINT_VIEWPORT)
             page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:")) else r.abort())
             page.goto(html.resolve().as_uri(), wait_until="load", timeout=timeout_ms)
-            # charts are drawn as they come near the screen; the PDF needs every one of them now
-            page.evaluate("window.lxCharts ? window.lxCharts.drawAll() : null")
-            page.wait_for_function("Array.from(document.querySelectorAll('.lx-vega'))"
-                                   ".every(e => e.dataset.rendered || e.textContent.trim())", timeout=timeout_ms)
+            draw_charts(page, timeout_ms)
             page.emulate_media(media="print")
             page.add_style_tag(content=CONTENTS_CSS)
             ids = page.evaluate(CONTENTS_JS)

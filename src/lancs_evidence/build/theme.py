@@ -10,9 +10,9 @@ What it does, page by page (`html-page-context`):
   paint; and loads every script file with `defer` so none holds up the first paint;
 - leaves out the files of sphinx-design, sphinx-togglebutton, sphinx-copybutton and Pygments' colours on
   pages whose body uses none of their markup (`OPTIONAL_ASSETS`): most pages use none;
-- names the navigation's expand/collapse toggles, which are icons only (WCAG 4.1.2);
 - draws the book's navigation (the primary sidebar, which is also the phone menu) from an outline of the
-  table of contents made once per build, not by Sphinx's `toctree()` on every page (see `NavOutline`).
+  table of contents made once per build, not by Sphinx's `toctree()` on every page (see `NavOutline`),
+  and names its expand/collapse toggles, which are icons only (WCAG 4.1.2).
 
 And once per build (`build-finished`): writes the site root `index.html` as a real page (title, language,
 a visible link) that forwards to the book's first page, before sphinx-external-toc would write a bare
@@ -46,9 +46,6 @@ OPTIONAL_INLINE = {"togglebutton.js": ("toggleHint", "toggleOpenOnPrint", "toggl
 # Every script file is deferred (it runs after the page is parsed, in order, never holding up the first
 # paint) except this one, which an inline line on every page (`DOCUMENTATION_OPTIONS.pagename = ...`) needs.
 NOT_DEFERRED = ("documentation_options.js",)
-TOGGLE = '<summary><span class="toctree-toggle" role="presentation">'
-TOGGLE_NAMED = ('<summary><span class="visually-hidden">Show or hide the pages in this part</span>'
-                '<span class="toctree-toggle" role="presentation">')  # the same name as `render_nav` writes
 
 
 def _filename(asset) -> str:
@@ -110,20 +107,6 @@ def page_scripts(scripts: list, has_chart: bool, defer: bool = True, unused: set
             js = _JavaScript(name, priority=getattr(js, "priority", 500), defer="defer", **{**attrs, **extra})
         out.append(js)
     return out
-
-
-def name_toggles(markup):
-    """The toctree's expand/collapse toggles with a name a screen reader can read out."""
-    text = str(markup)
-    if TOGGLE not in text:
-        return markup
-    fixed = text.replace(TOGGLE, TOGGLE_NAMED)
-    try:
-        from markupsafe import Markup
-
-        return Markup(fixed) if isinstance(markup, Markup) else fixed
-    except ImportError:  # pragma: no cover - markupsafe comes with Jinja2
-        return fixed
 
 
 # --- the book's navigation ------------------------------------------------------------------------
@@ -274,12 +257,6 @@ def on_page_context(app, pagename, templatename, context, doctree):
                                                unused=unused, vega_url=vega_url)
     if "css_files" in context:
         context["css_files"] = page_css(list(context["css_files"]), unused)
-    make_toc = context.get("generate_toctree_html")
-    if callable(make_toc) and not getattr(make_toc, "_lx_named", False):
-        def named(*args, **kwargs):
-            return name_toggles(make_toc(*args, **kwargs))
-        named._lx_named = True
-        context["generate_toctree_html"] = named
     context["lx_has_chart"] = has_chart
 
 

@@ -133,18 +133,14 @@ class AuditSection:
 
     def evidence_profiles(self) -> None:
         data = self.page.data
-        rows, recs = [], []
-        for area in data.partnerships().to_dict("records"):
-            p = data.profile(source=self.page.review_source, areas=data.subtree(area["id"]))
-            recs.append({"area": area["name"], **p})
-            rows.append([area["name"], *[str(p[k]) for k in ("figures", *LEVELS, "with_baseline", "with_target", "with_comparator")]])
-        for s in self.page.data.sources.to_dict("records"):
-            if s["id"] == self.page.review_source:
-                continue
-            p = data.profile(source=s["id"])
-            recs.append({"area": s["title"], **p})
-            rows.append([s["title"], *[str(p[k]) for k in ("figures", *LEVELS, "with_baseline", "with_target", "with_comparator")]])
-        self.page.record("evidence_profiles", recs)
+        # each partnership's figures in the review, then each case study's
+        profiles = [(a["name"], data.profile(source=self.page.review_source, areas=data.subtree(a["id"])))
+                    for a in data.partnerships().to_dict("records")]
+        profiles += [(s["title"], data.profile(source=s["id"]))
+                     for s in data.sources.to_dict("records") if s["id"] != self.page.review_source]
+        columns = ("figures", *LEVELS, "with_baseline", "with_target", "with_comparator")
+        rows = [[name, *[str(p[k]) for k in columns]] for name, p in profiles]
+        self.page.record("evidence_profiles", [{"area": name, **p} for name, p in profiles])
         show(table(rows, ["Partnership or case study", "Figures", *[LEVEL_LABELS[lv] for lv in LEVELS], "With a baseline",
                           "With a target", "With a comparator"], "Evidence profile of each partnership and case study",
                    numeric=list(range(1, len(LEVELS) + 5))))

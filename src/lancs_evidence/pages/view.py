@@ -240,7 +240,7 @@ class View:
             who = fmt.join_words(sorted({self.area_name(by_id.loc[i, "area"]) for i in r["ids"]}))
             if r.get("footprint"):
                 who += f" (the figure covers {r['footprint']})"
-            how = (f"Sum of {r['figures']} like figures" if r["added"] else (r["reason"][0].upper() + r["reason"][1:]
+            how = (f"Sum of {r['n_figures']} like figures" if r["added"] else (r["reason"][0].upper() + r["reason"][1:]
                                                                                  if r["reason"] else "A single figure"))
             notes = "; ".join(dict.fromkeys(n for n in (by_id.loc[i, "note"] for i in r["ids"]) if n))
             rows.append([group_names.get(r["group"], r["group"]), what, r["figure"], fmt.period_text(r), who, how, notes])
