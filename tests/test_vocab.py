@@ -336,6 +336,17 @@ def test_an_installed_package_reads_the_vocabularies_of_the_project_it_runs_in(t
 
 
 def test_an_installed_package_outside_a_project_says_where_to_run_it(tmp_path):
-    proc = _levels_from(_installed_copy(tmp_path), tmp_path)
+    import os
+    import subprocess
+    import sys
+
+    site = _installed_copy(tmp_path)
+    proc = _levels_from(site, tmp_path)
     assert proc.returncode != 0
     assert "run the command from the evidence book's folder" in proc.stderr
+    # the command says so in a line, without a traceback
+    env = {k: v for k, v in os.environ.items() if k != "LANCS_EVIDENCE_ROOT"} | {"PYTHONPATH": str(site)}
+    cli = subprocess.run([sys.executable, "-m", "lancs_evidence.cli", "validate"], capture_output=True, text=True,
+                         cwd=tmp_path, env=env)
+    assert cli.returncode == 1 and "Traceback" not in cli.stderr
+    assert cli.stderr.startswith("error: ") and "run the command from the evidence book's folder" in cli.stderr

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from lancs_evidence.data.project import UserError, find_root
+
 # --- reading a table ------------------------------------------------------------------------------
 
 
@@ -35,8 +37,9 @@ def read_table(path: Path) -> pd.DataFrame:
 # --- vocabularies ---------------------------------------------------------------------------------
 
 
-class VocabError(ValueError):
-    """The descriptor does not give one list of words for a column."""
+class VocabError(UserError, ValueError):
+    """The descriptor does not give one list of words for a column, or cannot be read: a problem with the
+    project's files, so the command reports it as a plain message, not a traceback."""
 
 
 def _family(resource_name: str, family: str) -> bool:
@@ -120,8 +123,6 @@ def schema_path() -> Path:
     beside = Path(__file__).resolve().parents[3] / "data" / "datapackage.json"
     if beside.exists():
         return beside
-    from lancs_evidence.data.project import UserError, find_root
-
     try:
         return find_root() / "data" / "datapackage.json"
     except UserError:
