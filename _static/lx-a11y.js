@@ -1,9 +1,12 @@
-/* Small behaviours the theme lacks (loaded with defer on every page; see src/lancs_evidence/postprocess.py).
+/* Small behaviours the theme lacks (Jupyter Book lists every _static script on every page, deferred).
    - The visible menu and on-this-page buttons (_templates/components/toggle-primary-sidebar.html): the theme binds its
      menu to the first `.primary-toggle` on the page only, a copy hidden in the top header, so this
      button forwards its click there. That opens the menu as a dialog on narrow screens and folds the
      sidebar away on wide ones, exactly as the theme intends.
-   - Search buttons the theme adds at run time get a name that contains their visible text. */
+   - Search buttons the theme adds at run time get a name that contains their visible text.
+   - A table of five or more columns (`lx-many`) is marked `lx-stacked`, which lays each row out as
+     "column: value" pairs (lx-book.css), only while its columns do not fit its box; it is measured
+     again whenever the box changes width (a rotated phone, a folded sidebar). */
 (function () {
   "use strict";
   function wireMenu() {
@@ -23,6 +26,25 @@
       b.setAttribute("title", "Search this book");
     });
   }
-  function start() { wireMenu(); repair(); }
+  function fit(table) {
+    var box = table.parentElement;
+    table.classList.remove("lx-stacked");
+    if (table.scrollWidth > box.clientWidth + 1) { table.classList.add("lx-stacked"); }
+  }
+  function fitTables() {
+    var tables = Array.prototype.slice.call(document.querySelectorAll(".lx-table-wrap > table.lx-many"));
+    if (typeof ResizeObserver !== "function") { tables.forEach(fit); return; }
+    var widths = new WeakMap();
+    var watch = new ResizeObserver(function (entries) {
+      entries.forEach(function (entry) {
+        var width = Math.round(entry.contentRect.width);
+        if (widths.get(entry.target) === width) { return; }  // a height change (stacking itself) is not a reason
+        widths.set(entry.target, width);
+        fit(entry.target.firstElementChild);
+      });
+    });
+    tables.forEach(function (t) { watch.observe(t.parentElement); });  // its first report fits each table
+  }
+  function start() { wireMenu(); repair(); fitTables(); }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();

@@ -103,13 +103,21 @@ def settle_charts(page) -> None:
                            timeout=10000)
 
 
-# Measures what a reader on this viewport meets: sideways scroll, tables wider than their box, chart text
-# outside its chart or cut with an ellipsis, chart text smaller than 12 px as drawn. Opens every
-# disclosure first so tables inside them are measured too (run it after axe).
-LAYOUT_JS = r"""() => {
+# Measures what a reader on this viewport meets: sideways scroll, tables wider than their box, wide tables
+# laid out as stacked pairs although their columns would fit, chart text outside its chart or cut with an
+# ellipsis, chart text smaller than 12 px as drawn. Opens every disclosure first, and lets the page react
+# to that for two frames (lx-a11y.js re-fits the tables whose box changed), so tables inside them are
+# measured too (run it after axe).
+LAYOUT_JS = r"""async () => {
   document.querySelectorAll('details').forEach(d => { d.open = true; });
+  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
   const vw = document.documentElement.clientWidth;
-  const wide = [], clipped = [], small = [], cut = [];
+  const wide = [], clipped = [], small = [], cut = [], needless = [];
+  document.querySelectorAll('table.lx-stacked').forEach(t => {
+    t.classList.remove('lx-stacked');
+    if (t.scrollWidth <= t.parentElement.clientWidth + 1) needless.push(((t.caption && t.caption.textContent) || '').slice(0, 70));
+    t.classList.add('lx-stacked');
+  });
   document.querySelectorAll('table').forEach(t => {
     const r = t.getBoundingClientRect();
     if (r.width === 0) return;
@@ -134,7 +142,9 @@ LAYOUT_JS = r"""() => {
       if (px < 11.9) small.push(txt + ' (' + px.toFixed(1) + ' px)');
     });
   });
-  return {overflow: document.documentElement.scrollWidth - vw, wide_tables: wide, clipped_text: clipped,
+  return {overflow: document.documentElement.scrollWidth - vw, wide_tables: wide, needless_stacks: needless,
+          many_as_tables: Array.from(document.querySelectorAll('table.lx-many')).filter(t => getComputedStyle(t).display === 'table').length,
+          clipped_text: clipped,
           small_text: small, cut_labels: cut};
 }"""
 
