@@ -27,15 +27,21 @@ def test_relative_links_between_pages():
         "reviewers/receipts.html#receipt-chapters-place"
 
 
-@pytest.mark.parametrize("counts", [(3, 0, 0, 0, 0), (3, 2, 1, 0, 0), (4, 1, 0, 2, 0), (0, 0, 0, 0, 0), (1, 1, 1, 1, 1)])
+@pytest.mark.parametrize("counts", [(3, 0, 0, 0, 0), (3, 2, 1, 0, 0), (4, 1, 0, 2, 0), (0, 0, 0, 0, 0), (1, 1, 1, 1, 1),
+                                    (1, 0, 0, 0, 0), (1, 0, 1, 0, 0)])
 def test_evidence_sentence_never_reads_like_template_output(counts):
     text = vc.evidence_sentence("this partnership", *counts)
     assert not re.search(r"\b0 \w+", text), text  # no "0 figures ..."
     assert "1 figures" not in text and "1 describe " not in text, text
+    assert "of the 1 " not in text.lower(), text
     total, oi, base, target, comp = counts
-    if total and not (base or target or comp):
+    if total == 1:
+        assert text.startswith("The one figure for this partnership"), text
+        assert ("does not describe" in text) == (not oi), text
+        assert ("no earlier value, target or other comparison" in text) == (not (base or target or comp)), text
+    elif total and not (base or target or comp):
         assert "none comes with an earlier value, a target or any other comparison" in text
-    if base and not target:
+    if total > 1 and base and not target:
         assert "none has a target" in text
 
 

@@ -57,7 +57,7 @@ class AuditSection:
         self.page.glue_count("n_checks", int(self.page.audit_result["n_checks"]), "check")
         for status, n in c.items():
             self.page.glue_number(f"n_{status}", n, 0)
-        self.page.glue("audit_summary", self.audit_summary())
+        self.page.glue_prose("audit_summary", self.audit_summary())
         self.page.glue_count("n_problems", c["contradicted"] + c["inconsistent"], "finding")
         self.page.record("audit_counts", c)
 

@@ -174,10 +174,12 @@ def glue_locality_context(page, area: str) -> None:
                          f"count ({fmt.number(abs(gap) / census * 100, 0)}%), more than rounding explains; the review does "
                          "not say what area or date its figure covers.")
         if note:
+            if note[:1].isupper() and note[1:2].islower():  # the note is a sentence of its own; here it follows a colon
+                note = note[0].lower() + note[1:]
             sentence += f" How this book reads the review's figure: {note}"
     else:
         sentence = f"The review gives no population for this locality; {census_words}."
-    page.glue("population_sentence", sentence)
+    page.glue_prose("population_sentence", sentence)
     page.record("locality_population", {"stated": stated[["id", "value"]].to_dict("records") if not stated.empty else [],
                                         "census2021": census})
 
@@ -355,6 +357,14 @@ def evidence_sentence(who: str, total: int, outcome_impact: int, with_baseline: 
     """How strong a set of figures is, worded for any counts (no "0 figures come with ...")."""
     if total == 0:
         return f"The review gives no figures for {who}, so there is nothing here to weigh."
+    if total == 1:  # "none of the 1 figure" and "1 figure comes with" read like a form; say it of the one figure
+        kinds = [words for n, words in ((with_baseline, "an earlier value to compare against"), (with_target, "a target"),
+                                        (with_comparator, "another comparison")) if n]
+        what = ("describes an outcome or a wider impact" if outcome_impact else
+                "does not describe an outcome or a wider impact")
+        then = (f"it comes with {fmt.join_words(kinds)}" if kinds else
+                "it comes with no earlier value, target or other comparison, so it cannot show a change")
+        return f"The one figure for {who} {what}; {then}."
     if outcome_impact == 0:
         first = f"None of the {fmt.plural(total, 'figure')} for {who} describes an outcome or a wider impact"
     else:
@@ -380,7 +390,7 @@ def glue_district_evidence(page) -> None:
     page.glue("census_population", fmt.number(int(page.population()["census2021_usual_residents"].sum())))
 
     prof = evidence_profile(page.figures)
-    page.glue("evidence_sentence", evidence_sentence(
+    page.glue_prose("evidence_sentence", evidence_sentence(
         "this partnership", int(prof["figures"]), int(prof["outcome"] + prof["impact"]), int(prof["with_baseline"]),
         int(prof["with_target"]), int(prof["with_comparator"])))
 

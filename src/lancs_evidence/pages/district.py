@@ -51,7 +51,7 @@ class DistrictView(View):
         self.glue("n_initiatives", fmt.plural(len(self.initiatives), "initiative"))
         self.glue("n_learning", fmt.plural(len(self.learning), "learning point"))
         counts = theme_counts(self.initiatives, self.data.themes)
-        self.glue("theme_sentence", f"The most common theme here is {counts.iloc[0]['label'].lower()}." if not counts.empty
+        self.glue_prose("theme_sentence", f"The most common theme here is {counts.iloc[0]['label'].lower()}." if not counts.empty
                   else "There are none to group this year.")
         self.glue("review_title", self.source_title(self.review_source))
 
@@ -124,7 +124,7 @@ class DistrictView(View):
         self.glue("n_indicators", fmt.plural(len(ft), "indicator value"))
         from lancs_evidence.pages.context import profile_sentence  # a sentence that reads well for counts of 0 and 1
 
-        self.glue("profile_sentence", profile_sentence(len(ft), int(counts.get("Worse", 0)), int(counts.get("Similar", 0)),
+        self.glue_prose("profile_sentence", profile_sentence(len(ft), int(counts.get("Worse", 0)), int(counts.get("Similar", 0)),
                                                        int(counts.get("Better", 0))))
         show(table(rows, ["Indicator", second, "Value", "95% confidence interval", "England", "Compared with England"],
                    f"Public health indicators for the {self.name} partnership's councils against England",

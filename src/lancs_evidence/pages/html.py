@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html as _html
 import math
+import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -35,6 +36,21 @@ def esc(value) -> Markup:
 def join(parts: Iterable, sep: str = "") -> Markup:
     """Fragments joined into one piece of HTML (text parts and the separator escaped, Markup kept)."""
     return esc(sep).join(esc(p) for p in parts)
+
+
+_MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character: CommonMark lets each be escaped
+_MD_NUMBER = re.compile(r"(?<![\w.,])((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?)(?![\w])")
+
+
+def prose_markdown(text: str) -> str:
+    """A sentence made from data, as Markdown that reads exactly as the text: every ASCII punctuation mark is
+    backslash-escaped (so no character in the data can become markup, a role or a link), and each number
+    standing on its own is set in bold, as every glued figure in the book is."""
+    out = []
+    for i, part in enumerate(_MD_NUMBER.split(str(text))):
+        escaped = _MD_PUNCT.sub(r"\\\1", part)
+        out.append(f"**{escaped}**" if i % 2 else escaped)
+    return "".join(out)
 
 
 def script_json(text: str) -> str:

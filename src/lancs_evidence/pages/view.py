@@ -101,6 +101,18 @@ class View:
         self.recorded[f"glue:{name}"] = value
         glue(name, value, display=False)
 
+    def glue_prose(self, name: str, text: str) -> None:
+        """A sentence of prose made from data, pasted with {glue:md}`name`: it reads as the paragraph around
+        it, where {glue:text} would set the whole sentence in bold, and its numbers stay bold as every
+        glued figure is (`html.prose_markdown`, which also escapes every character that could be markup)."""
+        from IPython.display import Markdown
+        from myst_nb import glue
+
+        from lancs_evidence.pages.html import prose_markdown
+
+        self.recorded[f"glue:{name}"] = str(text)
+        glue(name, Markdown(prose_markdown(text)), display=False)
+
     def record(self, name: str, frame: pd.DataFrame | dict | list) -> None:
         if isinstance(frame, pd.DataFrame):
             frame = frame.astype(object).where(frame.notna(), None).to_dict("records")
