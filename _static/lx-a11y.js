@@ -6,7 +6,9 @@
    - Search buttons the theme adds at run time get a name that contains their visible text.
    - A table of five or more columns (`lx-many`) is marked `lx-stacked`, which lays each row out as
      "column: value" pairs (lx-book.css), only while its columns do not fit its box; it is measured
-     again whenever the box changes width (a rotated phone, a folded sidebar). */
+     again whenever the box changes width (a rotated phone, a folded sidebar). Before printing, each is
+     measured at the width of an A4 page and marked `lx-print-fits` if it fits there, so the printed
+     book keeps the tables that fit on paper (`lxTables.fitForPrint()`, which the PDF calls too). */
 (function () {
   "use strict";
   function wireMenu() {
@@ -45,6 +47,22 @@
     });
     tables.forEach(function (t) { watch.observe(t.parentElement); });  // its first report fits each table
   }
+  var PRINT_WIDTH = "680px";  // A4 (210 mm) less the PDF's 15 mm margins, in CSS pixels
+  function fitForPrint() {
+    document.querySelectorAll(".lx-table-wrap > table.lx-many").forEach(function (table) {
+      var box = table.parentElement, width = box.style.width, stacked = table.classList.contains("lx-stacked");
+      box.style.width = PRINT_WIDTH;
+      // measured as a table whatever it is now (printing may already have stacked it), so the answer is
+      // the same however often the browser asks
+      table.classList.remove("lx-stacked");
+      table.classList.add("lx-print-fits");
+      table.classList.toggle("lx-print-fits", table.scrollWidth <= box.clientWidth + 1);
+      if (stacked) { table.classList.add("lx-stacked"); }
+      box.style.width = width;
+    });
+  }
+  window.lxTables = { fitForPrint: fitForPrint };
+  window.addEventListener("beforeprint", fitForPrint);
   function start() { wireMenu(); repair(); fitTables(); }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();

@@ -31,6 +31,10 @@ def test_pdf_holds_text_figures_and_drawn_charts(tiny, tmp_path):
     axis_lines = textwrap.wrap("Number of reported figures", TITLE_WRAP_CHARS)
     assert len(axis_lines) >= 1 and all(line in text for line in axis_lines), axis_lines
     assert text.count("Compared with England") >= 2
+    # the health profile's six columns fit an A4 page, so it prints as a table: its header row is there
+    # and no cell carries its column's name as a stacked "label: value" pair would
+    assert "Compared with England:" not in text
+    assert re.search(r"Indicator\s+(Period|Council)\s+Value", text), text[:2000]
     # A4, and every page carries the book's title and its page number
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "(A4)" in info

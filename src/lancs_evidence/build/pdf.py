@@ -137,16 +137,24 @@ def print_to_pdf(html: Path, out: Path, title: str = "", timeout_ms: int = 60000
             page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:")) else r.abort())
             page.goto(html.resolve().as_uri(), wait_until="load", timeout=timeout_ms)
             draw_charts(page, timeout_ms)
+            # wide tables that fit an A4 page stay tables on paper (lx-a11y.js measures them at that width)
+            page.evaluate("window.lxTables ? window.lxTables.fitForPrint() : null")
             page.emulate_media(media="print")
             page.add_style_tag(content=CONTENTS_CSS)
             ids = page.evaluate(CONTENTS_JS)
             opts = _pdf_options(title or page.title())
             page.pdf(path=str(tmp), **opts)  # first pass: where does each chapter start?
             where = heading_pages(tmp, ids)
-            page.evaluate("""(where) => { document.querySelectorAll('#lx-print-contents .lx-pg').forEach(s => {
-                s.textContent = where[s.dataset.target] ? String(where[s.dataset.target]) : ''; }); }""", where)
-            page.pdf(path=str(tmp), **opts)  # second pass: the same layout with the numbers written in
-            where = heading_pages(tmp, ids)
+            for _ in range(4):  # write the numbers in and print again, until the pages they name stay put
+                page.evaluate("""(where) => { document.querySelectorAll('#lx-print-contents .lx-pg').forEach(s => {
+                    s.textContent = where[s.dataset.target] ? String(where[s.dataset.target]) : ''; }); }""", where)
+                page.pdf(path=str(tmp), **opts)
+                now = heading_pages(tmp, ids)
+                if now == where:
+                    break
+                where = now
+            else:
+                raise UserError("the PDF's contents list would not settle on its page numbers; please report this")
         finally:
             browser.close()
     if not tmp.exists() or tmp.stat().st_size == 0:
