@@ -162,6 +162,28 @@ def test_counts_and_shares_must_share_one_total():
     assert check("same_base_as", rows, "s", "c").status == "inconsistent"
 
 
+def test_an_ambiguous_source_turns_a_failed_plausibility_check_or_a_contradiction_into_could_not_be_checked():
+    used = [row("used", 292, period="current"), row("adm", 17000, period="per year", qualifier="circa"), row("stay", 4.5, "days")]
+    f = check("occupancy_of", used, "used", "adm;stay", ambiguity="One reading set against yearly averages.")
+    assert f.status == "not_checked" and f.recomputed == pytest.approx(209.6, abs=0.05)
+    assert "yearly averages" in f.explanation and "292" in f.explanation  # the gap is still shown
+    used[0]["value"] = 210  # a check that passes is left as it is
+    assert check("occupancy_of", used, "used", "adm;stay", ambiguity="One reading.").status == "consistent"
+    f = check("share_of_whole", [row("s", 50, "percent"), row("n", 3)], "s", "n", ambiguity="The share may be of another group.")
+    assert f.status == "not_checked" and "another group" in f.explanation
+    rows = [row("s", 19.3, "percent", baseline=24.6), row("c", 116, baseline=200)]
+    assert check("same_base_as", rows, "s", "c", ambiguity="Two totals.").status == "not_checked"
+    # arithmetic stated in one passage that fails under every reading still does not add up
+    parts = [row("p", 11), row("w", 14), row("s", 75, "percent")]
+    assert check("share_of", parts, "s", "p;w", ambiguity="Unclear base.").status == "inconsistent"
+    values = [row("a", 94, "percent"), row("b", 95, "percent")]
+    assert check("same_measure_as", values, "a", "b").status == "contradicted"
+    f = check("same_measure_as", values, "a", "b", ambiguity="The first may cover a wider area.")
+    assert f.status == "not_checked" and "wider area" in f.explanation and "cannot both be right" not in f.explanation
+    values[1]["value"] = 94
+    assert check("same_measure_as", values, "a", "b", ambiguity="Unclear.").status == "consistent"
+
+
 # --- text kinds ----------------------------------------------------------------------------------------
 
 def test_status_statements():

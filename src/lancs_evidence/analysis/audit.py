@@ -282,7 +282,14 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
     involved = named if kind in SYMMETRIC else [figure_id]
     names = {_text(a.get("id")): _text(a.get("name")) for a in (areas or [])}
 
+    ambiguity = _text(rel.get("ambiguity"))
+
     def make(status: str, text: str, recomputed: float | None = None) -> Finding:
+        if status == "inconsistent" and kind in PLAUSIBILITY and ambiguity:
+            # a plausibility check rests on the figures describing the same places over the same time; where the
+            # source leaves that unclear, the gap is shown but the finding does not pick a side
+            status = "not_checked"
+            text = text if ambiguity in text else f"{text} {ambiguity}"
         return Finding(**base, stated=stated, recomputed=recomputed, status=status, explanation=text, involved=involved, **first)
 
     def finding(recomputed: float, arithmetic: str, note: str = "") -> Finding:
@@ -364,8 +371,11 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
                 "differs": "Not stated the same way, though both may be true.",
                 "not_checked": "The statements differ but cover different periods or areas, so they need not agree."}[status]
         other = next((r for r, (v, _) in zip(inputs, verdicts) if v == status), inputs[0])
+        if status == "contradicted" and ambiguity:  # the source leaves unclear whether they are one figure
+            lead = "The statements differ, but the source leaves unclear whether they describe the same thing, so they need not disagree."
+            status = "not_checked"
         f = make(status, f"{lead} " + " ".join(p[0].upper() + p[1:] + "." for p in parts)
-                 + (f" {_text(rel.get('ambiguity'))}" if _text(rel.get("ambiguity")) else ""), float(other["value"]))
+                 + (f" {ambiguity}" if ambiguity else ""), float(other["value"]))
         return f
     if kind == "occupancy_of":
         # the figure is an occupancy (percent) with inputs places;admissions;stay, or a count of places in use with
