@@ -355,6 +355,14 @@ def evidence_sentence(who: str, total: int, outcome_impact: int, with_baseline: 
     """How strong a set of figures is, worded for any counts (no "0 figures come with ...")."""
     if total == 0:
         return f"The review gives no figures for {who}, so there is nothing here to weigh."
+    if total == 1:
+        # one figure: "None of the 1 figure" and "1 figure comes with" read like template output
+        first = (f"The one figure for {who} {'describes' if outcome_impact else 'does not describe'} an outcome or a wider impact")
+        kinds = [(with_baseline, "an earlier value to compare against"), (with_target, "a target"), (with_comparator, "another comparison")]
+        have = [words for n, words in kinds if n]
+        second = (f"it comes with {fmt.join_words(have)}" if have
+                  else "it comes with no earlier value, target or other comparison, so it cannot show a change")
+        return f"{first}; {second}."
     if outcome_impact == 0:
         first = f"None of the {fmt.plural(total, 'figure')} for {who} describes an outcome or a wider impact"
     else:
@@ -371,6 +379,22 @@ def evidence_sentence(who: str, total: int, outcome_impact: int, with_baseline: 
         if lack:
             second += "; none has " + " or ".join(lack)
     return f"{first}; {second}."
+
+
+def activity_sentence(levels: list[str], who: str) -> str:
+    """How many of a set of figures describe activity, worded for any count (never "All 5 figures of the
+    workstream's figures" nor "All 1 figure")."""
+    n, k = len(levels), sum(1 for lv in levels if lv == "activity")
+    what = "activity: what partners set up or planned."
+    if n == 0:
+        return f"The review gives no figures for {who}."
+    if n == 1:
+        return f"The one figure for {who} {'describes ' + what if k else 'does not describe activity alone.'}"
+    if k == n:
+        return f"All {fmt.plural(n, 'figure')} for {who} describe {what}"
+    if k == 0:
+        return f"None of the {fmt.plural(n, 'figure')} for {who} describes activity alone."
+    return f"{fmt.number(k)} of the {fmt.plural(n, 'figure')} for {who} {_verb(k, 'describes', 'describe')} {what}"
 
 
 def glue_district_evidence(page) -> None:
