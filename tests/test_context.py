@@ -45,6 +45,16 @@ def test_evidence_sentence_never_reads_like_template_output(counts):
         assert "none has a target" in text
 
 
+def test_evidence_sentence_for_a_single_figure_speaks_of_one_figure():
+    alone = vc.evidence_sentence("this partnership", 1, 0, 0, 0, 0)
+    assert "None of the 1" not in alone and "1 figure" not in alone, alone
+    assert alone.startswith("The one figure for this partnership does not describe an outcome"), alone
+    assert "cannot show a change" in alone
+    result = vc.evidence_sentence("this partnership", 1, 1, 1, 0, 0)
+    assert result.startswith("The one figure for this partnership describes an outcome"), result
+    assert "it comes with an earlier value to compare against" in result and "cannot show" not in result
+
+
 def test_district_links_follow_its_themes_and_always_reach_the_theme_comparison():
     chapters = [k for k, _ in vc.district_chapters(["integrated_working", "housing_environment"])]
     assert chapters[0] == vc.ALL_DISTRICTS_CHAPTER[0]
@@ -208,3 +218,38 @@ def test_case_study_evidence_sentence_has_no_zero_counts(counts):
     text = vc.case_evidence_sentence(*counts)
     assert not re.search(r"(?<![\d,.])0 \w+", text), text
     assert "1 figures" not in text
+
+
+def test_figures_quoted_for_a_wider_area_are_kept_apart_from_the_partnerships_own():
+    import pandas as pd
+
+    from lancs_evidence.pages.district import quoted_for_other_areas
+
+    figures = pd.DataFrame({
+        "id": ["own", "icb", "national", "elsewhere", "unlinked"],
+        "area": ["borough", "icb", "national", "icb", "icb"],
+        "initiative": ["ini-a", "ini-a", "ini-b", "ini-other", ""],
+    })
+    wider = quoted_for_other_areas(figures, ["ini-a", "ini-b"], ["borough", "borough_council"])
+    assert list(wider["id"]) == ["icb", "national"]  # not the borough's own row, nor rows of other initiatives
+    assert quoted_for_other_areas(figures, [], ["borough"]).empty
+
+
+@pytest.mark.parametrize("n_worse, expected", [(0, "Place: no indicator is significantly worse than England"),
+                                              (1, "Place: 1 of 12 indicator values is worse than England"),
+                                              (3, "Place: 3 of 12 indicator values are worse than England")])
+def test_health_profile_chart_title_agrees_in_number(n_worse, expected):
+    from lancs_evidence.pages.district import profile_chart_title
+
+    assert profile_chart_title("Place", n_worse, 12) == expected
+
+
+@pytest.mark.parametrize("levels, expected", [
+    (["activity"] * 5, "All 5 figures for the workstream describe activity: what partners set up or planned."),
+    (["activity"], "The one figure for the workstream describes activity: what partners set up or planned."),
+    (["activity", "output", "activity"], "2 of the 3 figures for the workstream describe activity: what partners set up or planned."),
+    (["outcome", "output"], "None of the 2 figures for the workstream describes activity alone."),
+    ([], "The review gives no figures for the workstream."),
+])
+def test_activity_sentence_reads_well_for_any_count(levels, expected):
+    assert vc.activity_sentence(levels, "the workstream") == expected

@@ -67,7 +67,7 @@ def test_a_selection_of_ledger_rows_is_recorded_as_those_rows_only(tiny):
     record's answers as they were, so the chapter is not re-run."""
     mine = f"eoy-{area_id(1)}-people-supported"
     reads = _reads_of(tiny, lambda d: d.select("figures", ids=[mine]))
-    assert list(reads) == [json.dumps(["data", "2024-25", "select", "figures", [mine], None, None, None, None, None])]
+    assert list(reads) == [json.dumps(["data", "2024-25", "select", "figures", [mine], None, None, None, None, None, None])]
     set_cell(tiny, "data/2024-25/figures.csv", f"eoy-{area_id(2)}-people-supported", "value", "5555")
     assert {q: Answers(tiny)(q) for q in reads} == reads
     set_cell(tiny, "data/2024-25/figures.csv", mine, "value", "5555")
@@ -79,6 +79,9 @@ def test_select_filters_combine_and_keep_the_order_of_ids_asked_for(tiny):
     ids = [f"eoy-{area_id(2)}-people-supported", f"eoy-{area_id(1)}-people-supported"]
     assert list(d.select("figures", ids=ids)["id"]) == ids
     assert set(d.select("figures", areas=[area_id(1)])["area"]) == {area_id(1)}
+    hub = f"ini-{area_id(1)}-hub"
+    assert set(d.select("figures", initiatives=[hub])["initiative"]) == {hub}
+    assert d.select("figures", initiatives=[]).empty  # no initiatives asked for: no rows, not every row
     with pytest.raises(KeyError, match="no figures row with id nope"):
         d.select("figures", ids=["nope"])
     with pytest.raises(ValueError, match="not a ledger table"):

@@ -145,3 +145,30 @@ def test_year_over_year_rows_work_out_a_change_only_between_exact_figures():
     # "over 50" against 40 is not a rise of 10: shown, not subtracted
     assert people[2] == fmt.number(40.0) and people[3].startswith("over ")
     assert people[4].startswith("Not worked out")
+
+
+def test_caveats_of_added_figures_say_each_sentence_once():
+    from lancs_evidence.pages.view import join_notes
+
+    first = "Allocated from the prevention fund; funds the befriending service. The source does not say when the money was allocated."
+    second = "The source does not say when the money was allocated."
+    joined = join_notes([first, second, "", None, "Wards listed: A, B"])
+    assert joined.count("The source does not say when") == 1, joined
+    assert ".;" not in joined and joined.endswith("Wards listed: A, B."), joined
+    assert joined.startswith("Allocated from the prevention fund; funds the befriending service.")
+
+
+def test_a_sum_in_a_roll_up_names_each_figure_it_adds():
+    from types import SimpleNamespace
+
+    figures = pd.DataFrame({"id": ["f1", "f2"], "area": ["a", "b"], "statement": ["Grant to councils", "Grant to charities"],
+                            "value": [37000.0, 55000.0], "value_high": [float("nan")] * 2, "unit": ["gbp", "gbp"],
+                            "qualifier": ["", ""], "value_words": ["", ""], "note": ["No date.", "No date."]})
+    stub = SimpleNamespace(data=SimpleNamespace(measures=pd.DataFrame({"label": ["Funding allocated"]}, index=["funding_allocated"]),
+                                                select=lambda table, ids: figures[figures["id"].isin(ids)]),
+                           area_name=lambda a: {"a": "Area A", "b": "Area B"}[a])
+    out = pd.DataFrame([{"group": "t", "measure": "funding_allocated", "unit": "gbp", "period": "", "footprint": "",
+                         "figure": "£92,000", "n_figures": 2, "ids": ["f1", "f2"], "added": True, "reason": ""}])
+    html = View.rollup_table(stub, out, "Theme", {"t": "Theme T"}, "caption")
+    assert "Sum of 2 like figures: Grant to councils (£37,000) and Grant to charities (£55,000)" in html
+    assert html.count("No date.") == 1

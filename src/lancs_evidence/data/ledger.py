@@ -328,10 +328,11 @@ class Data:
     @served
     def select(self, table: str, ids: list[str] | None = None, source: str | None = None,
                section_contains: str | list[str] | None = None, areas: list[str] | None = None,
-               measure_contains: str | None = None, kind: str | None = None) -> pd.DataFrame:
+               measure_contains: str | None = None, kind: str | None = None,
+               initiatives: list[str] | None = None) -> pd.DataFrame:
         """Rows of a ledger table (figures, initiatives, learning_points) by id (in the order given), source,
-        a phrase in their section path (any of several), area, a phrase in their measure or their kind;
-        filters combine. A page is recorded as reading just these rows, so a change elsewhere in the table
+        a phrase in their section path (any of several), area, a phrase in their measure, their kind or
+        (figures) the initiatives they belong to; filters combine (an empty list of initiatives matches none). A page is recorded as reading just these rows, so a change elsewhere in the table
         does not re-run it."""
         if table not in ("figures", "initiatives", "learning_points"):
             raise ValueError(f"select: {table!r} is not a ledger table")
@@ -352,6 +353,8 @@ class Data:
             df = df[df["measure"].str.contains(measure_contains, regex=False)]
         if kind:
             df = df[df["kind"] == kind]
+        if initiatives is not None:
+            df = df[df["initiative"].isin(list(initiatives))]
         return df
 
     # derived answers: a page that shows only counts is recorded as reading the counts, so a changed value

@@ -383,6 +383,22 @@ def evidence_sentence(who: str, total: int, outcome_impact: int, with_baseline: 
     return f"{first}; {second}."
 
 
+def activity_sentence(levels: list[str], who: str) -> str:
+    """How many of a set of figures describe activity, worded for any count (never "All 5 figures of the
+    workstream's figures" nor "All 1 figure")."""
+    n, k = len(levels), sum(1 for lv in levels if lv == "activity")
+    what = "activity: what partners set up or planned."
+    if n == 0:
+        return f"The review gives no figures for {who}."
+    if n == 1:
+        return f"The one figure for {who} {'describes ' + what if k else 'does not describe activity alone.'}"
+    if k == n:
+        return f"All {fmt.plural(n, 'figure')} for {who} describe {what}"
+    if k == 0:
+        return f"None of the {fmt.plural(n, 'figure')} for {who} describes activity alone."
+    return f"{fmt.number(k)} of the {fmt.plural(n, 'figure')} for {who} {_verb(k, 'describes', 'describe')} {what}"
+
+
 def glue_district_evidence(page) -> None:
     from lancs_evidence.analysis.summaries import evidence_profile
 

@@ -33,6 +33,10 @@ class DistrictView(View):
         self.other_evidence = rows[rows["source"] != self.review_source]
         init = self.data.rows_for(area, "initiatives")
         self.initiatives = init[init["source"] == self.review_source] if not init.empty else init
+        # figures the review quotes in this partnership's section for a wider or other area (the lung health
+        # checks across Lancashire and South Cumbria in Hyndburn's): shown apart, never as the partnership's own
+        linked = self.data.select("figures", source=self.review_source, initiatives=list(self.initiatives.get("id", [])))
+        self.wider = quoted_for_other_areas(linked, list(self.initiatives.get("id", [])), self.data.subtree(area))
         lp = self.data.rows_for(area, "learning_points")
         self.learning = lp[lp["source"] == self.review_source] if not lp.empty else lp
         self.record("figures", self.figures[["id", "value", "value_high", "unit", "qualifier", "baseline", "target"]])
@@ -165,9 +169,7 @@ class DistrictView(View):
                 + f"Furthest above England: {above['label']} in {above['council']} ({fmt.number(above['value'])} against "
                 f"{fmt.number(above['england_value'])}). Furthest below: {below['label']} in {below['council']} "
                 f"({fmt.number(below['value'])} against {fmt.number(below['england_value'])}).")
-        n_worse = len(worse)
-        title = (f"{self.name}: {n_worse} of {len(d)} indicator values are worse than England" if n_worse
-                 else f"{self.name}: no indicator is significantly worse than England")
+        title = profile_chart_title(self.name, len(worse), len(d))
         return charts.accessible_chart(chart, d.drop(columns=["relative"]), title=title, description=desc,
                                         source=f"{meta['publisher']}, {meta['title']} ({meta['period']})", csv_name=f"health-profile-{self.area}.csv",
                                         table_columns={"label": "Indicator", "council": "Council", "value": "Value", "ci95_lower": "Lower 95% limit",
@@ -200,6 +202,7 @@ class DistrictView(View):
     def reported_figures(self) -> None:
         if self.figures.empty:
             show(tag("p", esc(f"The review reports no figures for {self.name}.")))
+            self.wider_figures()
             return
         show(self.figures_table(self.figures, f"Figures the {self.year_label} review reports for {self.name}, each with the "
                                                 f"area it covers, the period the source gives and its caveat"),
@@ -222,6 +225,19 @@ class DistrictView(View):
                 table_columns={"label": "What was counted", "value": "Value", **LEDGER_CONTEXT}))
         if made:
             show(*made)
+        self.wider_figures()
+
+    def wider_figures(self) -> None:
+        """Figures quoted in the partnership's section of the review for a wider or different area."""
+        if self.wider.empty:
+            return
+        self.record("wider_figures", list(self.wider["id"]))
+        show(tag("p", esc(f"The review's section on {self.name} also quotes {fmt.plural(len(self.wider), 'figure')} for a wider "
+                          f"or different area. {'It describes' if len(self.wider) == 1 else 'They describe'} the area named "
+                          f"in the table, not {self.name}'s own results, and {'is' if len(self.wider) == 1 else 'are'} left "
+                          "out of every count on this page.")),
+             self.figures_table(self.wider, f"Figures quoted in the {self.name} section for a wider or different area",
+                                with_area=True))
 
     def per_resident(self) -> None:
         """Counts of residents reached for the whole partnership, per 1,000 usual residents (Census 2021).
@@ -330,6 +346,21 @@ def year_over_year_rows(both: pd.DataFrame, area_names: pd.Series) -> list[list[
         ch = Change(float(r["value_prev"]), float(r["value"]), r["unit"], r.get("polarity") or "neutral")
         rows.append([r["measure_label"], area_names[r["area"]], prev_fig, fmt.ledger_figure(r), ch.describe()])
     return rows
+
+
+def quoted_for_other_areas(figures: pd.DataFrame, initiative_ids: list[str], own_areas) -> pd.DataFrame:
+    """Rows linked to one of a partnership's initiatives but filed under an area outside the partnership
+    (a county, ICB or national figure quoted in its section)."""
+    if figures.empty or not len(initiative_ids):
+        return figures.iloc[0:0]
+    return figures[figures["initiative"].isin(list(initiative_ids)) & ~figures["area"].isin(list(own_areas))]
+
+
+def profile_chart_title(name: str, n_worse: int, n_values: int) -> str:
+    """The health profile chart's title, its verb agreeing with the count ("1 of 12 ... is worse")."""
+    if not n_worse:
+        return f"{name}: no indicator is significantly worse than England"
+    return f"{name}: {n_worse} of {n_values} indicator values {'is' if n_worse == 1 else 'are'} worse than England"
 
 
 def _share_change_words(before: float, after: float) -> str:
