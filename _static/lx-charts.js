@@ -53,10 +53,42 @@
         }
         box.setAttribute("data-rendered", "1");
         if (svg) { svg.setAttribute("aria-hidden", "true"); svg.setAttribute("focusable", "false"); }
+        views.set(box, { result: result, width: box.clientWidth, fits: !svg || svg.width.baseVal.value <= box.clientWidth + 1 });
+        if (resized) { resized.observe(box); }
       });
     }
     return embed(false).catch(function (err) { fail(box, err); });
   }
+  // A chart drawn for one width is drawn again when its box settles at another (a rotated phone, a
+  // resized window, a folded sidebar). Vega's own resize handling reads the width while the page is
+  // still being laid out and can leave a chart drawn far wider than its box and scaled down to tiny text.
+  var views = new WeakMap(), pending = new Map();
+  // does the chart in `box` need drawing again: its box has another width, or a chart that fitted its box
+  // when drawn has since been redrawn wider than it by Vega?
+  function stale(box) {
+    var drawn = views.get(box), svg = box.querySelector("svg");
+    if (!drawn || box.clientWidth === 0) { return false; }
+    return Math.abs(box.clientWidth - drawn.width) > 1 ||
+      (drawn.fits && !!svg && svg.width.baseVal.value > box.clientWidth + 1);
+  }
+  var resized = typeof ResizeObserver === "function" ? new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) {
+      var box = entry.target;
+      if (!stale(box)) { return; }
+      clearTimeout(pending.get(box));
+      pending.set(box, setTimeout(function () {
+        pending.delete(box);
+        var now = views.get(box);
+        if (!stale(box)) { return; }
+        resized.unobserve(box);
+        views.delete(box);
+        now.result.finalize();
+        box.removeAttribute("data-rendered");
+        box.removeAttribute("data-queued");
+        ask(box);
+      }, 200));
+    });
+  }) : null;
   // charts are drawn one per task, in the order they were asked for; `queue` holds those not yet started
   var queue = [], running = false, waiting = [];
   function pump() {

@@ -294,3 +294,32 @@ def test_hostile_statement_in_a_chart_leaves_the_rest_of_the_page(tmp_path, repo
         assert page.title() == "fixture"
         assert page.evaluate("document.querySelector('.lx-vega').dataset.rendered") == "1"
         assert hostile in page.locator(".lx-chart-title").inner_text()
+
+
+# Every chart is drawn for its box's present width (a faceted one, whose panels have a set width, no
+# wider than its box), and its text is at least 12 px as drawn (a chart drawn wider than its box is scaled
+# down, and its text with it).
+CHARTS_FIT_JS = r"""() => Array.from(document.querySelectorAll('.lx-vega')).every(box => {
+  const svg = box.querySelector('svg');
+  if (!box.dataset.rendered || !svg) return false;
+  const facet = !!JSON.parse(document.getElementById(box.dataset.specId).textContent).facet;
+  const w = svg.width.baseVal.value, scale = svg.getBoundingClientRect().width / w;
+  return (facet ? w <= box.clientWidth + 1 : Math.abs(w - box.clientWidth) <= 1) && Array.from(svg.querySelectorAll('text')).every(t =>
+    !t.textContent.trim() || parseFloat(getComputedStyle(t).fontSize) * scale >= 11.9);
+})"""
+
+
+def test_charts_are_drawn_again_at_their_new_width_when_the_window_changes(real_site):
+    """A phone turned round or a window widened: each chart is redrawn for its box's new width. (Vega's
+    own resize handling once left a chart drawn 1,632 px wide in a 672 px box, its text scaled to 6 px.)"""
+    with serve(real_site) as base, browser() as b:
+        ctx = new_context(b, base, 390, 844)
+        page = ctx.new_page()
+        for rel in ("chapters/audit.html", "chapters/districts/preston.html"):
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.goto(f"{base}/{rel}", wait_until="load")
+            charts_drawn(page)
+            for width in (1280, 390, 1280):
+                page.set_viewport_size({"width": width, "height": 900})
+                page.wait_for_function(CHARTS_FIT_JS, timeout=15000)
+        ctx.close()
