@@ -179,8 +179,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--sphinx-jobs", type=_sphinx_jobs, default=None, metavar="N|auto",
                    help="Sphinx processes for the book build (the same pages either way). Default: "
                         "lancs_evidence.sphinx_jobs in _config.yml, else auto: serial for a book of fewer than "
-                        f"{SPHINX_JOBS_AUTO_FROM} pages (the 34-page book is faster serially), one process per core "
-                        "from there up")
+                        f"{SPHINX_JOBS_AUTO_FROM} pages, one process per core from there up (on a 2-core machine "
+                        "two processes were slower at 36 and 101 pages and faster at 301; see README.md)")
     s.set_defaults(func=cmd_build)
 
     s = sub.add_parser("audit", help="recompute derived figures the sources state and report any that do not add up")

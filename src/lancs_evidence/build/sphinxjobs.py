@@ -12,7 +12,7 @@ from lancs_evidence.data.project import Project, UserError
 # than five pages to read in parallel). Starting the processes and merging what they read costs time, so
 # a small book builds faster serially. The default ("auto") uses one process per core from
 # SPHINX_JOBS_AUTO_FROM pages up, measured on the 2-core machine the book is built on (see README.md,
-# "Sphinx's parallel build").
+# "Sphinx's parallel build (`--sphinx-jobs`, 3 December 2026)").
 SPHINX_JOBS_AUTO_FROM = 300
 
 
