@@ -57,7 +57,7 @@ def cmd_build(args) -> int:
     _check_executor(args)
     project = _project(args)
     return build(project, jobs=args.jobs, force=args.force, progress=not args.quiet, timeout=args.timeout, wait=args.wait,
-                 executor=args.executor, scheduler=args.scheduler)
+                 executor=args.executor, scheduler=args.scheduler, sphinx_jobs_option=args.sphinx_jobs)
 
 
 def cmd_audit(args) -> int:
@@ -131,6 +131,15 @@ def cmd_bench(args) -> int:
     return run_bench(project, runs=args.runs, scale_areas=args.scale_areas, quick=args.quick)
 
 
+def _sphinx_jobs(text: str):
+    from lancs_evidence.build.sphinxjobs import parse_sphinx_jobs
+
+    try:
+        return parse_sphinx_jobs(text, "--sphinx-jobs")
+    except UserError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--sphinx-jobs ")) from None
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lancs-evidence",
@@ -165,6 +174,13 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("build", help="validate, run the notebooks, then build the site into _build/html")
     add_run_opts(s)
+    from lancs_evidence.build.sphinxjobs import SPHINX_JOBS_AUTO_FROM
+
+    s.add_argument("--sphinx-jobs", type=_sphinx_jobs, default=None, metavar="N|auto",
+                   help="Sphinx processes for the book build (the same pages either way). Default: "
+                        "lancs_evidence.sphinx_jobs in _config.yml, else auto: serial for a book of fewer than "
+                        f"{SPHINX_JOBS_AUTO_FROM} pages, one process per core from there up (on a 2-core machine "
+                        "two processes were slower at 36 and 101 pages and faster at 301; see README.md)")
     s.set_defaults(func=cmd_build)
 
     s = sub.add_parser("audit", help="recompute derived figures the sources state and report any that do not add up")

@@ -15,8 +15,8 @@ are printed side by side:
 
 Then Sphinx is measured on the book at that size, serial and with Sphinx's parallel build (`-j`), and on a
 book of `sphinx_pages` pages made by copying executed partnership pages (notebooks are not re-run for the
-copies: this measures the book build alone at that size). The Jupyter Book 1 command line has no `-j`; its
-`build_sphinx` function takes `jobs`, so `jb_main` below runs the same command with that one argument set.
+copies: this measures the book build alone at that size). Both use the command `lancs-evidence build`
+runs (`book.jb_command`), with one Sphinx process and with one per core.
 """
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ import platform
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -147,31 +146,14 @@ def run_with(project: Project, kind: str, jobs: int) -> ExecutorRun:
 
 # --- the book build ------------------------------------------------------------------------------
 
-def jb_main() -> None:
-    """`python -c 'from lancs_evidence.build.bench_scale import jb_main; jb_main()' JOBS build ...`: the
-    `jupyter-book` command with Sphinx's parallel build (`jobs`) switched on."""
-    import functools
-
-    from jupyter_book.cli import main as jb_cli
-    from jupyter_book.sphinx import build_sphinx
-
-    jobs = int(sys.argv.pop(1))
-    jb_cli.build_sphinx = functools.partial(build_sphinx, jobs=jobs)
-    jb_cli.main()
-
-
 def sphinx_timed(project: Project, jobs: int) -> tuple[float, int, bool]:
     """Build the book (strict, from clean) with `jobs` Sphinx processes: (seconds, peak bytes, ok)."""
     from lancs_evidence.build.bench import PeakMemory
+    from lancs_evidence.build.book import jb_command
 
     out = project.work / f"bench-jb-{jobs}"
     shutil.rmtree(out, ignore_errors=True)
-    args = ["build", str(project.root), "--path-output", str(out), "--builder", "html", "-W", "-n", "--keep-going", "--quiet"]
-    if jobs == 1:
-        exe = Path(sys.executable).with_name("jupyter-book")
-        cmd = [str(exe), *args]
-    else:
-        cmd = [sys.executable, "-c", "from lancs_evidence.build.bench_scale import jb_main; jb_main()", str(jobs), *args]
+    cmd = jb_command(project, out, "html", jobs)
     env = {**os.environ}
     env.pop("LANCS_EVIDENCE_ROOT", None)
     t = time.perf_counter()

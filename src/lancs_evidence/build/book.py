@@ -23,15 +23,21 @@ import nbformat
 from lancs_evidence.analysis.audit import write_result as write_audit_result
 from lancs_evidence.build.jobs import discover
 from lancs_evidence.build.runner import RunReport, _atomic_write_text, load_cache, run_pages
+from lancs_evidence.build.sphinxjobs import book_page_count, sphinx_jobs, sphinx_jobs_setting
 from lancs_evidence.build.toc import write_toc
 from lancs_evidence.data.project import Project
 from lancs_evidence.data.validate import stop_on_problems
 
 BOOK_INPUT_SUFFIXES = (".ipynb", ".md", ".yml", ".js", ".css")
-JB_WRITE_ALL = ("import functools, sys, jupyter_book.sphinx as s, jupyter_book.cli.main as m\n"
-                "s.build_sphinx = functools.partial(s.build_sphinx, force_all=True)\n"
-                "sys.argv[0] = 'jupyter-book'\n"
-                "m.main()\n")
+# Jupyter Book 1's command line offers neither Sphinx's "write all" nor its parallel build (`-j`), but its
+# `build_sphinx` function takes both (`force_all`, `jobs`) and the command imports it from
+# `jupyter_book.sphinx` when it runs, so the command is run with those two arguments set. The first
+# argument after `-c` is the number of Sphinx processes.
+JB_COMMAND = ("import functools, sys, jupyter_book.sphinx as s, jupyter_book.cli.main as m\n"
+              "jobs = int(sys.argv.pop(1))\n"
+              "s.build_sphinx = functools.partial(s.build_sphinx, force_all=True, jobs=jobs)\n"
+              "sys.argv[0] = 'jupyter-book'\n"
+              "m.main()\n")
 LOCK_WAIT_EXIT = 3  # exit code when another build holds the lock and --wait was not given
 
 
@@ -94,8 +100,18 @@ def book_inputs_hash(project: Project) -> str:
     return h.hexdigest()
 
 
-def sphinx_build(project: Project, out: Path, builder: str = "html", clean: bool = False, quiet: bool = True) -> tuple[int, str]:
-    """Run jupyter-book (strict: warnings fail) into `out`; return its exit code and log."""
+def jb_command(project: Project, out: Path, builder: str = "html", jobs: int = 1, quiet: bool = True) -> list[str]:
+    """The `jupyter-book build` command, strict (warnings fail it, references are checked, and every
+    warning is reported before it fails), writing every page, with `jobs` Sphinx processes."""
+    cmd = [sys.executable, "-c", JB_COMMAND, str(jobs), "build", str(project.root), "--path-output", str(out),
+           "--builder", builder, "-W", "-n", "--keep-going"]
+    return cmd + ["--quiet"] if quiet else cmd
+
+
+def sphinx_build(project: Project, out: Path, builder: str = "html", clean: bool = False, quiet: bool = True,
+                 jobs: int = 1) -> tuple[int, str]:
+    """Run jupyter-book (strict: warnings fail) into `out` with `jobs` Sphinx processes; return its exit
+    code and log."""
     if clean and out.exists():
         shutil.rmtree(out)
     # The HTML output folder is always made afresh (the parsed environment in .doctrees is kept): pages
@@ -105,11 +121,7 @@ def sphinx_build(project: Project, out: Path, builder: str = "html", clean: bool
     # Every page is written afresh (Sphinx's "write all"), reusing the parsed environment of unchanged pages:
     # the search index is then made only from this build's pages (no terms left from earlier builds) and a
     # page citing another is never left showing an old value.
-    cmd = [sys.executable, "-c", JB_WRITE_ALL, "build", str(project.root), "--path-output", str(out),
-           "--builder", builder, "-W", "-n", "--keep-going"]
-    if quiet:
-        cmd.append("--quiet")
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=project.root)
+    proc = subprocess.run(jb_command(project, out, builder, jobs, quiet), capture_output=True, text=True, cwd=project.root)
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -216,10 +228,12 @@ class LockHeld(Exception):
 
 def build(project: Project, jobs: int | None = None, force: bool = False, progress: bool = True,
           builder: str = "html", publish_site: bool = True, timeout: float | None = None, wait: bool = False,
-          executor: str = "local", scheduler: str | None = None) -> int:
+          executor: str = "local", scheduler: str | None = None, sphinx_jobs_option=None) -> int:
+    """`sphinx_jobs_option`: --sphinx-jobs as given (a number, "auto" or None for the configured default)."""
     try:
         with build_lock(project, wait=wait):
-            return _build(project, jobs, force, progress, builder, publish_site, timeout, executor, scheduler)
+            return _build(project, jobs, force, progress, builder, publish_site, timeout, executor, scheduler,
+                          sphinx_jobs_option)
     except LockHeld as exc:
         print(str(exc), file=sys.stderr)
         return exc.exit_code
@@ -237,10 +251,12 @@ def data_stamp(project: Project) -> str:
     return h.hexdigest()
 
 
-def _build(project: Project, jobs, force, progress, builder, publish_site, timeout, executor, scheduler) -> int:
+def _build(project: Project, jobs, force, progress, builder, publish_site, timeout, executor, scheduler,
+           sphinx_jobs_option=None) -> int:
     from lancs_evidence.data.ledger import _cached
 
     t0 = time.perf_counter()
+    sphinx_setting = sphinx_jobs_setting(project, sphinx_jobs_option)  # a wrong setting stops the build before it starts
     _cached.cache_clear()  # a long-lived process (tests, a Dask client) must not keep tables from an earlier build
     stamp_path = project.work / "validated.json"
     stamp = data_stamp(project)
@@ -287,7 +303,8 @@ def _build(project: Project, jobs, force, progress, builder, publish_site, timeo
         print(f"nothing changed: {project.site} is up to date ({time.perf_counter() - t0:.1f} s)")
         return 0
     t1 = time.perf_counter()
-    code, log = sphinx_build(project, jb_out, builder=builder)
+    n_sphinx = sphinx_jobs(sphinx_setting, book_page_count(project))
+    code, log = sphinx_build(project, jb_out, builder=builder, jobs=n_sphinx)
     if code != 0:
         print(log.strip()[-20000:], file=sys.stderr)
         print("the book build failed (warnings count as failures); the published site was left as it was.", file=sys.stderr)
@@ -297,7 +314,8 @@ def _build(project: Project, jobs, force, progress, builder, publish_site, timeo
     if publish_site and builder == "html":
         dest = publish(project, built)
         _atomic_write_text(state_path, json.dumps({"inputs": inputs, "site": dest.name}))
-        print(f"book built in {time.perf_counter() - t1:.1f} s; published to {project.site} -> {dest.name} "
+        procs = "1 Sphinx process" if n_sphinx == 1 else f"{n_sphinx} Sphinx processes"
+        print(f"book built in {time.perf_counter() - t1:.1f} s ({procs}); published to {project.site} -> {dest.name} "
               f"(total {time.perf_counter() - t0:.1f} s)")
     marker.unlink(missing_ok=True)
     return 0

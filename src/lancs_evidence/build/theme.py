@@ -291,7 +291,33 @@ def drop_thebe_config(app, doctree, docname):
             node.parent.remove(node)
 
 
+# Extensions Jupyter Book loads whose `setup` does not say whether Sphinx may read pages in parallel, so that
+# Sphinx assumes not, says so in a warning (a failure under -W) and reads serially. Each is declared safe
+# here for the version read, with the reason; an upgrade is not declared, so it is looked at again.
+PARALLEL_READ_SAFE = {
+    # always loaded by sphinx-external-toc. It keeps no data in the environment: it replaces
+    # `TocTreeCollector.assign_section_numbers`, which Sphinx calls in the main process once every page
+    # has been read and merged, so a reader process holds nothing back.
+    "sphinx_multitoc_numbering": "0.1.3",
+    # loaded for LaTeX output (`latex.use_jupyterbook_latex`, on by default). Its read-time transforms
+    # change only the page being read (attributes and hidden nodes in that page's doctree, which goes back
+    # to the main process with it); what it keeps in the environment it sets only for the LaTeX builder.
+    "sphinx_jupyterbook_latex": "1.0.0",
+}
+
+
+def declare_parallel_read_safe(app) -> None:
+    """Mark the extensions in PARALLEL_READ_SAFE, at the versions listed there, safe to read in parallel."""
+    for name, version in PARALLEL_READ_SAFE.items():
+        ext = app.extensions.get(name)
+        if ext is not None and ext.parallel_read_safe is None and getattr(ext.module, "__version__", "") == version:
+            ext.parallel_read_safe = True
+
+
 def setup(app):
+    # the extensions Jupyter Book lists before this one are loaded by now; checked again as the builder starts
+    declare_parallel_read_safe(app)
+    app.connect("builder-inited", declare_parallel_read_safe)
     # after sphinx-thebe's own doctree-resolved handler (priority 500), which adds the node
     app.connect("doctree-resolved", drop_thebe_config, priority=900)
     app.connect("html-page-context", on_page_context, priority=900)
