@@ -192,6 +192,29 @@ def test_theme_set_and_places_text():
     assert cs.places_text(two) == "2 places (A and B)"
 
 
+def test_compare_themes_counts_only_the_lancashire_initiatives():
+    label = pd.Series({"a": "Alpha", "b": "Beta", "c": "Gamma", "d": "Delta"})
+    case = pd.DataFrame({"area": ["fleetwood", "westminster"], "themes": ["a;b", "c;d"]})
+    review = pd.DataFrame({"area": ["fylde_wyre"], "themes": ["a;c"]})
+    shared, only = cs.compare_themes(case, review, ["fleetwood"], label)
+    assert shared == ["alpha"]
+    assert only == ["beta"]  # gamma is shared only through Westminster's work, delta is Westminster's own
+    assert cs.compare_themes(case, review, [], label) == ([], [])
+
+
+def test_case_only_sentence_agrees_in_number():
+    assert cs.case_only_sentence(["beta"]).startswith("The theme beta is found")
+    assert "that is where" in cs.case_only_sentence(["beta"])
+    two = cs.case_only_sentence(["beta", "delta"])
+    assert two.startswith("The themes beta and delta are found") and "those are where" in two
+    assert cs.case_only_sentence([]).startswith("Every theme")
+
+
+def test_proof_caveat_does_not_speak_of_result_figures_a_source_lacks():
+    assert "even its result figures" in cs.proof_caveat(2)
+    assert "result figures" not in cs.proof_caveat(0) and "no figure on any result" in cs.proof_caveat(0)
+
+
 def test_chartable_counts_keep_delivered_counts_only():
     d = pd.DataFrame({"id": list("abcde"), "unit": ["count", "count", "count", "percent", "count"],
                       "kind": ["count", "change", "count", "count", "count"],

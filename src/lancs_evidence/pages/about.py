@@ -178,11 +178,15 @@ class MethodsSection:
         show(table(rows, ["Source", *[LEVEL_LABELS[lv] for lv in LEVELS], "All figures"],
                    "Figures in the ledger by source and evidence level", numeric=list(range(1, len(LEVELS) + 2))))
         long = counts.drop(columns="total").reset_index().melt(id_vars="source", var_name="level", value_name="figures")
-        long["source"] = long["source"].map(lambda s: self.page.data.sources.loc[s, "prefix"].upper() + ": " + self.page.source_title(s)[:40])
+        # Readers see titles and level names, never the ledger's codes (in the chart, its table and its CSV).
+        long["source"] = long["source"].map(self.page.source_title)
+        labels = [LEVEL_LABELS[lv] for lv in LEVELS]
+        long["level"] = long["level"].map(LEVEL_LABELS)
         chart = alt.Chart(long).mark_bar().encode(
-            y=alt.Y("source:N", title=None), x=alt.X("figures:Q", title="Figures in the ledger", stack=True),
-            color=alt.Color("level:N", sort=LEVELS, title="Evidence level",
-                            scale=alt.Scale(domain=LEVELS, range=[LEVEL_COLOURS[lv] for lv in LEVELS])),
+            y=alt.Y("source:N", title=None, axis=alt.Axis(labelLimit=260)),
+            x=alt.X("figures:Q", title="Figures in the ledger", stack=True),
+            color=alt.Color("level:N", sort=labels, title="Evidence level",
+                            scale=alt.Scale(domain=labels, range=[LEVEL_COLOURS[lv] for lv in LEVELS])),
             tooltip=["source:N", "level:N", "figures:Q"]).properties(height=alt.Step(28))
         totals = counts["total"].reset_index()
         totals["source"] = totals["source"].map(self.page.source_title)

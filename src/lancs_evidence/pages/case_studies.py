@@ -209,6 +209,38 @@ def theme_set(frame: pd.DataFrame) -> set[str]:
     return {t.strip() for ts in frame["themes"] for t in ts.split(";") if t.strip()}
 
 
+def compare_themes(case_inits: pd.DataFrame, review_inits: pd.DataFrame, lancs: list[str],
+                   label: pd.Series) -> tuple[list[str], list[str]]:
+    """Theme labels (lower case, sorted) that the case study's initiatives in Lancashire (`lancs`, area
+    ids) share with the partnership's reported initiatives, and those found only in the case study.
+
+    Only the Lancashire initiatives count: a source that also describes work elsewhere (Westminster,
+    the Scottish Borders) must not credit the Lancashire place with themes from those places."""
+    local = case_inits[case_inits["area"].isin(lancs)]
+    case, review = theme_set(local), theme_set(review_inits)
+    return sorted(label[t].lower() for t in case & review), sorted(label[t].lower() for t in case - review)
+
+
+def case_only_sentence(only: list[str]) -> str:
+    """The sentence naming the themes a case study adds to what the review reports, in the right number."""
+    if not only:
+        return "Every theme of its Lancashire work also appears among the partnership's reported initiatives."
+    if len(only) == 1:
+        return (f"The theme {only[0]} is found here but not among the partnership's reported initiatives: "
+                "that is where the case study adds something the review does not describe.")
+    return (f"The themes {fmt.join_words(only)} are found here but not among the partnership's reported "
+            "initiatives: those are where the case study adds something the review does not describe.")
+
+
+def proof_caveat(n_results: int) -> str:
+    """What a single self-reported source can show, worded for whether it gives any result figure."""
+    if n_results:
+        return ("A single source telling its own story cannot show what would have happened without the "
+                "work, so even its result figures are best read as promising signs rather than proof.")
+    return ("A single source telling its own story cannot show what would have happened without the work, "
+            "and this one puts no figure on any result: where it reports success, it does so in words.")
+
+
 def places_text(places: pd.DataFrame) -> str:
     """The places a source covers in words: one local place by name, several counted and named, and the
     country as a whole mentioned when it is among them."""
@@ -289,11 +321,9 @@ class CaseStudyView:
         return fmt.join_words([self.page.data.areas.loc[a, "name"] for a in self.lancs]) or "no Lancashire place"
 
     def themes_compared(self) -> tuple[list[str], list[str]]:
-        """Theme labels (lower case, sorted) the case study's initiatives share with the partnership's
-        reported initiatives, and those found only in the case study."""
-        label = self.page.data.themes["label"]
-        case, review = theme_set(self.inits), theme_set(self.review_inits)
-        return sorted(label[t].lower() for t in case & review), sorted(label[t].lower() for t in case - review)
+        """Theme labels (lower case, sorted) the case study's Lancashire initiatives share with the
+        partnership's reported initiatives, and those found only in the case study."""
+        return compare_themes(self.inits, self.review_inits, self.lancs, self.page.data.themes["label"])
 
     # sections -------------------------------------------------------------------------------------
     def show_results(self) -> None:
