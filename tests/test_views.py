@@ -145,3 +145,39 @@ def test_year_over_year_rows_work_out_a_change_only_between_exact_figures():
     # "over 50" against 40 is not a rise of 10: shown, not subtracted
     assert people[2] == fmt.number(40.0) and people[3].startswith("over ")
     assert people[4].startswith("Not worked out")
+
+
+def test_sum_label_names_each_part_added():
+    got = fmt.sum_label("Funding allocated", ["Money for the befriending scheme", "Money for VCFSE projects",
+                                               "Money for the befriending scheme"])
+    assert got == "Funding allocated, added up from: money for the befriending scheme; money for VCFSE projects"
+    assert fmt.sum_label("Staff trained", ["PCN staff trained"]) == "Staff trained, added up from: PCN staff trained"
+
+
+def test_sum_caveat_ties_a_part_caveat_to_its_part_and_says_a_shared_one_once():
+    got = fmt.sum_caveat([("Money for befriending", "Funds the befriending service. No date is given."),
+                          ("Money for VCFSE projects", "No date is given.")])
+    assert got == "Money for befriending: funds the befriending service. No date is given."
+    assert got.count("No date is given.") == 1
+    assert fmt.sum_caveat([("A", ""), ("B", "")]) == ""
+
+
+def test_notes_text_says_each_sentence_once_without_semicolon_after_a_full_stop():
+    got = fmt.notes_text(["Stated as a range. No date given.", "No date given.", ""])
+    assert got == "Stated as a range. No date given."
+    assert ".;" not in got
+
+
+def test_most_common_theme_sentence_names_every_theme_tied_at_the_top():
+    counts = pd.DataFrame({"label": ["Health inequalities", "Integrated working", "Carers"], "initiatives": [4, 4, 1]})
+    assert fmt.top_labels(counts) == ["Health inequalities", "Integrated working"]
+    assert fmt.most_common_sentence(fmt.top_labels(counts)) == (
+        "The most common themes here, level with each other, are health inequalities and integrated working.")
+    one = counts.assign(initiatives=[5, 4, 1])
+    assert fmt.most_common_sentence(fmt.top_labels(one)) == "The most common theme here is health inequalities."
+
+
+def test_join_clauses_continues_one_sentence_in_lower_case_but_keeps_acronyms():
+    assert fmt.join_clauses(["Since Q1: fell by half", "Has not yet reached the aim"]) == (
+        "Since Q1: fell by half; has not yet reached the aim")
+    assert fmt.join_clauses(["Met", "NHS target"]) == "Met; NHS target"

@@ -230,7 +230,7 @@ class View:
                 esc(self.footprint(r)),
                 esc(fmt.period_text(r)),
                 esc(LEVEL_LABELS.get(level, str(level).capitalize())),
-                esc("; ".join(compared)),
+                esc(fmt.join_clauses(compared)),
                 esc(r.get("note", "") or ""),
                 self.audit_note(r["id"]),
                 esc(r["section"].split(" > ")[-1]),
@@ -248,13 +248,17 @@ class View:
         rows = []
         for r in out.to_dict("records"):
             first = by_id.loc[r["ids"][0]]
-            what = labels.get(r["measure"], r["measure"]) if r["added"] else first["statement"]
+            parts = [(by_id.loc[i, "statement"], by_id.loc[i, "note"] if isinstance(by_id.loc[i, "note"], str) else "")
+                     for i in r["ids"]]
+            summed = r["added"] and len(r["ids"]) > 1
+            label = labels.get(r["measure"], r["measure"])
+            what = fmt.sum_label(label, [s for s, _ in parts]) if summed else (label if r["added"] else first["statement"])
             who = fmt.join_words(sorted({self.area_name(by_id.loc[i, "area"]) for i in r["ids"]}))
             if r.get("footprint"):
                 who += f" (the figure covers {r['footprint']})"
             how = (f"Sum of {r['n_figures']} like figures" if r["added"] else (r["reason"][0].upper() + r["reason"][1:]
                                                                                  if r["reason"] else "A single figure"))
-            notes = "; ".join(dict.fromkeys(n for n in (by_id.loc[i, "note"] for i in r["ids"]) if n))
+            notes = fmt.sum_caveat(parts) if summed else fmt.notes_text([n for _, n in parts])
             rows.append([group_names.get(r["group"], r["group"]), what, r["figure"], fmt.period_text(r), who, how, notes])
         return table(rows, [group_header, "Measure or figure", "Figure", "Period", "Partnerships", "Added or shown alone", "Caveat"],
                      caption, numeric=[2])
