@@ -147,28 +147,37 @@ def test_year_over_year_rows_work_out_a_change_only_between_exact_figures():
     assert people[4].startswith("Not worked out")
 
 
-def test_caveats_of_added_figures_say_each_sentence_once():
-    from lancs_evidence.pages.view import join_notes
-
-    first = "Allocated from the prevention fund; funds the befriending service. The source does not say when the money was allocated."
-    second = "The source does not say when the money was allocated."
-    joined = join_notes([first, second, "", None, "Wards listed: A, B"])
-    assert joined.count("The source does not say when") == 1, joined
-    assert ".;" not in joined and joined.endswith("Wards listed: A, B."), joined
-    assert joined.startswith("Allocated from the prevention fund; funds the befriending service.")
+def test_sum_label_names_each_part_added():
+    got = fmt.sum_label("Funding allocated", ["Money for the befriending scheme", "Money for VCFSE projects",
+                                               "Money for the befriending scheme"])
+    assert got == "Funding allocated, added up from: money for the befriending scheme; money for VCFSE projects"
+    assert fmt.sum_label("Staff trained", ["PCN staff trained"]) == "Staff trained, added up from: PCN staff trained"
 
 
-def test_a_sum_in_a_roll_up_names_each_figure_it_adds():
-    from types import SimpleNamespace
+def test_sum_caveat_ties_a_part_caveat_to_its_part_and_says_a_shared_one_once():
+    got = fmt.sum_caveat([("Money for befriending", "Funds the befriending service. No date is given."),
+                          ("Money for VCFSE projects", "No date is given.")])
+    assert got == "Money for befriending: funds the befriending service. No date is given."
+    assert got.count("No date is given.") == 1
+    assert fmt.sum_caveat([("A", ""), ("B", "")]) == ""
 
-    figures = pd.DataFrame({"id": ["f1", "f2"], "area": ["a", "b"], "statement": ["Grant to councils", "Grant to charities"],
-                            "value": [37000.0, 55000.0], "value_high": [float("nan")] * 2, "unit": ["gbp", "gbp"],
-                            "qualifier": ["", ""], "value_words": ["", ""], "note": ["No date.", "No date."]})
-    stub = SimpleNamespace(data=SimpleNamespace(measures=pd.DataFrame({"label": ["Funding allocated"]}, index=["funding_allocated"]),
-                                                select=lambda table, ids: figures[figures["id"].isin(ids)]),
-                           area_name=lambda a: {"a": "Area A", "b": "Area B"}[a])
-    out = pd.DataFrame([{"group": "t", "measure": "funding_allocated", "unit": "gbp", "period": "", "footprint": "",
-                         "figure": "£92,000", "n_figures": 2, "ids": ["f1", "f2"], "added": True, "reason": ""}])
-    html = View.rollup_table(stub, out, "Theme", {"t": "Theme T"}, "caption")
-    assert "Sum of 2 like figures: Grant to councils (£37,000) and Grant to charities (£55,000)" in html
-    assert html.count("No date.") == 1
+
+def test_notes_text_says_each_sentence_once_without_semicolon_after_a_full_stop():
+    got = fmt.notes_text(["Stated as a range. No date given.", "No date given.", ""])
+    assert got == "Stated as a range. No date given."
+    assert ".;" not in got
+
+
+def test_most_common_theme_sentence_names_every_theme_tied_at_the_top():
+    counts = pd.DataFrame({"label": ["Health inequalities", "Integrated working", "Carers"], "initiatives": [4, 4, 1]})
+    assert fmt.top_labels(counts) == ["Health inequalities", "Integrated working"]
+    assert fmt.most_common_sentence(fmt.top_labels(counts)) == (
+        "The most common themes here, level with each other, are health inequalities and integrated working.")
+    one = counts.assign(initiatives=[5, 4, 1])
+    assert fmt.most_common_sentence(fmt.top_labels(one)) == "The most common theme here is health inequalities."
+
+
+def test_join_clauses_continues_one_sentence_in_lower_case_but_keeps_acronyms():
+    assert fmt.join_clauses(["Since Q1: fell by half", "Has not yet reached the aim"]) == (
+        "Since Q1: fell by half; has not yet reached the aim")
+    assert fmt.join_clauses(["Met", "NHS target"]) == "Met; NHS target"

@@ -55,8 +55,8 @@ class DistrictView(View):
         self.glue("n_initiatives", fmt.plural(len(self.initiatives), "initiative"))
         self.glue("n_learning", fmt.plural(len(self.learning), "learning point"))
         counts = theme_counts(self.initiatives, self.data.themes)
-        self.glue_prose("theme_sentence", f"The most common theme here is {counts.iloc[0]['label'].lower()}." if not counts.empty
-                  else "There are none to group this year.")
+        self.glue_prose("theme_sentence", fmt.most_common_sentence(fmt.top_labels(counts)) if not counts.empty
+                        else "There are none to group this year.")
         self.glue("review_title", self.source_title(self.review_source))
 
     def population(self) -> pd.DataFrame:
@@ -192,10 +192,12 @@ class DistrictView(View):
         if len(counts) > 1:
             c = counts.rename(columns={"label": "Theme", "initiatives": "Initiatives"})
             chart = charts.bar(c, "Theme", "Initiatives", x_title="Number of initiatives")
-            top = counts.iloc[0]
+            top = fmt.top_labels(counts)
+            top_title = (f"{top[0]} is the most common theme" if len(top) == 1 else
+                         f"{fmt.join_words([top[0]] + [t.lower() for t in top[1:]])} are, level, the most common themes")
             show(charts.accessible_chart(
                 chart, c[["Theme", "Initiatives"]],
-                title=f"{top['label']} is the most common theme of {self.name}'s initiatives",
+                title=f"{top_title} of {self.name}'s initiatives",
                 description=charts.describe_extremes(c, "Theme", "Initiatives", what="Initiatives by theme (an initiative can have several themes)"),
                 source=self.cite(self.review_source, "3. District Health and Wellbeing Partnerships"), csv_name=f"initiatives-by-theme-{self.area}.csv"))
 
@@ -218,7 +220,7 @@ class DistrictView(View):
             made.append(charts.accessible_chart(
                 chart, d[["label", "value", "shown", "period_shown", "footprint_shown", "caveat"]],
                 title=f"The counts {self.name} reported, largest first (different things and periods: never add them up)",
-                description=charts.describe_extremes(d, "label", "value", what="Counts reported", shown="shown") +
+                description=charts.describe_extremes(d, "statement", "value", what="Counts reported", shown="shown") +
                 " Each label keeps the source's qualifier, such as 'over'.",
                 source=self.cite(self.review_source, "3. District Health and Wellbeing Partnerships"),
                 csv_name=f"counts-{self.area}.csv",

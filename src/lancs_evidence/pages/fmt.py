@@ -162,3 +162,62 @@ def long_date(iso: str) -> str:
 
     when = date.fromisoformat(str(iso).strip())
     return f"{when.day} {when:%B %Y}"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[1:2].islower() or len(text) < 2 else text
+
+
+def _sentences(text: str) -> list[str]:
+    """A note split into its sentences, each ending with its full stop (so sentences can be compared)."""
+    parts = [p.strip() for p in re.split(r"(?<=[.!?])\s+", str(text or "").strip()) if p.strip()]
+    return [p if p[-1] in ".!?" else p + "." for p in parts]
+
+
+def sum_label(label: str, statements: list[str]) -> str:
+    """What a sum of like figures adds up: the measure, then each part (a reader must see what was added)."""
+    parts = list(dict.fromkeys(_lower_first(str(s).strip()) for s in statements if str(s).strip()))
+    return f"{label}, added up from: {'; '.join(parts)}" if parts else label
+
+
+def sum_caveat(parts: list[tuple[str, str]]) -> str:
+    """The caveats of the figures in a sum: a sentence every part shares is said once; any other sentence is
+    tied to the figure it belongs to, so one part's caveat is not read as the whole sum's."""
+    split = [(str(statement).strip(), _sentences(note)) for statement, note in parts]
+    shared = [s for s in dict.fromkeys(s for _, ss in split for s in ss) if all(s in ss for _, ss in split)]
+    out = []
+    for statement, ss in split:
+        own = [s for s in ss if s not in shared]
+        if own:
+            out.append(f"{statement}: {_lower_first(' '.join(own))}")
+    return " ".join([o if o[-1] in ".!?" else o + "." for o in out] + shared)
+
+
+def notes_text(notes: list[str]) -> str:
+    """Distinct notes of figures shown together, each sentence once, as running text."""
+    seen = dict.fromkeys(s for n in notes for s in _sentences(n))
+    return " ".join(seen)
+
+
+def top_labels(counts, label: str = "label", value: str = "initiatives") -> list[str]:
+    """The labels that share the highest count (more than one when tied), in the order given."""
+    if counts is None or len(counts) == 0:
+        return []
+    top = counts[value].max()
+    return [str(x) for x in counts.loc[counts[value] == top, label]]
+
+
+def most_common_sentence(labels: list[str], noun: str = "theme") -> str:
+    """'The most common theme here is x.' or, when tied, 'The most common themes here, level, are x and y.'"""
+    if not labels:
+        return ""
+    words = join_words([str(lab).lower() for lab in labels])
+    if len(labels) == 1:
+        return f"The most common {noun} here is {words}."
+    return f"The most common {noun}s here, level with each other, are {words}."
+
+
+def join_clauses(clauses: list[str]) -> str:
+    """Clauses about one figure as one sentence: joined by semicolons, each after the first starting in lower case."""
+    clauses = [str(c) for c in clauses if str(c)]
+    return "; ".join(clauses[:1] + [_lower_first(c) for c in clauses[1:]])

@@ -6,8 +6,6 @@ in prose is glued (so prose never carries a typed number).
 """
 from __future__ import annotations
 
-import re
-
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -232,7 +230,7 @@ class View:
                 esc(self.footprint(r)),
                 esc(fmt.period_text(r)),
                 esc(LEVEL_LABELS.get(level, str(level).capitalize())),
-                esc("; ".join(compared)),
+                esc(fmt.join_clauses(compared)),
                 esc(r.get("note", "") or ""),
                 self.audit_note(r["id"]),
                 esc(r["section"].split(" > ")[-1]),
@@ -250,17 +248,17 @@ class View:
         rows = []
         for r in out.to_dict("records"):
             first = by_id.loc[r["ids"][0]]
-            what = labels.get(r["measure"], r["measure"]) if r["added"] else first["statement"]
+            parts = [(by_id.loc[i, "statement"], by_id.loc[i, "note"] if isinstance(by_id.loc[i, "note"], str) else "")
+                     for i in r["ids"]]
+            summed = r["added"] and len(r["ids"]) > 1
+            label = labels.get(r["measure"], r["measure"])
+            what = fmt.sum_label(label, [s for s, _ in parts]) if summed else (label if r["added"] else first["statement"])
             who = fmt.join_words(sorted({self.area_name(by_id.loc[i, "area"]) for i in r["ids"]}))
             if r.get("footprint"):
                 who += f" (the figure covers {r['footprint']})"
-            if r["added"]:
-                # say what was added, each part as stated, so a reader can check the sum
-                parts = [f"{by_id.loc[i, 'statement']} ({fmt.ledger_figure(by_id.loc[i].to_dict())})" for i in r["ids"]]
-                how = f"Sum of {r['n_figures']} like figures: " + fmt.join_words(parts)
-            else:
-                how = r["reason"][0].upper() + r["reason"][1:] if r["reason"] else "A single figure"
-            notes = join_notes([by_id.loc[i, "note"] for i in r["ids"]])
+            how = (f"Sum of {r['n_figures']} like figures" if r["added"] else (r["reason"][0].upper() + r["reason"][1:]
+                                                                                 if r["reason"] else "A single figure"))
+            notes = fmt.sum_caveat(parts) if summed else fmt.notes_text([n for _, n in parts])
             rows.append([group_names.get(r["group"], r["group"]), what, r["figure"], fmt.period_text(r), who, how, notes])
         return table(rows, [group_header, "Measure or figure", "Figure", "Period", "Partnerships", "Added or shown alone", "Caveat"],
                      caption, numeric=[2])
@@ -379,16 +377,3 @@ class View:
         glue("provenance_box", HTML(box), display=False)
         show(reviewer_link(page_key(template, params)))
 
-
-def join_notes(notes) -> str:
-    """The caveats of several figures as one text: each sentence once, in the order first met, so two rows
-    that share a caveat do not repeat it ("... not say when.; The source does not say when.")."""
-    seen: dict[str, None] = {}
-    for note in notes:
-        if not isinstance(note, str) or not note.strip():
-            continue
-        for sentence in re.split(r"(?<=[.!?])\s+", note.strip()):
-            sentence = sentence.strip()
-            if sentence:
-                seen.setdefault(sentence if sentence[-1] in ".!?" else sentence + ".", None)
-    return " ".join(seen)
