@@ -165,3 +165,47 @@ def test_pdf_contents_reads_named_destinations(tmp_path, monkeypatch):
     monkeypatch.setattr(pdf.shutil, "which", lambda name: "/usr/bin/pdfinfo")
     monkeypatch.setattr(pdf.subprocess, "run", lambda *a, **k: Done())
     assert pdf.heading_pages(tmp_path / "x.pdf", ["place", "audit", "missing"]) == {"place": 3, "audit": 11}
+
+
+def test_trimmed_stylesheet_keeps_what_a_page_can_match_and_drops_the_rest():
+    from lancs_evidence.build.csstrim import trim_css
+
+    css = ('@charset "UTF-8";\n:root{--a:1}p{color:red}.used .gone,.used>b{margin:0}.gone{color:blue}'
+           'a:not(.gone){color:green}[data-theme=dark] .used{color:white}'
+           '@font-face{font-family:"Font Awesome 6 Free";src:url(x.woff2)}@font-face{font-family:Body;src:url(b.woff2)}'
+           '@media (min-width:960px){.gone{top:0}}@media print{.used{top:1px}}')
+    out, stats = trim_css(css, {"used"})
+    assert out.startswith('@charset "UTF-8";')
+    for kept in (":root{--a:1}", "p{color:red}", ".used>b{margin:0}", "a:not(.gone){color:green}",
+                 "[data-theme=dark] .used{color:white}", "font-family:Body", "@media print{.used{top:1px}}"):
+        assert kept in out, kept
+    assert ".gone" not in out.replace("a:not(.gone)", "") and "Font Awesome" not in out and "960px" not in out
+    assert stats == {"selectors": 3, "rules": 3}
+
+
+def test_trimming_keeps_classes_a_script_builds_from_pieces(tmp_path):
+    from lancs_evidence.build.csstrim import trim_css, used_names
+
+    (tmp_path / "_static").mkdir()
+    (tmp_path / "_static" / "tip.js").write_text('el.classList.add(`bs-${this.constructor.NAME}-auto`); x.className = "shown"')
+    (tmp_path / "page.html").write_text('<p class="lead">x</p><script>document.body.classList.add("inline-added")</script>')
+    used = used_names(tmp_path)
+    out, _ = trim_css(".bs-tooltip-auto{a:1}.bs-other{b:2}.shown{c:3}.lead{d:4}.inline-added{e:5}.never{f:6}", used)
+    assert out.strip() == ".bs-tooltip-auto{a:1}\n.shown{c:3}\n.lead{d:4}\n.inline-added{e:5}"
+
+
+def test_theme_stylesheets_are_swapped_for_their_trimmed_copies():
+    from lancs_evidence.build.csstrim import trimmed_name
+
+    assert trimmed_name("_static/styles/pydata-sphinx-theme.css") == "_static/styles/lx-trim-pydata-sphinx-theme.css"
+    assert trimmed_name("styles/sphinx-book-theme.css?v=1") == "styles/lx-trim-sphinx-book-theme.css?v=1"
+    assert trimmed_name("mystnb.abc123.css") == "lx-trim-mystnb.abc123.css"
+    assert trimmed_name("lx-book.css") is None and trimmed_name("sphinx-design.min.css") is None
+
+
+def test_page_weight_checks_stored_and_sent_size():
+    from lancs_evidence.build.weights import TARGET_PLAIN, PageWeight
+
+    assert PageWeight("a.html", 1, TARGET_PLAIN - 1, 10, False).ok
+    stored_over = PageWeight("b.html", 1, TARGET_PLAIN, 10, False)
+    assert not stored_over.ok and stored_over.ok_sent and not stored_over.ok_stored

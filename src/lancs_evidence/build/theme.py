@@ -29,6 +29,8 @@ import html as _html
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lancs_evidence.build.csstrim import trimmed_name, write_trimmed
+
 CHART_SCRIPTS = ("vega-bundle.js", "lx-charts.js")
 # Files the extensions Jupyter Book turns on add to every page, with what a page's body must contain for
 # them to do anything there. A page without it gets none of them: each is one more request, and every
@@ -73,9 +75,20 @@ def _inline_for_unused(asset, unused: set[str]) -> bool:
                               for name, marks in OPTIONAL_INLINE.items())
 
 
-def page_css(css_files: list, unused: set[str] = frozenset()) -> list:
-    """The page's stylesheets without Thebe's and without the optional ones the page does not use."""
-    return [c for c in css_files if not _is_thebe(c) and _filename(c).rsplit("/", 1)[-1] not in unused]
+def page_css(css_files: list, unused: set[str] = frozenset(), trim: bool = False) -> list:
+    """The page's stylesheets without Thebe's and without the optional ones the page does not use; with
+    `trim`, the theme's and MyST-NB's are swapped for their reduced copies (csstrim.py)."""
+    from sphinx.builders.html._assets import _CascadingStyleSheet
+
+    out = []
+    for c in css_files:
+        if _is_thebe(c) or _filename(c).rsplit("/", 1)[-1] in unused:
+            continue
+        name = trimmed_name(_filename(c)) if trim else None
+        if name:
+            c = _CascadingStyleSheet(name, priority=getattr(c, "priority", 500), **getattr(c, "attributes", {}))
+        out.append(c)
+    return out
 
 
 def page_scripts(scripts: list, has_chart: bool, defer: bool = True, unused: set[str] = frozenset(),
@@ -256,8 +269,14 @@ def on_page_context(app, pagename, templatename, context, doctree):
         context["script_files"] = page_scripts(list(context["script_files"]), has_chart, defer=pagename != "search",
                                                unused=unused, vega_url=vega_url)
     if "css_files" in context:
-        context["css_files"] = page_css(list(context["css_files"]), unused)
+        context["css_files"] = page_css(list(context["css_files"]), unused, trim=app.config.lx_trim_css)
     context["lx_has_chart"] = has_chart
+
+    def lx_css(path: str) -> str:
+        """A stylesheet the template links itself (`_templates/layout.html`): its reduced copy if trimmed."""
+        return (trimmed_name(path) or path) if app.config.lx_trim_css else path
+
+    context["lx_css"] = lx_css
 
 
 def root_index_html(title: str, target: str, language: str = "en") -> str:
@@ -269,6 +288,13 @@ def root_index_html(title: str, target: str, language: str = "en") -> str:
             "<style>body{font-family:system-ui,sans-serif;margin:2rem;line-height:1.5;color:#1a1a1a;background:#fff}"
             "a{color:#0b4f8a}a:focus{outline:3px solid #0b4f8a;outline-offset:2px}</style>\n</head>\n<body>\n<main>\n"
             f'<h1>{t}</h1>\n<p><a href="{h}">Open the evidence book</a></p>\n</main>\n</body>\n</html>\n')
+
+
+def write_trimmed_css(app, exception):
+    """The reduced copies of the theme's stylesheets, from every page written (csstrim.py); after Sphinx
+    has copied the theme's static files and after MyST-NB writes its stylesheet (its own `build-finished`)."""
+    if exception is None and app.config.lx_trim_css and getattr(app.builder, "format", "") == "html":
+        write_trimmed(Path(app.outdir))
 
 
 def on_build_finished(app, exception):
@@ -327,4 +353,7 @@ def setup(app):
     app.connect("html-page-context", add_sidebar_nav, priority=400)
     # before sphinx-external-toc's build-finished handler (priority 500), which writes a bare redirect
     app.connect("build-finished", on_build_finished, priority=400)
+    # pages link reduced copies of the theme's stylesheets, written once every page is (issue 18)
+    app.add_config_value("lx_trim_css", True, "html", bool)
+    app.connect("build-finished", write_trimmed_css, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
