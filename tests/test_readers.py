@@ -209,3 +209,17 @@ def test_page_weight_checks_stored_and_sent_size():
     assert PageWeight("a.html", 1, TARGET_PLAIN - 1, 10, False).ok
     stored_over = PageWeight("b.html", 1, TARGET_PLAIN, 10, False)
     assert not stored_over.ok and stored_over.ok_sent and not stored_over.ok_stored
+
+
+def test_pages_named_in_lx_nosearch_are_left_out_of_the_search_index():
+    from types import SimpleNamespace
+
+    from lancs_evidence.build.theme import mark_nosearch
+
+    app = SimpleNamespace(config=SimpleNamespace(lx_nosearch=["chapters/reviewers/receipts", "chapters/gone"]))
+    env = SimpleNamespace(all_docs={"chapters/reviewers/receipts": 1.0, "chapters/place": 1.0},
+                          metadata={"chapters/place": {"title": "x"}})
+    mark_nosearch(app, env)
+    assert env.metadata["chapters/reviewers/receipts"] == {"nosearch": True}
+    assert env.metadata["chapters/place"] == {"title": "x"}  # a page not named is searched as before
+    assert "chapters/gone" not in env.metadata  # a name that is not a page is ignored

@@ -340,6 +340,16 @@ def declare_parallel_read_safe(app) -> None:
             ext.parallel_read_safe = True
 
 
+def mark_nosearch(app, env) -> None:
+    """Leave the pages named in `lx_nosearch` out of the search index (Sphinx's own `nosearch` metadata):
+    the reviewers' page records are hashes and parameters, which would turn up for every word a reader
+    searches for and made the search index alone 0.2 MB. Set in the main process once pages are read, so it
+    holds for a parallel build too."""
+    for docname in app.config.lx_nosearch:
+        if docname in env.all_docs:
+            env.metadata.setdefault(docname, {})["nosearch"] = True
+
+
 def setup(app):
     # the extensions Jupyter Book lists before this one are loaded by now; checked again as the builder starts
     declare_parallel_read_safe(app)
@@ -355,5 +365,7 @@ def setup(app):
     app.connect("build-finished", on_build_finished, priority=400)
     # pages link reduced copies of the theme's stylesheets, written once every page is (issue 18)
     app.add_config_value("lx_trim_css", True, "html", bool)
+    app.add_config_value("lx_nosearch", [], "html", list)
+    app.connect("env-updated", mark_nosearch)
     app.connect("build-finished", write_trimmed_css, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
