@@ -186,6 +186,12 @@ def where(source: str, section: str) -> str:
     return " > ".join(parts[-2:]) if parts else ""
 
 
+def _in(row) -> str:
+    """Where a statement is, in brackets after it ("(section 2.a Our Vision)"), or nothing if the row has no section."""
+    at = where(row.get("source"), row.get("section"))
+    return f" (section {at})" if at else ""
+
+
 def _same_period(a: str, b: str) -> bool:
     """Two periods are the same when their words match once the review year label ('2024/25') the ledger adds
     for context is set aside: 'to date' = 'to date, 2024/25', but 'first half of 2024/25' differs from '2024/25'."""
@@ -364,8 +370,8 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
         status = min((v for v, _ in verdicts), key=SEVERITY.index)
         parts = []
         for r, (_v, diffs) in zip(inputs, verdicts):
-            parts.append(f"{shown(figure)} in {where(figure.get('source'), figure.get('section'))} against {shown(r)} in "
-                         f"{where(r.get('source'), r.get('section'))}: " + ("stated the same way" if not diffs else "; ".join(diffs)))
+            parts.append(f"{shown(figure)}{_in(figure)} and {shown(r)}{_in(r)}: "
+                         + ("stated the same way" if not diffs else "; ".join(diffs)))
         lead = {"consistent": "Stated the same way each time.",
                 "contradicted": "The statements cannot both be right.",
                 "differs": "Not stated the same way, though both may be true.",
