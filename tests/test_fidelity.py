@@ -45,7 +45,11 @@ NO_RELATIONS = pd.DataFrame(columns=["id", "relation", "figure", "inputs", "note
     ({"value": 7000, "qualifier": "over"}, "over 7,000"),
     ({"value": 400, "qualifier": "circa"}, "about 400"),
     ({"value": 70000, "unit": "gbp", "qualifier": "up_to"}, "up to £70,000"),
-    ({"value": 3, "unit": "ratio", "qualifier": "almost"}, "almost 3"),
+    ({"value": 3, "unit": "ratio", "qualifier": "almost"}, "almost 3 times"),  # "almost three times", never a bare 3
+    ({"value": 119_000_000_000, "unit": "gbp"}, "£119 billion"),  # as the source writes it, not twelve digits
+    ({"value": 35_000_000_000, "unit": "gbp", "qualifier": "almost"}, "almost £35 billion"),
+    ({"value": 142_838, "unit": "gbp"}, "£142,838"),  # a sum that is not whole tenths of a million stays in full
+    ({"value": 2_400_000, "value_high": 3_000_000, "unit": "gbp"}, "£2.4 million to £3 million"),
     ({"value": 250, "value_high": 300}, "250 to 300"),
     ({"value": 70, "value_high": 80, "unit": "percent"}, "70% to 80%"),
     ({"value": 5.0, "value_dp": 1, "unit": "weeks"}, "5.0 weeks"),

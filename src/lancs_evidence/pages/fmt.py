@@ -43,6 +43,18 @@ def decimals_of(value: float) -> int:
     return _decimals(float(value))
 
 
+def money(value: float, decimals: int | None = None) -> str:
+    """£ as a source writes large sums: £119,000,000,000 -> '£119 billion', 2,400,000 -> '£2.4 million'
+    (only when the sum is a whole number of tenths of a billion or million, so no precision is lost or
+    invented); anything else in full, '£142,838'."""
+    v = float(value)
+    sign, v = ("−", -v) if v < 0 else ("", v)
+    for size, word in ((1e9, "billion"), (1e6, "million")):
+        if v >= size and round(v / size * 10, 6) == round(v / size * 10):
+            return f"{sign}£{number(round(v / size, 1))} {word}"
+    return f"{sign}£{number(v, decimals)}"
+
+
 def with_unit(value: float, unit: str, decimals: int | None = None) -> str:
     n = number(value, decimals)
     if unit == "percent":
@@ -50,10 +62,10 @@ def with_unit(value: float, unit: str, decimals: int | None = None) -> str:
     if unit == "percentage_points":
         return f"{n} percentage points"
     if unit == "gbp":
-        if value is not None and float(value) < 0:
-            return f"−£{number(-float(value), decimals)}"
-        return f"£{n}"
-    if unit in ("count", "ratio", "score", "rank", ""):
+        return money(value, decimals) if value is not None else ""
+    if unit == "ratio":  # "twice the average" is a ratio of 2: said as "2 times", never a bare 2
+        return f"{n} times" if n else n
+    if unit in ("count", "score", "rank", ""):
         return n
     if unit == "per_1000":
         return f"{n} per 1,000"
@@ -71,7 +83,7 @@ def figure(value: float, unit: str, qualifier: str = "", value_high: float | Non
         if unit == "percent":
             body = f"{number(value, decimals)}% to {number(value_high, decimals)}%"
         elif unit == "gbp":
-            body = f"£{number(value, decimals)} to £{number(value_high, decimals)}"
+            body = f"{money(value, decimals)} to {money(value_high, decimals)}"
         else:
             body = f"{number(value, decimals)} to {with_unit(value_high, unit, decimals)}"
     else:
