@@ -39,17 +39,18 @@ def join(parts: Iterable, sep: str = "") -> Markup:
 
 
 _MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character: CommonMark lets each be escaped
-_MD_NUMBER = re.compile(r"(?<![\w.,])((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?)(?![\w])")
+_MD_NUMBER = re.compile(r"(?<![\w.,/])((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?)(?![\w])")
 
 
 def prose_markdown(text: str) -> str:
     """A sentence made from data, as Markdown that reads exactly as the text: every ASCII punctuation mark is
     backslash-escaped (so no character in the data can become markup, a role or a link), and each number
-    standing on its own is set in bold, as every glued figure in the book is."""
+    standing on its own, other than a year, is set in bold, as every glued figure in the book is."""
     out = []
     for i, part in enumerate(_MD_NUMBER.split(str(text))):
         escaped = _MD_PUNCT.sub(r"\\\1", part)
-        out.append(f"**{escaped}**" if i % 2 else escaped)
+        is_year = bool(re.fullmatch(r"(19|20)\d\d", part))  # "the 2021 Census": a year is a name here, not a figure
+        out.append(f"**{escaped}**" if i % 2 and not is_year else escaped)
     return "".join(out)
 
 
