@@ -30,7 +30,7 @@ LEVEL_WORDS = {
     "testimony": "One person's account, not a measurement",
 }
 LEVEL_LABELS = {"activity": "Activity", "output": "Output", "outcome": "Outcome", "impact": "Impact",
-                "context": "Context (about the area, not a result)", "testimony": "One person's account"}
+                "context": "Context, not a result", "testimony": "One person's account"}
 LEVEL_COLOURS = {"activity": "#cfe1f2", "output": "#7fb2d9", "outcome": "#2f75b5", "impact": "#0b2e59",
                  "context": "#bdbdbd", "testimony": "#e69f00"}
 LEDGER_CONTEXT = {"shown": "As the source states it", "period_shown": "Period", "footprint_shown": "Area covered",
