@@ -174,9 +174,7 @@ def glue_locality_context(page, area: str) -> None:
                          f"count ({fmt.number(abs(gap) / census * 100, 0)}%), more than rounding explains; the review does "
                          "not say what area or date its figure covers.")
         if note:
-            if note[:1].isupper() and note[1:2].islower():  # the note is a sentence of its own; here it follows a colon
-                note = note[0].lower() + note[1:]
-            sentence += f" How this book reads the review's figure: {note}"
+            sentence += f" How this book reads the review's figure: {fmt.lower_first(note)}"
     else:
         sentence = f"The review gives no population for this locality; {census_words}."
     page.glue_prose("population_sentence", sentence)

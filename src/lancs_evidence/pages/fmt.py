@@ -176,7 +176,9 @@ def long_date(iso: str) -> str:
     return f"{when.day} {when:%B %Y}"
 
 
-def _lower_first(text: str) -> str:
+def lower_first(text: str) -> str:
+    """A sentence made to follow a colon or semicolon: its first letter in lower case, unless it starts an
+    acronym or a name written in capitals ('NHS', 'UHMBT')."""
     return text[:1].lower() + text[1:] if text[1:2].islower() or len(text) < 2 else text
 
 
@@ -188,7 +190,7 @@ def _sentences(text: str) -> list[str]:
 
 def sum_label(label: str, statements: list[str]) -> str:
     """What a sum of like figures adds up: the measure, then each part (a reader must see what was added)."""
-    parts = list(dict.fromkeys(_lower_first(str(s).strip()) for s in statements if str(s).strip()))
+    parts = list(dict.fromkeys(lower_first(str(s).strip()) for s in statements if str(s).strip()))
     return f"{label}, added up from: {'; '.join(parts)}" if parts else label
 
 
@@ -201,7 +203,7 @@ def sum_caveat(parts: list[tuple[str, str]]) -> str:
     for statement, ss in split:
         own = [s for s in ss if s not in shared]
         if own:
-            out.append(f"{statement}: {_lower_first(' '.join(own))}")
+            out.append(f"{statement}: {lower_first(' '.join(own))}")
     return " ".join([o if o[-1] in ".!?" else o + "." for o in out] + shared)
 
 
@@ -232,4 +234,4 @@ def most_common_sentence(labels: list[str], noun: str = "theme") -> str:
 def join_clauses(clauses: list[str]) -> str:
     """Clauses about one figure as one sentence: joined by semicolons, each after the first starting in lower case."""
     clauses = [str(c) for c in clauses if str(c)]
-    return "; ".join(clauses[:1] + [_lower_first(c) for c in clauses[1:]])
+    return "; ".join(clauses[:1] + [lower_first(c) for c in clauses[1:]])

@@ -376,4 +376,3 @@ class View:
         box = provenance.box(params=params, inputs=inputs, root=root, template=template, rerun=rerun, receipt_value=self.receipt)
         glue("provenance_box", HTML(box), display=False)
         show(reviewer_link(page_key(template, params)))
-
