@@ -223,3 +223,31 @@ def test_pages_named_in_lx_nosearch_are_left_out_of_the_search_index():
     assert env.metadata["chapters/reviewers/receipts"] == {"nosearch": True}
     assert env.metadata["chapters/place"] == {"title": "x"}  # a page not named is searched as before
     assert "chapters/gone" not in env.metadata  # a name that is not a page is ignored
+
+
+def test_search_index_is_written_compactly_and_reads_back():
+    import io
+    from types import SimpleNamespace
+
+    from sphinx.search import js_index
+
+    from lancs_evidence.build.theme import CompactSearchIndex, compact_search_index
+
+    data = {"terms": {"lancashire": [0, 2], "preston": 1}, "titles": ["A page", "Preston"]}
+    fmt = CompactSearchIndex()
+    text = fmt.dumps(data)
+    assert text == 'Search.setIndex({"terms":{"lancashire":[0,2],"preston":1},"titles":["A page","Preston"]})'
+    assert len(text) < len(js_index.dumps(data))
+    assert fmt.load(io.StringIO(text)) == data == js_index.loads(text)  # Sphinx reads it back as its own
+    for bad in ("", "Search.setIndex()", '{"terms":{}}'):
+        try:
+            fmt.loads(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"read {bad!r} as an index")
+    builder = SimpleNamespace(indexer_format=js_index)
+    compact_search_index(SimpleNamespace(builder=builder))
+    assert isinstance(builder.indexer_format, CompactSearchIndex)
+    other = SimpleNamespace(indexer_format="something else")  # a builder with its own format keeps it
+    compact_search_index(SimpleNamespace(builder=other))
+    assert other.indexer_format == "something else"
