@@ -8,7 +8,11 @@
      "column: value" pairs (lx-book.css), only while its columns do not fit its box; it is measured
      again whenever the box changes width (a rotated phone, a folded sidebar). Before printing, each is
      measured at the width of an A4 page and marked `lx-print-fits` if it fits there, so the printed
-     book keeps the tables that fit on paper (`lxTables.fitForPrint()`, which the PDF calls too). */
+     book keeps the tables that fit on paper (`lxTables.fitForPrint()`, which the PDF calls too).
+   - Search results: Sphinx quotes each page's text around the word found, taken from the page's main
+     landmark with `textContent`, which ran table cells together ("ContradictedWhat is compared") and
+     began with the page's own buttons ("....pdf Preston Contents"). The quoted text now leaves out those
+     buttons and the previous/next links and keeps a space between cells, items and paragraphs. */
 (function () {
   "use strict";
   function wireMenu() {
@@ -63,6 +67,29 @@
   }
   window.lxTables = { fitForPrint: fitForPrint };
   window.addEventListener("beforeprint", fitForPrint);
-  function start() { wireMenu(); repair(); fitTables(); }
+  var NOT_TEXT = ".bd-header-article, .prev-next-area, .headerlink, script, style";
+  var BLOCKS = "p, ul, ol, li, dl, dt, dd, table, tr, td, th, caption, h1, h2, h3, h4, h5, h6, div, section, " +
+               "figure, figcaption, blockquote, .lx-big";
+  function pageText(htmlString, anchor) {
+    var doc = new DOMParser().parseFromString(htmlString, "text/html");
+    doc.querySelectorAll(NOT_TEXT).forEach(function (el) { el.remove(); });
+    var main = doc.querySelector('[role="main"]');
+    var part = main && anchor ? main.querySelector(anchor) : null;
+    var root = part || main;
+    if (!root) { return ""; }
+    root.querySelectorAll(BLOCKS).forEach(function (el) {  // a space on each side of every block
+      el.insertBefore(doc.createTextNode(" "), el.firstChild);
+      el.appendChild(doc.createTextNode(" "));
+    });
+    return root.textContent.replace(/\s+/g, " ").trim();
+  }
+  function searchText() {
+    // Sphinx declares `Search` with `const`: a global name, but not a property of `window`
+    if (typeof Search === "object" && Search && typeof Search.htmlToText === "function") { Search.htmlToText = pageText; }
+  }
+  window.lxSearchText = pageText;
+  function start() { wireMenu(); repair(); fitTables(); searchText(); }
+  // should the search page's scripts ever be deferred, Sphinx's search script runs after this one
+  if (document.readyState !== "complete") { document.addEventListener("DOMContentLoaded", searchText); }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();

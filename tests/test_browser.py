@@ -332,19 +332,33 @@ def test_charts_are_drawn_again_at_their_new_width_when_the_window_changes(real_
 
 def test_search_finds_pages_offline(real_site):
     """A reader searches with the network blocked: the (compactly written) index loads and the results list
-    the pages that name the word, the Preston district page among them, and none of the reviewers' page records."""
+    the pages that name the word, the Preston district page among them, and none of the reviewers' page
+    records; the text quoted under each result keeps its words apart (table cells once ran together, as in
+    "ContradictedWhat is compared") and does not start with the page's own buttons (".pdf")."""
     blocked: list[str] = []
+    found: dict[str, tuple[list, list]] = {}
     with serve(real_site) as base, browser() as b:
         ctx = new_context(b, base, 390, 844, blocked)
         page = ctx.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{base}/search.html?q=Preston", wait_until="load")
-        # Sphinx's summary reads "Search finished, found N page(s) ..." once every result is listed
-        page.wait_for_function("() => /finished/i.test(document.querySelector('#search-results .search-summary')"
-                               "?.textContent || '')", timeout=20000)
-        links = page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(a => a.getAttribute('href'))")
+        for query in ("Preston", "contradicted"):
+            page.goto(f"{base}/search.html?q={query}", wait_until="load")
+            # Sphinx's summary reads "Search finished, found N page(s) ..." once every result is listed;
+            # each result's quoted text is fetched after that
+            page.wait_for_function("() => /finished/i.test(document.querySelector('#search-results .search-summary')"
+                                   "?.textContent || '')", timeout=20000)
+            page.wait_for_function("() => Array.from(document.querySelectorAll('#search-results ul.search li'))"
+                                   ".every(li => li.querySelector('p.context'))", timeout=20000)
+            found[query] = (
+                page.eval_on_selector_all("#search-results ul.search li > a", "els => els.map(a => a.getAttribute('href'))"),
+                page.eval_on_selector_all("#search-results ul.search li p.context", "els => els.map(p => p.textContent)"))
         ctx.close()
     assert errors == [] and blocked == []
+    links, _ = found["Preston"]
     assert any("districts/preston" in h for h in links), links
     assert not any("reviewers/receipts" in h for h in links), links
+    quotes = found["Preston"][1] + found["contradicted"][1]
+    assert len(found["contradicted"][1]) >= 3, found["contradicted"]
+    run_together = [q for q in quotes if re.search(r"[a-z]{3}(?:Contradicted|What|Where|First|Second)\b", q)]
+    assert run_together == [] and not any(".pdf" in q for q in quotes), run_together
