@@ -73,7 +73,7 @@ class AuditSection:
         show(charts.accessible_chart(chart, d, title=title,
                                       description="One bar per result, worst first: " + "; ".join(
                                           f"{AUDIT_WORDS[s]}: {c[s]:,}" for s in order) + ".",
-                                      source="Claim audit of the evidence ledger (data/relations.csv)", csv_name="audit-summary.csv",
+                                      source="Claim audit of the evidence ledger (the book's table of checks)", csv_name="audit-summary.csv",
                                       table_columns={"status": "Result", "checks": "Checks"}))
 
     def _place(self, source: str, section: str) -> str:
