@@ -84,7 +84,9 @@ def test_restatement_verdicts():
     assert check("same_measure_as", same, "a", "b").status == "consistent"
     almost = [row("a", 35, "gbp"), row("b", 35, "gbp", qualifier="almost")]
     f = check("same_measure_as", almost, "a", "b")
-    assert f.status == "differs" and "almost" in f.explanation
+    assert f.status == "differs" and "one is qualified 'almost', the other has no qualifier" in f.explanation
+    over_about = [row("a", 35, "gbp", qualifier="over"), row("b", 35, "gbp", qualifier="circa")]
+    assert "one is qualified 'over', the other 'about'" in check("same_measure_as", over_about, "a", "b").explanation
     half = [row("a", 4500, period="first half of 2024/25"), row("b", 4500, period="2024/25")]
     assert check("same_measure_as", half, "a", "b").status == "differs"
     values = [row("a", 94, "percent"), row("b", 95, "percent", period="current")]

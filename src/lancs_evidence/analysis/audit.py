@@ -221,9 +221,10 @@ def compare_figures(a: dict, b: dict, names: dict[str, str] | None = None) -> tu
     if not same_value:
         diffs.append("the values differ")
     if qual_differs:
-        qa = fmt.QUALIFIER_WORDS.get(_text(a.get("qualifier")), "") or "no qualifier"
-        qb = fmt.QUALIFIER_WORDS.get(_text(b.get("qualifier")), "") or "no qualifier"
-        diffs.append(f"one is qualified '{qa}', the other '{qb}'")
+        qa = fmt.QUALIFIER_WORDS.get(_text(a.get("qualifier")), "")
+        qb = fmt.QUALIFIER_WORDS.get(_text(b.get("qualifier")), "")
+        diffs.append(f"one is qualified '{qa}', the other '{qb}'" if qa and qb
+                     else f"one is qualified '{qa or qb}', the other has no qualifier")
     if unit_differs:
         diffs.append(f"the units differ ({_text(a.get('unit'))} against {_text(b.get('unit'))})")
     if period_differs and not (base_period_differs and bpa in pa and bpb in pb):
