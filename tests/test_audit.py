@@ -82,6 +82,13 @@ def test_same_number_from_two_start_dates_is_contradicted():
 def test_restatement_verdicts():
     same = [row("a", 7000, qualifier="over", period="to date"), row("b", 7000, qualifier="over", period="to date, 2024/25")]
     assert check("same_measure_as", same, "a", "b").status == "consistent"
+    # two checks of one number read apart: each passage's own description of what it counts is given
+    named = [row("a", 12, statement="District councils in the vision", section="2 > 2.a Our Vision"),
+             row("b", 12, statement="District councils the localities follow", section="2. Place")]
+    f = check("same_measure_as", named, "a", "b")
+    assert f.status == "consistent"
+    assert f.explanation == ("Stated the same way each time. 12, district councils in the vision (section 2 > 2.a Our Vision) "
+                             "and 12, district councils the localities follow (section 2. Place).")
     almost = [row("a", 35, "gbp"), row("b", 35, "gbp", qualifier="almost")]
     f = check("same_measure_as", almost, "a", "b")
     assert f.status == "differs" and "one is qualified 'almost', the other has no qualifier" in f.explanation

@@ -192,6 +192,12 @@ def _in(row) -> str:
     return f" (section {at})" if at else ""
 
 
+def _counted(row) -> str:
+    """A figure with what its passage says it counts ("12, district councils brought together by ...")."""
+    what = _text(row.get("statement"))
+    return shown(row) + (f", {fmt.lower_first(what)}" if what else "")
+
+
 def _same_period(a: str, b: str) -> bool:
     """Two periods are the same when their words match once the review year label ('2024/25') the ledger adds
     for context is set aside: 'to date' = 'to date, 2024/25', but 'first half of 2024/25' differs from '2024/25'."""
@@ -371,8 +377,10 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
         status = min((v for v, _ in verdicts), key=SEVERITY.index)
         parts = []
         for r, (_v, diffs) in zip(inputs, verdicts):
-            parts.append(f"{shown(figure)}{_in(figure)} and {shown(r)}{_in(r)}: "
-                         + ("stated the same way" if not diffs else "; ".join(diffs)))
+            if diffs:
+                parts.append(f"{shown(figure)}{_in(figure)} and {shown(r)}{_in(r)}: " + "; ".join(diffs))
+            else:  # the same figure: say what each passage counts, so two checks of one number read apart
+                parts.append(f"{_counted(figure)}{_in(figure)} and {_counted(r)}{_in(r)}")
         lead = {"consistent": "Stated the same way each time.",
                 "contradicted": "The statements cannot both be right.",
                 "differs": "Not stated the same way, though both may be true.",
