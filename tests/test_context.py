@@ -253,3 +253,22 @@ def test_health_profile_chart_title_agrees_in_number(n_worse, expected):
 ])
 def test_activity_sentence_reads_well_for_any_count(levels, expected):
     assert vc.activity_sentence(levels, "the workstream") == expected
+
+
+def test_profile_summary_names_the_widest_gaps_only_among_values_that_differ_beyond_chance():
+    import pandas as pd
+
+    from lancs_evidence.pages.district import profile_gaps
+
+    d = pd.DataFrame([
+        {"label": "Smoking", "council": "A", "value": 20.1, "england_value": 10.4, "comparison": "Similar"},
+        {"label": "CVD deaths", "council": "A", "value": 100.2, "england_value": 74.3, "comparison": "Worse"},
+        {"label": "Self-harm", "council": "A", "value": 80.9, "england_value": 117.0, "comparison": "Better"},
+        {"label": "Suicide", "council": "A", "value": 18.3, "england_value": 10.9, "comparison": "Not compared"}])
+    text = profile_gaps(d)
+    assert "Smoking" not in text and "Suicide" not in text  # similar, or not compared: never 'furthest'
+    assert text == ("Of the values that differ from England beyond chance, furthest above England is CVD deaths in A "
+                    "(100.2 against 74.3) and furthest below England is Self-harm in A (80.9 against 117).")
+    only_worse = d.iloc[[0, 1]]
+    assert profile_gaps(only_worse).endswith("furthest above England is CVD deaths in A (100.2 against 74.3).")
+    assert profile_gaps(d.iloc[[0]]) == "No value differs from England by more than chance."

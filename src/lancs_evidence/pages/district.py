@@ -160,15 +160,11 @@ class DistrictView(View):
         if several:
             chart = chart.configure_legend(orient="bottom", direction="horizontal", columns=2)
         worse = d[d["comparison"] == "Worse"]
-        above = d.loc[d["relative"].idxmax()]
-        below = d.loc[d["relative"].idxmin()]
         desc = ("One row per indicator: each council's value (a dot, shaped and coloured by how it compares with England), its 95% "
                 "confidence interval (a grey line) and England's value (a black tick). "
                 + (f"None of the {len(d)} values is significantly worse than England. " if worse.empty else
                    f"{fmt.plural(len(worse), 'value')} of {len(d)} {'is' if len(worse) == 1 else 'are'} significantly worse than England. ")
-                + f"Furthest above England: {above['label']} in {above['council']} ({fmt.number(above['value'])} against "
-                f"{fmt.number(above['england_value'])}). Furthest below: {below['label']} in {below['council']} "
-                f"({fmt.number(below['value'])} against {fmt.number(below['england_value'])}).")
+                + profile_gaps(d))
         title = profile_chart_title(self.name, len(worse), len(d))
         return charts.accessible_chart(chart, d.drop(columns=["relative"]), title=title, description=desc,
                                         source=f"{meta['publisher']}, {meta['title']} ({meta['period']})", csv_name=f"health-profile-{self.area}.csv",
@@ -356,6 +352,22 @@ def quoted_for_other_areas(figures: pd.DataFrame, initiative_ids: list[str], own
     if figures.empty or not len(initiative_ids):
         return figures.iloc[0:0]
     return figures[figures["initiative"].isin(list(initiative_ids)) & ~figures["area"].isin(list(own_areas))]
+
+
+def profile_gaps(d: pd.DataFrame) -> str:
+    """The widest gaps from England, in the chart's summary, among values that differ from England beyond
+    chance only (columns label, council, value, england_value, comparison): a 'similar' value with a wide
+    interval, such as a smoking estimate from a small survey, is never named as the furthest from England."""
+    differ = d[d["comparison"].isin(["Better", "Worse"]) & (d["england_value"] != 0)]
+    if differ.empty:
+        return "No value differs from England by more than chance."
+    rel = differ["value"] / differ["england_value"] - 1
+    parts = []
+    for words, row, sign in (("above", differ.loc[rel.idxmax()], 1), ("below", differ.loc[rel.idxmin()], -1)):
+        if sign * (row["value"] - row["england_value"]) > 0:
+            parts.append(f"furthest {words} England is {row['label']} in {row['council']} ({fmt.number(row['value'])} "
+                         f"against {fmt.number(row['england_value'])})")
+    return ("Of the values that differ from England beyond chance, " + " and ".join(parts) + ".") if parts else ""
 
 
 def profile_chart_title(name: str, n_worse: int, n_values: int) -> str:
