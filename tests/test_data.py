@@ -178,3 +178,22 @@ def test_no_figure_is_typed_into_the_prose_of_the_book():
         if found:
             offenders[str(path.relative_to(REPO))] = found
     assert offenders == {}
+
+
+def test_a_note_is_shown_as_a_sentence():
+    from lancs_evidence.data.ledger import full_stop
+
+    assert full_stop("target described as the optimal stay") == "target described as the optimal stay."
+    assert full_stop("likely Q1 as baseline)") == "likely Q1 as baseline)."
+    assert full_stop("Already ends.") == "Already ends."
+    assert full_stop("Is it? ") == "Is it?"
+    assert full_stop("(one family event.)") == "(one family event.)"
+    assert full_stop("") == "" and full_stop(None) == "" and full_stop(float("nan")) == ""
+
+
+def test_every_ledger_note_reads_as_a_sentence():
+    from lancs_evidence.data.ledger import Data
+
+    notes = Data(REPO, "2024-25").figures["note"]
+    assert notes.ne("").sum() > 50
+    assert notes[notes.ne("")].str.endswith((".", "?", "!", '."', ".'", ".)", "?)", "!)")).all()

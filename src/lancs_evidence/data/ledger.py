@@ -52,6 +52,15 @@ _HOOKED = False
 WATCHED = ("data", "_build/.work/audit-result.json", "_toc.yml", "chapters/_contents.yml")
 
 
+def full_stop(text) -> str:
+    """A note as a sentence: ended with a full stop unless it already ends with one (or '?', '!', a closing
+    bracket or quote after one). Authors often leave the last stop off a spreadsheet cell."""
+    text = "" if text is None or (isinstance(text, float) and text != text) else str(text).rstrip()
+    if not text or text.endswith((".", "!", "?", '."', ".'", ".)", "?)", "!)")):
+        return text
+    return text + "."
+
+
 def value_hash(value) -> str:
     """A hash of what a query returned (frames by their content, index and columns included)."""
     if isinstance(value, (pd.DataFrame, pd.Series)):
@@ -294,6 +303,7 @@ class Data:
         df["has_baseline"] = df["baseline"].notna()
         df["has_target"] = df["target"].notna()
         df["has_comparator"] = df["comparator"].ne("")
+        df["note"] = df["note"].map(full_stop)  # a caveat is shown as a sentence wherever it goes
         return df
 
     @served_property
