@@ -181,3 +181,15 @@ def test_join_clauses_continues_one_sentence_in_lower_case_but_keeps_acronyms():
     assert fmt.join_clauses(["Since Q1: fell by half", "Has not yet reached the aim"]) == (
         "Since Q1: fell by half; has not yet reached the aim")
     assert fmt.join_clauses(["Met", "NHS target"]) == "Met; NHS target"
+
+
+def test_a_number_the_source_writes_as_a_fraction_is_shown_as_written():
+    """'1/3 more people' is shown as 1/3, never as a worked-out '33.3%'; and it is not exact, so prose cannot glue its
+    bare value."""
+    from lancs_evidence.analysis.summaries import exact
+
+    row = {"value": 33.3, "value_high": float("nan"), "unit": "percent", "qualifier": "", "value_words": "1/3"}
+    assert fmt.ledger_figure(row) == "1/3"
+    assert not exact(row)
+    assert fmt.ledger_figure(row | {"value_words": ""}) == "33.3%"
+    assert fmt.ledger_figure(row | {"value": float("nan"), "value_words": "hundreds of", "unit": "count"}) == "hundreds of (no number given)"

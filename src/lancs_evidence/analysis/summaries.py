@@ -77,8 +77,9 @@ class Change:
 def exact(row) -> bool:
     """A single stated number: no qualifier, no range, not words. Only exact figures are worked into changes."""
     get = row.get if hasattr(row, "get") else (lambda k, d=None: getattr(row, k, d))
-    q = get("qualifier", "")
-    return _isnum(get("value")) and not _isnum(get("value_high")) and not (isinstance(q, str) and q.strip())
+    q, words = get("qualifier", ""), get("value_words", "")
+    return (_isnum(get("value")) and not _isnum(get("value_high")) and not (isinstance(q, str) and q.strip())
+            and not (isinstance(words, str) and words.strip()))
 
 
 def change_between(after_row, before_row) -> bool:

@@ -335,8 +335,15 @@ def _ledger_row_problems(rel, i, row, measure_by_id, unit_kind, initiatives) -> 
     has_value, words = bool(row.get("value", "").strip()), row.get("value_words", "").strip()
     if not has_value and not words:
         out.append(Problem(rel, i, "value", "a value is required (or, when the source gives no number, its words in value_words)"))
-    if has_value and words:
-        out.append(Problem(rel, i, "value_words", "give a number in value or the source's words in value_words, not both"))
+    if has_value and words and not re.search(r"\d", words):
+        # both only when the words are how the source writes that very number ('1/3'), never vague words
+        # ('hundreds of') turned into a number
+        out.append(Problem(rel, i, "value_words", "give a number in value or the source's words in value_words, not both "
+                                                  "(both only when the words write the number itself, such as '1/3')"))
+    if row.get("evidence_level", "").strip() == "testimony" and any(row.get(c, "").strip() for c in ("baseline", "target")):
+        # one person's account is quoted, never worked into a change or a target (issue 13, rule 3)
+        out.append(Problem(rel, i, "evidence_level", "a testimony row (one person's account) takes no baseline or target: "
+                                                     "put the earlier state in the note"))
     lo, hi = _number(row.get("value", "")), _number(row.get("value_high", ""))
     if lo is not None and hi is not None and hi < lo:
         out.append(Problem(rel, i, "value_high", f"top of the range ({row['value_high']}) is below its bottom ({row['value']})"))
