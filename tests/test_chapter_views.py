@@ -216,11 +216,12 @@ def test_proof_caveat_does_not_speak_of_result_figures_a_source_lacks():
 
 
 def test_chartable_counts_keep_delivered_counts_only():
-    d = pd.DataFrame({"id": list("abcde"), "unit": ["count", "count", "count", "percent", "count"],
-                      "kind": ["count", "change", "count", "count", "count"],
-                      "value": [1.0, 2.0, math.nan, 4.0, 5.0],
-                      "evidence_level": ["output", "output", "output", "output", "context"]})
-    assert cs.chartable_counts(d)["id"].tolist() == ["a"]
+    d = pd.DataFrame({"id": list("abcdefgh"), "unit": ["count", "count", "count", "percent", "count", "count", "count", "count"],
+                      "kind": ["count", "change", "count", "count", "count", "count", "count", "count"],
+                      "value": [1.0, 2.0, math.nan, 4.0, 5.0, 2.0, 3.0, 20.0],
+                      "evidence_level": ["output", "output", "output", "output", "context", "activity", "testimony", "outcome"]})
+    # staff posts or strands (activity) and one person's account never share an axis with people reached
+    assert cs.chartable_counts(d)["id"].tolist() == ["a", "h"]
 
 
 # --- the 2021 workshop (pages.event_2021) ------------------------------------------------------------

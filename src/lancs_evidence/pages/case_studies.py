@@ -251,9 +251,12 @@ def places_text(places: pd.DataFrame) -> str:
 
 
 def chartable_counts(distinct: pd.DataFrame) -> pd.DataFrame:
-    """Counts of what was done or delivered (population-level context counts would dwarf the rest)."""
+    """Counts of what was delivered or achieved (people reached, people into work), drawn on one axis.
+
+    Activity counts (staff posts, strands of an approach) are other kinds of thing and stay in the table;
+    population-level context counts would dwarf the rest; one person's account is never a figure."""
     return distinct[(distinct["unit"] == "count") & (distinct["kind"] != "change") & distinct["value"].notna()
-                    & distinct["evidence_level"].isin(["activity", "output", "outcome"])]
+                    & distinct["evidence_level"].isin(["output", "outcome"])]
 
 
 class CaseStudyView:
@@ -339,7 +342,7 @@ class CaseStudyView:
                 title=f"The largest count it reports: {top['statement'][0].lower() + top['statement'][1:]} ({fmt.ledger_figure(top)})",
                 csv_name=f"counts-{self.source}.csv")
         else:
-            show(tag("p", esc("The source gives fewer than two counts of activity or delivery, so no chart of them is drawn.")))
+            show(tag("p", esc("The source gives fewer than two counts of what was delivered or achieved, so no chart of them is drawn.")))
 
     def show_caveats(self) -> None:
         caveats = self.noted.assign(title=self.noted["statement"], summary=self.noted["note"])
