@@ -23,13 +23,18 @@ POLICY_SECTIONS = ("System change, the NHS and local authorities", "National pol
 
 def headline(area_rows: pd.DataFrame) -> str:
     """The council's strongest figure about its own work: linked to an initiative, not a stated change,
-    outcome before impact before output, then the source's order."""
+    outcome before impact before output, then the source's order; with its period and any wider footprint."""
     c = area_rows[(area_rows["initiative"] != "") & (area_rows["kind"] != "change")
                   & area_rows["evidence_level"].isin(list(LEVEL_RANK))]
     if c.empty:
         return "No figure on delivery or results"
     r = c.assign(rank=c["evidence_level"].map(LEVEL_RANK)).sort_values("rank", kind="stable").iloc[0]
-    return f"{r['statement']}: {fmt.row_figure(r)} ({r['evidence_level']})"
+    # the period (or that none is given) and any wider footprint travel with the figure (issue 13, rule 4)
+    period = fmt.period_text(r)
+    context = ["no date given" if fmt._blank(r.get("period", "")) else period]  # a month keeps its capital
+    if fmt.footprint_text(r):
+        context.append("covers " + fmt.footprint_text(r))
+    return f"{r['statement']}: {fmt.row_figure(r)} ({'; '.join(context + [r['evidence_level']])})"
 
 
 def billions(row: dict) -> str:
