@@ -198,11 +198,11 @@ def test_a_number_the_source_writes_as_a_fraction_is_shown_as_written():
 def test_the_place_population_is_the_census_count_never_the_mid_2020_estimate(tmp_path, repo, monkeypatch):
     """Rule 6: the Place's population is the 2021 Census count of usual residents, with its date; the mid-2020
     estimate (different in the invented book, as in the real one) is never summed into a glued figure."""
+    import json
+
     from lancs_evidence.analysis import audit
     from lancs_evidence.data.project import Project
     from lancs_evidence.data.synthetic import make_project
-
-    import json
 
     root = make_project(tmp_path / "book", repo, n_areas=2)
     meta_path = root / "data" / "reference" / "population.meta.json"
