@@ -363,6 +363,8 @@ def test_a_repeat_is_folded_into_the_row_it_describes_again():
     assert list(m.index) == ["a", "c", "d"]
     assert m.loc["a", "themes"] == "frailty;care;joined_up" and m.loc["a", "partners"] == "Council;Age UK"
     assert m.loc["a", "summary"] == "First account. Described again under 'Test of change': Second account."
+    same_heading = merge_repeats(_inits().assign(same_as=["", "", "", "c"])).set_index("id")
+    assert same_heading.loc["c", "summary"] == "Campaign. Described again in the same section, as if separate work: Other work."
     alone = merge_repeats(_inits()[lambda d: d["id"] != "a"])
     assert list(alone["id"]) == ["b", "c", "d"] and alone.iloc[0]["summary"] == "Second account."
 

@@ -391,7 +391,9 @@ def merge_repeats(df: pd.DataFrame) -> pd.DataFrame:
                 have += [x.strip() for x in str(r[col]).split(";") if x.strip() and x.strip() not in have]
                 out.at[i, col] = ";".join(have)
         heading = str(r["section"]).split(" > ")[-1]
-        out.at[i, "summary"] = f"{out.at[i, 'summary']} Described again under '{heading}': {r['summary']}"
+        where = ("in the same section, as if separate work" if heading == str(out.at[i, "section"]).split(" > ")[-1]
+                 else f"under '{heading}'")
+        out.at[i, "summary"] = f"{out.at[i, 'summary']} Described again {where}: {r['summary']}"
     return out
 
 
