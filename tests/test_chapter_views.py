@@ -57,9 +57,9 @@ def test_headline_prefers_outcome_then_impact_then_output_and_skips_context_and_
         ("e", "ini-1", "count", "outcome", "Felt better", 60.0, None, "percent", "", ""),
         ("f", "ini-1", "count", "outcome", "Second outcome", 70.0, None, "percent", "", ""),
     )
-    assert cs.headline(rows) == "Felt better: 60% (outcome)"
-    assert cs.headline(rows[rows["id"].isin(["a", "d"])]) == "Savings: over £2,000 (impact)"
-    assert cs.headline(rows[rows["id"].isin(["a"])]) == "People reached: 500 (output)"
+    assert cs.headline(rows) == "Felt better: 60% (no date given; outcome)"
+    assert cs.headline(rows[rows["id"].isin(["a", "d"])]) == "Savings: over £2,000 (no date given; impact)"
+    assert cs.headline(rows[rows["id"].isin(["a"])]) == "People reached: 500 (no date given; output)"
     assert cs.headline(rows[rows["id"].isin(["b", "c"])]) == "No figure on delivery or results"
 
 
@@ -216,11 +216,12 @@ def test_proof_caveat_does_not_speak_of_result_figures_a_source_lacks():
 
 
 def test_chartable_counts_keep_delivered_counts_only():
-    d = pd.DataFrame({"id": list("abcde"), "unit": ["count", "count", "count", "percent", "count"],
-                      "kind": ["count", "change", "count", "count", "count"],
-                      "value": [1.0, 2.0, math.nan, 4.0, 5.0],
-                      "evidence_level": ["output", "output", "output", "output", "context"]})
-    assert cs.chartable_counts(d)["id"].tolist() == ["a"]
+    d = pd.DataFrame({"id": list("abcdefgh"), "unit": ["count", "count", "count", "percent", "count", "count", "count", "count"],
+                      "kind": ["count", "change", "count", "count", "count", "count", "count", "count"],
+                      "value": [1.0, 2.0, math.nan, 4.0, 5.0, 2.0, 3.0, 20.0],
+                      "evidence_level": ["output", "output", "output", "output", "context", "activity", "testimony", "outcome"]})
+    # staff posts or strands (activity) and one person's account never share an axis with people reached
+    assert cs.chartable_counts(d)["id"].tolist() == ["a", "h"]
 
 
 # --- the 2021 workshop (pages.event_2021) ------------------------------------------------------------
@@ -379,3 +380,12 @@ def test_lesson_evidence_is_read_as_text_and_recorded(tiny_data):
 def test_report_cases_are_in_each_reports_numeric_order(tiny_data):
     cases = tiny_data.report_cases
     assert cases[["source", "number", "title"]].values.tolist() == [["q", 1, "First"], ["r", 9, "Ninth"], ["r", 10, "Tenth"]]
+
+
+def test_headline_carries_the_period_and_a_wider_footprint():
+    """Sandwell's savings are one year's: the period (and a footprint wider than the council) travels with the figure."""
+    rows = _council_rows(("s", "ini-1", "count", "impact", "Savings", 142838.0, None, "gbp", "", "")).assign(
+        period="one year", footprint="")
+    assert cs.headline(rows) == "Savings: £142,838 (one year; impact)"
+    assert cs.headline(rows.assign(footprint="the whole region")) == "Savings: £142,838 (one year; covers the whole region; impact)"
+    assert cs.headline(rows.assign(period="May to June 2020")) == "Savings: £142,838 (May to June 2020; impact)"

@@ -103,7 +103,9 @@ def test_no_statement_recorded_twice_and_measures_have_one_unit(ledger):
 def test_values_respect_their_units(ledger):
     measures = read_table(DATA / "measures.csv").set_index("id")
     v = pd.to_numeric(ledger["value"])
-    assert (v.isna() == ledger["value_words"].ne("")).all()  # no number only where the source gives only words
+    words = ledger["value_words"]
+    # no number only where the source gives only words; a number and words only when the words write that number ('1/3')
+    assert (v.isna() == (words.ne("") & ~words.str.contains(r"\d"))).all()
     kind = ledger["measure"].map(measures["kind"])
     pct = (ledger["unit"] == "percent") & (kind == "level")
     assert v[pct].between(0, 100).all()

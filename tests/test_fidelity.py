@@ -363,3 +363,29 @@ def test_a_district_page_shows_each_rows_footprint_period_and_caveat(tiny, monke
     ctx = page.with_ledger_context(page.figures).set_index("id")
     assert ctx.loc[f"eoy-{aid}-people-supported", "shown"].startswith("over ")
     assert ctx.loc[f"eoy-{aid}-satisfied", "period_shown"] == "No date given"
+
+
+# --- rule 3: one person's account is quoted, never a row among the figures ---------------------------
+
+def test_one_persons_account_is_quoted_below_the_figures_not_among_them(tiny, monkeypatch):
+    import csv as _csv
+
+    from lancs_evidence.data.synthetic import area_id
+    from lancs_evidence.pages.district import DistrictView
+
+    path = tiny / "data" / "2024-25" / "figures.csv"
+    rows = list(_csv.DictReader(path.open(encoding="utf-8")))
+    aid = area_id(1)
+    for r in rows:
+        if r["id"] == f"eoy-{aid}-satisfied":
+            r["evidence_level"], r["statement"], r["baseline"], r["target"] = "testimony", "What one resident said", "", ""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = _csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    monkeypatch.setenv("LANCS_EVIDENCE_ROOT", str(tiny))
+    page = DistrictView(aid)
+    html = str(page.figures_table(page.figures, "test"))
+    table_part, _, after = html.partition("</table>")
+    assert "What one resident said" not in table_part
+    assert "What one resident said" in after and "<q>" in after and "rather than counted among the figures" in after

@@ -325,3 +325,58 @@ def test_partnership_of_walks_up_from_councils_and_neighbourhoods():
     assert d.partnership_of("fleetwood") == "fylde_wyre"  # neighbourhood -> council -> partnership
     assert d.partnership_of("lancaster") == "lancaster"
     assert d.partnership_of("north") is None and d.partnership_of("nowhere") is None
+
+
+# --- an initiative the source describes twice counts once ---------------------------------------------
+
+def _inits() -> pd.DataFrame:
+    """Four rows, three pieces of work: 'b' is 'a' described again under another heading (a Dolphinlee case)."""
+    return pd.DataFrame({
+        "id": ["a", "b", "c", "d"],
+        "section": ["4. Interface > i. Care", "5. Other > iii. Frailty > Test of change", "3.a > Lancaster", "3.a > Lancaster"],
+        "themes": ["frailty;care", "frailty;joined_up", "mental_health", "frailty"],
+        "partners": ["Council", "Council;Age UK", "MIND", ""],
+        "summary": ["First account.", "Second account.", "Campaign.", "Other work."],
+        "same_as": ["", "a", "", ""],
+    })
+
+
+def test_work_described_twice_is_counted_once():
+    from lancs_evidence.analysis.summaries import distinct_initiatives, theme_counts
+
+    themes = pd.DataFrame({"label": ["Frailty", "Care", "Joined up", "Mental health"]},
+                          index=["frailty", "care", "joined_up", "mental_health"])
+    df = _inits()
+    assert distinct_initiatives(df) == 3
+    counts = theme_counts(df, themes).set_index("theme")["initiatives"]
+    assert counts["frailty"] == 2  # a (with its repeat b) and d, not 3
+    assert counts["joined_up"] == 1 and counts["care"] == 1
+    # the repeat alone (its first account filtered out) still counts as one piece of work
+    assert distinct_initiatives(df[df["id"] == "b"]) == 1
+    assert distinct_initiatives(df.drop(columns="same_as")) == 4  # a table without the column counts rows
+
+
+def test_a_repeat_is_folded_into_the_row_it_describes_again():
+    from lancs_evidence.analysis.summaries import merge_repeats
+
+    m = merge_repeats(_inits()).set_index("id")
+    assert list(m.index) == ["a", "c", "d"]
+    assert m.loc["a", "themes"] == "frailty;care;joined_up" and m.loc["a", "partners"] == "Council;Age UK"
+    assert m.loc["a", "summary"] == "First account. Described again under 'Test of change': Second account."
+    same_heading = merge_repeats(_inits().assign(same_as=["", "", "", "c"])).set_index("id")
+    assert same_heading.loc["c", "summary"] == "Campaign. Described again in the same section, as if separate work: Other work."
+    alone = merge_repeats(_inits()[lambda d: d["id"] != "a"])
+    assert list(alone["id"]) == ["b", "c", "d"] and alone.iloc[0]["summary"] == "Second account."
+
+
+def test_same_as_must_point_at_a_counted_row_of_the_same_table():
+    from lancs_evidence.data.validate import same_as_problems
+
+    def msgs(rows):
+        return [p.message for p in same_as_problems("i.csv", rows)]
+
+    assert msgs([{"id": "a", "same_as": ""}, {"id": "b", "same_as": "a"}]) == []
+    assert any("itself" in m for m in msgs([{"id": "a", "same_as": "a"}]))
+    assert any("unknown initiative" in m for m in msgs([{"id": "a", "same_as": "z"}]))
+    assert any("point at the row that is counted" in m
+               for m in msgs([{"id": "a", "same_as": ""}, {"id": "b", "same_as": "a"}, {"id": "c", "same_as": "b"}]))

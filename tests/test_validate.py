@@ -395,3 +395,27 @@ def test_area_lookups_stop_at_a_cycle_even_without_validation():
     assert data.subtree("a") == ["a", "b", "c"]
     assert data.ancestors("a") == ["b"]
     assert data.partnership_of("c") == "a"
+
+
+def _row_problems(**cells) -> list[str]:
+    """What validation says about one hand-built ledger row (a count measure, unless cells say otherwise)."""
+    from lancs_evidence.data.validate import _ledger_row_problems
+
+    row = {"id": "eoy-x-a", "measure": "m", "unit": "count", "value": "", "value_high": "", "value_words": "",
+           "baseline": "", "target": "", "evidence_level": "output", "initiative": ""} | cells
+    measures = {"m": {"id": "m", "unit": row["unit"], "kind": "change"}}
+    return [p.message for p in _ledger_row_problems("f.csv", 2, row, measures, {"count": "count", "percent": "percent"}, None)]
+
+
+def test_words_beside_a_number_only_when_they_write_that_number():
+    # "1/3 more people": the source's own way of writing the number, kept for readers
+    assert not [m for m in _row_problems(unit="percent", value="33.3", value_words="1/3") if "value_words" in m or "both" in m]
+    # vague words never become a number
+    assert any("not both" in m for m in _row_problems(value="300", value_words="hundreds of"))
+
+
+def test_one_persons_account_takes_no_baseline_or_target():
+    assert any("testimony" in m for m in _row_problems(value="2", baseline="2", evidence_level="testimony"))
+    assert any("testimony" in m for m in _row_problems(value="4", target="5", evidence_level="testimony"))
+    assert not any("testimony" in m for m in _row_problems(value="2", evidence_level="testimony"))
+    assert not any("testimony" in m for m in _row_problems(value="2", baseline="1", evidence_level="outcome"))

@@ -181,3 +181,40 @@ def test_join_clauses_continues_one_sentence_in_lower_case_but_keeps_acronyms():
     assert fmt.join_clauses(["Since Q1: fell by half", "Has not yet reached the aim"]) == (
         "Since Q1: fell by half; has not yet reached the aim")
     assert fmt.join_clauses(["Met", "NHS target"]) == "Met; NHS target"
+
+
+def test_a_number_the_source_writes_as_a_fraction_is_shown_as_written():
+    """'1/3 more people' is shown as 1/3, never as a worked-out '33.3%'; and it is not exact, so prose cannot glue its
+    bare value."""
+    from lancs_evidence.analysis.summaries import exact
+
+    row = {"value": 33.3, "value_high": float("nan"), "unit": "percent", "qualifier": "", "value_words": "1/3"}
+    assert fmt.ledger_figure(row) == "1/3"
+    assert not exact(row)
+    assert fmt.ledger_figure(row | {"value_words": ""}) == "33.3%"
+    assert fmt.ledger_figure(row | {"value": float("nan"), "value_words": "hundreds of", "unit": "count"}) == "hundreds of (no number given)"
+
+
+def test_the_place_population_is_the_census_count_never_the_mid_2020_estimate(tmp_path, repo, monkeypatch):
+    """Rule 6: the Place's population is the 2021 Census count of usual residents, with its date; the mid-2020
+    estimate (different in the invented book, as in the real one) is never summed into a glued figure."""
+    import json
+
+    from lancs_evidence.analysis import audit
+    from lancs_evidence.data.project import Project
+    from lancs_evidence.data.synthetic import make_project
+
+    root = make_project(tmp_path / "book", repo, n_areas=2)
+    meta_path = root / "data" / "reference" / "population.meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta_path.write_text(json.dumps(meta | {"period": "Mid-year estimate 30 June 2020; Census day 21 March 2021"}), encoding="utf-8")
+    audit.write_result(Project(root))
+    monkeypatch.chdir(root)
+    placed = place.PlaceChapter("chapters/place.md", "2024-25")
+    placed.glue_all()
+    pop = placed.data.reference("population")
+    districts = pop[pop["ons_code"].isin(placed.data.areas.loc[placed.data.areas["kind"] == "district", "ons_code"])]
+    glued = {k: v for k, v in placed.recorded.items() if k.startswith("glue:")}
+    assert glued["glue:census_population"] == fmt.number(districts["census2021_usual_residents"].sum())
+    assert fmt.number(districts["population_mid2020"].sum()) not in glued.values()
+    assert glued["glue:census_date"] == "21 March 2021"

@@ -77,8 +77,9 @@ class Change:
 def exact(row) -> bool:
     """A single stated number: no qualifier, no range, not words. Only exact figures are worked into changes."""
     get = row.get if hasattr(row, "get") else (lambda k, d=None: getattr(row, k, d))
-    q = get("qualifier", "")
-    return _isnum(get("value")) and not _isnum(get("value_high")) and not (isinstance(q, str) and q.strip())
+    q, words = get("qualifier", ""), get("value_words", "")
+    return (_isnum(get("value")) and not _isnum(get("value_high")) and not (isinstance(q, str) and q.strip())
+            and not (isinstance(words, str) and words.strip()))
 
 
 def change_between(after_row, before_row) -> bool:
@@ -357,6 +358,45 @@ def rollup_by_theme(rows: pd.DataFrame, relations: pd.DataFrame, initiatives: pd
     return _rollup(exploded, relations)
 
 
+def initiative_key(df: pd.DataFrame) -> pd.Series:
+    """Each initiative row's counting key: the initiative it describes again (`same_as`), else its own id."""
+    same = (df["same_as"].fillna("").astype(str).str.strip() if "same_as" in df
+            else pd.Series("", index=df.index, dtype=str))
+    return same.where(same.ne(""), df["id"])
+
+
+def distinct_initiatives(df: pd.DataFrame) -> int:
+    """How many pieces of work a set of initiative rows describes: a row described again under another
+    heading (`same_as`) counts once with the row it repeats."""
+    return int(initiative_key(df).nunique()) if not df.empty else 0
+
+
+def merge_repeats(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per piece of work, for showing: a row that describes another present row again is folded into
+    it (themes and partners joined, its description added with the heading it is under). A repeat whose
+    first row is not in the set is kept as it is."""
+    if df.empty or "same_as" not in df:
+        return df
+    key = initiative_key(df)
+    present = set(df["id"])
+    folded = key.ne(df["id"]) & key.isin(present)
+    if not folded.any():
+        return df
+    out = df[~folded].copy()
+    for _, r in df[folded].iterrows():
+        i = out.index[out["id"] == key[r.name]][0]
+        for col in ("themes", "partners"):
+            if col in out:
+                have = [x.strip() for x in str(out.at[i, col]).split(";") if x.strip()]
+                have += [x.strip() for x in str(r[col]).split(";") if x.strip() and x.strip() not in have]
+                out.at[i, col] = ";".join(have)
+        heading = str(r["section"]).split(" > ")[-1]
+        where = ("in the same section, as if separate work" if heading == str(out.at[i, "section"]).split(" > ")[-1]
+                 else f"under '{heading}'")
+        out.at[i, "summary"] = f"{out.at[i, 'summary']} Described again {where}: {r['summary']}"
+    return out
+
+
 def explode_themes(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (row, theme) of a table whose `themes` column joins theme ids with ';'."""
     out = df.assign(theme=df["themes"].str.split(";")).explode("theme")
@@ -370,7 +410,7 @@ def crosswalk(concerns: pd.DataFrame, initiatives: pd.DataFrame, themes: pd.Data
     A contribution or initiative with several themes counts under each. `status` says whether any work
     addresses the theme; a raised theme is `thin` when it has at most one initiative, or fewer than half
     as many initiatives as concerns. Sorted by concerns, then initiatives, most first."""
-    ce, ie = explode_themes(concerns), explode_themes(initiatives)
+    ce, ie = explode_themes(concerns), explode_themes(initiatives.assign(id=initiative_key(initiatives)))
     cw = pd.DataFrame({"theme": list(themes.index)})
     cw["label"] = cw["theme"].map(themes["label"])
 
@@ -388,10 +428,11 @@ def crosswalk(concerns: pd.DataFrame, initiatives: pd.DataFrame, themes: pd.Data
 
 
 def theme_counts(initiatives: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
-    """Number of initiatives per theme (an initiative with two themes counts once under each)."""
+    """Number of initiatives per theme (an initiative with two themes counts once under each; a row that
+    describes another again, `same_as`, counts with it)."""
     if initiatives.empty:
         return pd.DataFrame(columns=["theme", "label", "initiatives"])
-    exploded = explode_themes(initiatives)
+    exploded = explode_themes(initiatives.assign(id=initiative_key(initiatives)))  # work described twice counts once
     counts = exploded.groupby("theme")["id"].nunique().rename("initiatives").reset_index()
     counts["label"] = counts["theme"].map(themes["label"]) if "label" in themes else counts["theme"]
     return counts.sort_values(["initiatives", "label"], ascending=[False, True])[["theme", "label", "initiatives"]]

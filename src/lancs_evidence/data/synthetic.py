@@ -124,7 +124,7 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
                        "compared_to_england": cmp_, "england_value": eng, "north_west_value": eng, "england_period_matches": "True"})
     _write_csv(data / "areas.csv", ["id", "name", "kind", "parent", "ons_code", "order"], areas)
     _write_csv(data / year / "figures.csv", LEDGER_HEADER, figures)
-    _write_csv(data / year / "initiatives.csv", "id,source,section,area,name,themes,partners,summary".split(","), initiatives)
+    _write_csv(data / year / "initiatives.csv", "id,source,section,area,name,themes,partners,summary,same_as".split(","), initiatives)
     _write_csv(data / year / "learning_points.csv", "id,source,section,area,kind,title,themes,summary".split(","), learning)
     _write_csv(data / year / "lesson_evidence.csv", "id,lesson,evidence,kind,note".split(","), [
         {"id": "le-01", "lesson": f"lp-eoy-{area_id(1)}-01", "evidence": f"ini-{area_id(1)}-hub", "kind": "initiative",
@@ -143,7 +143,7 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
         {"id": "flt-fleetwood-population", "source": "fleetwood-case-study", "section": "Working together", "area": "fleetwood",
          "measure": "registered_population", "value": 28595, "unit": "count", "evidence_level": "context",
          "statement": "Patients registered with the local primary care network"}])
-    _write_csv(data / "case-studies" / "initiatives.csv", "id,source,section,area,name,themes,partners,summary".split(","), [
+    _write_csv(data / "case-studies" / "initiatives.csv", "id,source,section,area,name,themes,partners,summary,same_as".split(","), [
         {"id": "ini-fleetwood-hub", "source": "fleetwood-case-study", "section": "The solution", "area": "fleetwood",
          "name": "Youth hub", "themes": "children_young_people", "partners": "PCN", "summary": "An invented summary."}])
     _write_csv(data / "case-studies" / "learning_points.csv", "id,source,section,area,kind,title,themes,summary".split(","), [

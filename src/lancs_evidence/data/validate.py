@@ -270,6 +270,8 @@ def cross_table_problems(tables: dict[str, Table], descriptor: dict) -> list[Pro
                     problems.append(Problem(table.rel, i, "id", f"the same figure is already recorded at row {seen_figure[key]}"))
                 else:
                     seen_figure[key] = i
+        if name.startswith("initiatives") and "same_as" in header:
+            problems += same_as_problems(table.rel, rows)
         if "themes" in header and theme_ids:
             col = "themes"
             for i, row in enumerate(rows, start=2):
@@ -298,6 +300,25 @@ def cross_table_problems(tables: dict[str, Table], descriptor: dict) -> list[Pro
                     if ledger_ids and fid not in ledger_ids:
                         problems.append(Problem(rel_table.rel, i, col, f"unknown figure id {fid!r}: no ledger row has it"))
     return problems
+
+
+def same_as_problems(rel: str, rows: list[dict]) -> list[Problem]:
+    """An initiative described again (`same_as`) must point at another row of the same table that is itself
+    counted (has no `same_as`), so every piece of work is counted exactly once."""
+    out = []
+    same = {r.get("id", ""): r.get("same_as", "").strip() for r in rows}
+    for i, row in enumerate(rows, start=2):
+        target = row.get("same_as", "").strip()
+        if not target:
+            continue
+        if target == row.get("id", ""):
+            out.append(Problem(rel, i, "same_as", "an initiative cannot be the same as itself"))
+        elif target not in same:
+            out.append(Problem(rel, i, "same_as", f"unknown initiative {target!r}: it must be an id in this table"))
+        elif same[target]:
+            out.append(Problem(rel, i, "same_as", f"{target!r} is itself recorded as the same as {same[target]!r}: "
+                                                  "point at the row that is counted"))
+    return out
 
 
 def _initiative_ids(tables, name) -> set[str] | None:
@@ -335,8 +356,15 @@ def _ledger_row_problems(rel, i, row, measure_by_id, unit_kind, initiatives) -> 
     has_value, words = bool(row.get("value", "").strip()), row.get("value_words", "").strip()
     if not has_value and not words:
         out.append(Problem(rel, i, "value", "a value is required (or, when the source gives no number, its words in value_words)"))
-    if has_value and words:
-        out.append(Problem(rel, i, "value_words", "give a number in value or the source's words in value_words, not both"))
+    if has_value and words and not re.search(r"\d", words):
+        # both only when the words are how the source writes that very number ('1/3'), never vague words
+        # ('hundreds of') turned into a number
+        out.append(Problem(rel, i, "value_words", "give a number in value or the source's words in value_words, not both "
+                                                  "(both only when the words write the number itself, such as '1/3')"))
+    if row.get("evidence_level", "").strip() == "testimony" and any(row.get(c, "").strip() for c in ("baseline", "target")):
+        # one person's account is quoted, never worked into a change or a target (issue 13, rule 3)
+        out.append(Problem(rel, i, "evidence_level", "a testimony row (one person's account) takes no baseline or target: "
+                                                     "put the earlier state in the note"))
     lo, hi = _number(row.get("value", "")), _number(row.get("value_high", ""))
     if lo is not None and hi is not None and hi < lo:
         out.append(Problem(rel, i, "value_high", f"top of the range ({row['value_high']}) is below its bottom ({row['value']})"))

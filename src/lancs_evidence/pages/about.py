@@ -161,7 +161,9 @@ class MethodsSection:
         self.page.glue_count("n_figures", int(per_source["n"].sum()), "figure")
         self.page.glue_count("n_sources", len(per_source), "source document")
         self.page.glue_count("n_measures", len(self.page.data.measures), "measure")
-        self.page.glue_count("n_initiatives", len(self.page.data.initiatives), "initiative")
+        from lancs_evidence.analysis.summaries import distinct_initiatives
+
+        self.page.glue_count("n_initiatives", distinct_initiatives(self.page.data.initiatives), "initiative")
         self.page.glue_count("n_learning", len(self.page.data.learning_points), "learning point")
         self.page.glue_count("n_contributions", len(self.page.data.event_contributions), "contribution")
         self.page.glue_count("n_relations", len(self.page.data.relations), "audit rule")

@@ -23,13 +23,18 @@ POLICY_SECTIONS = ("System change, the NHS and local authorities", "National pol
 
 def headline(area_rows: pd.DataFrame) -> str:
     """The council's strongest figure about its own work: linked to an initiative, not a stated change,
-    outcome before impact before output, then the source's order."""
+    outcome before impact before output, then the source's order; with its period and any wider footprint."""
     c = area_rows[(area_rows["initiative"] != "") & (area_rows["kind"] != "change")
                   & area_rows["evidence_level"].isin(list(LEVEL_RANK))]
     if c.empty:
         return "No figure on delivery or results"
     r = c.assign(rank=c["evidence_level"].map(LEVEL_RANK)).sort_values("rank", kind="stable").iloc[0]
-    return f"{r['statement']}: {fmt.row_figure(r)} ({r['evidence_level']})"
+    # the period (or that none is given) and any wider footprint travel with the figure (issue 13, rule 4)
+    period = fmt.period_text(r)
+    context = ["no date given" if fmt._blank(r.get("period", "")) else period]  # a month keeps its capital
+    if fmt.footprint_text(r):
+        context.append("covers " + fmt.footprint_text(r))
+    return f"{r['statement']}: {fmt.row_figure(r)} ({'; '.join(context + [r['evidence_level']])})"
 
 
 def billions(row: dict) -> str:
@@ -251,9 +256,12 @@ def places_text(places: pd.DataFrame) -> str:
 
 
 def chartable_counts(distinct: pd.DataFrame) -> pd.DataFrame:
-    """Counts of what was done or delivered (population-level context counts would dwarf the rest)."""
+    """Counts of what was delivered or achieved (people reached, people into work), drawn on one axis.
+
+    Activity counts (staff posts, strands of an approach) are other kinds of thing and stay in the table;
+    population-level context counts would dwarf the rest; one person's account is never a figure."""
     return distinct[(distinct["unit"] == "count") & (distinct["kind"] != "change") & distinct["value"].notna()
-                    & distinct["evidence_level"].isin(["activity", "output", "outcome"])]
+                    & distinct["evidence_level"].isin(["output", "outcome"])]
 
 
 class CaseStudyView:
@@ -339,7 +347,7 @@ class CaseStudyView:
                 title=f"The largest count it reports: {top['statement'][0].lower() + top['statement'][1:]} ({fmt.ledger_figure(top)})",
                 csv_name=f"counts-{self.source}.csv")
         else:
-            show(tag("p", esc("The source gives fewer than two counts of activity or delivery, so no chart of them is drawn.")))
+            show(tag("p", esc("The source gives fewer than two counts of what was delivered or achieved, so no chart of them is drawn.")))
 
     def show_caveats(self) -> None:
         caveats = self.noted.assign(title=self.noted["statement"], summary=self.noted["note"])

@@ -155,10 +155,12 @@ class ChapterLedger:
         if rows.empty:
             show(tag("p", esc("No initiatives are recorded for this.")))
             return
+        from lancs_evidence.analysis.summaries import merge_repeats
+
         themes = self.page.data.themes
         areas = self.page.data.areas
         out = []
-        for r in rows.to_dict("records"):
+        for r in merge_repeats(rows).to_dict("records"):  # work the source describes twice is one row
             labels = [themes.loc[t, "label"] for t in r["themes"].split(";") if t in themes.index]
             cells = [r["name"]] + ([areas.loc[r["area"], "name"] if r["area"] in areas.index else r["area"]] if with_area else [])
             out.append(cells + ["; ".join(labels), r["partners"].replace(";", ", "), r["summary"]])

@@ -5,7 +5,7 @@ import altair as alt
 import pandas as pd
 from markupsafe import Markup
 
-from lancs_evidence.analysis.summaries import change_between, evidence_profile, theme_counts
+from lancs_evidence.analysis.summaries import change_between, distinct_initiatives, evidence_profile, merge_repeats, theme_counts
 from lancs_evidence.data.vocab import NOT_WORK_LEVELS
 from lancs_evidence.pages import charts, fmt
 from lancs_evidence.pages.html import esc, join, show, table, tag
@@ -52,7 +52,7 @@ class DistrictView(View):
         self.glue("population", fmt.number(pop["census2021_usual_residents"].sum()))
         self.glue("population_source", POPULATION_SOURCE)
         self.glue("n_figures", fmt.plural(len(self.figures), "figure"))
-        self.glue("n_initiatives", fmt.plural(len(self.initiatives), "initiative"))
+        self.glue("n_initiatives", fmt.plural(distinct_initiatives(self.initiatives), "initiative"))
         self.glue("n_learning", fmt.plural(len(self.learning), "learning point"))
         counts = theme_counts(self.initiatives, self.data.themes)
         self.glue_prose("theme_sentence", fmt.most_common_sentence(fmt.top_labels(counts)) if not counts.empty
@@ -178,7 +178,7 @@ class DistrictView(View):
             return
         themes = self.data.themes
         rows = []
-        for r in self.initiatives.to_dict("records"):
+        for r in merge_repeats(self.initiatives).to_dict("records"):  # work described twice is one row
             labels = [themes.loc[t.strip(), "label"] for t in r["themes"].split(";") if t.strip() in themes.index]
             rows.append([r["name"], "; ".join(labels), r["partners"].replace(";", ", "), r["summary"]])
         counts = theme_counts(self.initiatives, themes)

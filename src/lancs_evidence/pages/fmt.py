@@ -118,6 +118,8 @@ def ledger_figure(row) -> str:
     words = get("value_words", "")
     if not _blank(words) and _blank(get("value")):
         return f"{str(words).strip()} (no number given)"
+    if not _blank(words):  # a number the source writes its own way ('1/3'): shown so, never as '33.3%'
+        return str(words).strip()
     dp = _dp(get, "value")
     if dp is not None:
         dp = max(dp, _dp(get, "value_high") or 0)

@@ -3,6 +3,7 @@ the home page shares (`PlaceTables`)."""
 from __future__ import annotations
 
 import json
+import re
 
 import altair as alt
 import pandas as pd
@@ -34,8 +35,9 @@ class PlaceTables:
             councils = data.councils(p["id"])
             codes = list(councils["ons_code"])
             population = int(pop.loc[codes, "census2021_usual_residents"].sum())
-            # a partnership of two councils: population-weighted share of small areas in the most deprived tenth
-            w = pop.loc[codes, "population_mid2020"]
+            # a partnership of two councils: share of small areas in the most deprived tenth, weighted by each
+            # council's usual residents at the 2021 Census (the most recent official count; never the mid-2020 estimate)
+            w = pop.loc[codes, "census2021_usual_residents"]
             share25 = float((imd25.loc[codes, "share_lsoas_most_deprived_decile"] * w).sum() / w.sum() * 100)
             share19 = float((imd19.loc[codes, "share_lsoas_most_deprived_decile"] * w).sum() / w.sum() * 100)
             ranks = ", ".join(f"{int(imd25.loc[c, 'imd_rank_of_average_score'])}" for c in codes)
@@ -58,9 +60,11 @@ class PlaceTables:
         self.page.glue("n_localities", fmt.plural(len(data.localities()), "locality", "localities"))
         pop = data.reference("population")
         districts = pop[pop["ons_code"].isin(data.areas[data.areas["kind"] == "district"]["ons_code"])]
-        self.page.glue("population", fmt.number(districts["population_mid2020"].sum()))
+        # one population for the Place: usual residents at the 2021 Census, with its date (issue 13, rule 6)
         self.page.glue("population_source", "usual residents at the 2021 Census")
         self.page.glue("census_population", fmt.number(districts["census2021_usual_residents"].sum()))
+        census_day = re.search(r"Census day ([^;]+)", data.reference_meta("population")["period"])
+        self.page.glue("census_date", census_day.group(1).strip() if census_day else "Census day")
         self.page.glue("year_label", self.page.year_label)
 
     def footprint_map(self) -> None:

@@ -207,7 +207,13 @@ class View:
         return d
 
     def figures_table(self, rows: pd.DataFrame, caption: str, with_area: bool = False) -> str:
-        """Every ledger row with its figure as stated, the area it covers, its period and its caveat."""
+        """Every ledger row with its figure as stated, the area it covers, its period and its caveat. One person's
+        account (a testimony row) is not a figure: it is quoted below the table, never a row among the figures."""
+        accounts = rows[rows["evidence_level"] == "testimony"] if "evidence_level" in rows else rows.iloc[0:0]
+        rows = rows.drop(accounts.index)
+        quoted = self.accounts(accounts)
+        if rows.empty:
+            return quoted
         body = []
         for r in rows.to_dict("records"):
             compared = []
@@ -238,7 +244,19 @@ class View:
             body.append(cells)
         headers = ["What was measured"] + (["Area"] if with_area else []) + ["Figure", "Area covered", "Period", "Evidence level",
                                                                               "Change or target", "Caveat", "Audit", "Source section"]
-        return table(body, headers, caption, classes="lx-table lx-figures")
+        return table(body, headers, caption, classes="lx-table lx-figures") + quoted
+
+    def accounts(self, rows: pd.DataFrame) -> str:
+        """Testimony rows as quotations: what one person said, with the source's caveat, apart from the figures."""
+        if rows.empty:
+            return Markup("")
+        items = join(tag("li", esc(r["statement"]) + ": " + tag("q", esc(fmt.ledger_figure(r)))
+                         + (" " + esc(r["note"]) if isinstance(r.get("note"), str) and r["note"].strip() else "")
+                         + " (" + esc(r["section"].split(" > ")[-1]) + ")")
+                     for r in rows.to_dict("records"))
+        lead = ("One person's account, quoted here rather than counted among the figures:" if len(rows) == 1 else
+                "Single people's accounts, quoted here rather than counted among the figures:")
+        return tag("p", esc(lead), class_="lx-accounts") + tag("ul", items, class_="lx-accounts")
 
     def rollup_table(self, out, group_header: str, group_names, caption: str) -> str:
         """A roll-up (summaries.rollup) as a table: sums of like figures, and the rest side by side with the reason."""
