@@ -447,3 +447,15 @@ def test_page_sentence_counts_always_sum_to_the_results_checks(items):
     numbers = [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", text)]
     assert numbers[0] == len(items) and sum(numbers[1:]) == len(items)
     assert numbers[1:] == [result["counts"][s] for s in ("consistent", "inconsistent", "contradicted", "differs", "not_checked")]
+
+
+def test_a_change_dated_in_one_passage_and_undated_in_the_other_is_not_stated_the_same_way():
+    dated = row("a", -31, "percent", period="Q3 2024/25", kind="change")
+    undated = row("b", -31, "percent", kind="change")
+    f = check("same_measure_as", [dated, undated], "a", "b")
+    assert f.status == "differs" and "only one gives a period (Q3 2024/25" in f.explanation
+    # the review's year label alone is context, not a period; a count of districts holds whatever the date
+    year_only = [row("a", -31, "percent", period="2024/25", kind="change"), row("b", -31, "percent", kind="change")]
+    assert check("same_measure_as", year_only, "a", "b").status == "consistent"
+    counts = [row("a", 12, period="September to November 2024", kind="level"), row("b", 12, kind="level")]
+    assert check("same_measure_as", counts, "a", "b").status == "consistent"

@@ -198,6 +198,9 @@ def _counted(row) -> str:
     return shown(row) + (f", {fmt.lower_first(what)}" if what else "")
 
 
+TIME_BOUND_KINDS = {"change", "average"}  # measure kinds (data/measures.csv) whose value depends on the period
+
+
 def _same_period(a: str, b: str) -> bool:
     """Two periods are the same when their words match once the review year label ('2024/25') the ledger adds
     for context is set aside: 'to date' = 'to date, 2024/25', but 'first half of 2024/25' differs from '2024/25'."""
@@ -235,6 +238,11 @@ def compare_figures(a: dict, b: dict, names: dict[str, str] | None = None) -> tu
         diffs.append(f"the units differ ({_text(a.get('unit'))} against {_text(b.get('unit'))})")
     if period_differs and not (base_period_differs and bpa in pa and bpb in pb):
         diffs.append(f"the periods differ ({pa} against {pb})")
+    elif (bool(pa) != bool(pb) and not _same_period(pa, pb)
+          and {_text(a.get("kind")), _text(b.get("kind"))} & TIME_BOUND_KINDS):
+        # a change or an average holds for a period: one dated beyond the review year, the other not at all, is
+        # not the same statement (a count of districts, or a ten-year span given with its years, is)
+        diffs.append(f"only one gives a period ({pa or pb}; the other gives none)")
     if base_value_differs or base_period_differs:
         diffs.append("they are measured from different starting points ("
                      + (f"{bpa or fmt.number(float(ba))} against {bpb or fmt.number(float(bb))}") + ")")
