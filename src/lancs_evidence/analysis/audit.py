@@ -435,7 +435,7 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
                      other_source=_text(rel.get("other_source")) or first["source"],
                      other_section=_text(rel.get("other_section")) or first["section"])
         what = _text(rel.get("other_says"))
-        named = f"names {len(things)}" + (f" ({what})" if what else "") + ": " + ", ".join(things)
+        named = f"names {len(things)}" + (f" ({what})" if what else "") + ": " + "; ".join(things)  # names may hold commas
         if len(things) == stated:
             return make("consistent", f"The source gives {_n(stated)} and {named}.", float(len(things)))
         return make("inconsistent", f"The source gives {_n(stated)} but {named}.", float(len(things)))
