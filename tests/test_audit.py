@@ -171,6 +171,22 @@ def test_counts_and_shares_must_share_one_total():
     assert check("same_base_as", rows, "s", "c").status == "inconsistent"
 
 
+def test_a_stated_count_must_match_the_things_named():
+    groups = [row("g", 3, section="Case > The approach")]
+    f = check("count_of_named", groups, "g", says="Culture; Policies; Leadership")
+    assert f.status == "consistent" and f.recomputed == 3
+    f = check("count_of_named", groups, "g", says="Firm A; Firm B; Firm C; Farm D", other_says="the groups' chairs",
+              other_section="Case > Chairs")
+    assert f.status == "inconsistent" and f.recomputed == 4
+    assert "the groups' chairs" in f.explanation and "Farm D" in f.other_statement and f.other_section == "Case > Chairs"
+    assert f.section == "Case > The approach"  # the count keeps its own place
+    f = check("count_of_named", groups, "g", says="Firm A; Firm B; Firm C; Farm D", ambiguity="One group may have two chairs.")
+    assert f.status == "not_checked" and "two chairs" in f.explanation and "4" in f.other_statement
+    assert check("count_of_named", groups, "g").status == "not_checked"  # nothing named to count
+    assert check("count_of_named", [row("g", 3, qualifier="over")], "g", says="A; B; C; D").status == "not_checked"
+    assert check("count_of_named", [row("g", 2)], "g", says="A;; B ;").status == "consistent"  # empty names are not counted
+
+
 def test_an_ambiguous_source_turns_a_failed_plausibility_check_or_a_contradiction_into_could_not_be_checked():
     used = [row("used", 292, period="current"), row("adm", 17000, period="per year", qualifier="circa"), row("stay", 4.5, "days")]
     f = check("occupancy_of", used, "used", "adm;stay", ambiguity="One reading set against yearly averages.")

@@ -8,7 +8,8 @@ Nothing here knows about any particular figure. Kinds:
   passage are never used: a figure is not checked against a different statement's value.
 * restatement (`same_measure_as`): two statements of one figure. They are "stated the same way" only when
   value, qualifier, unit, period, baseline and footprint all agree; otherwise the finding says how they differ.
-* plausibility (`occupancy_of`, `share_of_whole`, `same_base_as`): related measures that must fit together.
+* plausibility (`occupancy_of`, `share_of_whole`, `same_base_as`, `count_of_named`): related measures that must fit
+  together, and a stated count against the things the source names ("three groups" with four chairs named).
 * text (`status_disagrees`, `dates_disagree`, `abbreviation_expanded`, `repeated_passage`, `scope_of`): what
   two passages say about the same thing (see `audit_rules`).
 
@@ -58,7 +59,7 @@ MEANING = {
 }
 SEVERITY = ("contradicted", "inconsistent", "differs", "not_checked", "consistent")  # worst first
 ARITHMETIC = ("pct_change_of", "pp_change_of", "share_of", "sum_of", "difference_of", "ratio_of")
-PLAUSIBILITY = ("occupancy_of", "share_of_whole", "same_base_as")
+PLAUSIBILITY = ("occupancy_of", "share_of_whole", "same_base_as", "count_of_named")
 TEXT_KINDS = ("status_disagrees", "dates_disagree", "abbreviation_expanded", "repeated_passage", "scope_of")
 RELATIONS = (*ARITHMETIC, "same_measure_as", *PLAUSIBILITY, *TEXT_KINDS)
 SYMMETRIC = ("same_measure_as", *PLAUSIBILITY, *TEXT_KINDS)  # every statement named shares the verdict
@@ -67,6 +68,7 @@ KIND_WORDS = {
     "sum_of": "total of parts", "difference_of": "difference", "ratio_of": "ratio or average",
     "same_measure_as": "the same figure stated twice", "occupancy_of": "capacity, stay and throughput against occupancy",
     "share_of_whole": "a share of a stated count", "same_base_as": "counts and shares of one total",
+    "count_of_named": "a count against the things named",
     "status_disagrees": "where a piece of work stands", "dates_disagree": "when something happened",
     "abbreviation_expanded": "an abbreviation or a name written two ways", "repeated_passage": "a passage repeated under two headings",
     "scope_of": "a figure's area against its heading",
@@ -438,6 +440,22 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
                         f"{_r(100.0 * k / whole)}%, which rounds to the stated share, so the two fit together.", float(k))
         return make("inconsistent", f"{_r(stated)}% of {_n(whole)} is {_r(exact, 1)}, and no whole number of the {_n(whole)} "
                     "gives that share at the precision written.", exact)
+    if kind == "count_of_named":
+        # `says`: the things the source names, joined by ';'; `other_says`: what they are, when they are not the
+        # things counted themselves (the chairs of the groups counted, say); `other_section`: where they are named
+        things = [t.strip() for t in _text(rel.get("says")).split(";") if t.strip()]
+        if not things:
+            return make("not_checked", "needs the things the source names, joined by ';' (column says)")
+        if _text(figure.get("qualifier")) or _num(figure.get("value_high")):
+            return make("not_checked", "the count is qualified or a range, so a list of names cannot settle it")
+        first.update(other_statement=f"{len(things)} named: " + "; ".join(things),
+                     other_source=_text(rel.get("other_source")) or first["source"],
+                     other_section=_text(rel.get("other_section")) or first["section"])
+        what = _text(rel.get("other_says"))
+        named = f"names {len(things)}" + (f" ({what})" if what else "") + ": " + "; ".join(things)  # names may hold commas
+        if len(things) == stated:
+            return make("consistent", f"The source gives {_n(stated)} and {named}.", float(len(things)))
+        return make("inconsistent", f"The source gives {_n(stated)} but {named}.", float(len(things)))
     if kind == "same_base_as":
         pairs, described = [], []
         for share_row, count_row in [(figure, r) for r in inputs]:
