@@ -302,8 +302,12 @@ def test_scanners_find_repeats_and_abbreviations_and_nothing_else():
 
 
 def test_scope_scanner_flags_only_wider_figures():
-    figures = [{"id": "a", "area": "icb", "section": "East > Lanfield > X"}, {"id": "b", "area": "lan", "section": "East > Lanfield > X"}]
-    assert R.scan_scope(figures, AREAS) == [("a", "icb", "lan")]
+    figures = [{"id": "a", "area": "icb", "section": "East > Lanfield > X"}, {"id": "b", "area": "lan", "section": "East > Lanfield > X"},
+               {"id": "c", "area": "uk", "section": "East > Lanfield > X", "evidence_level": "context"},
+               {"id": "d", "area": "uk", "section": "East > Lanfield > X", "evidence_level": "output"}]
+    areas = [*AREAS, {"id": "uk", "name": "The country", "kind": "country", "parent": ""}]
+    # a national background statistic recorded as context is not offered; a national result would be
+    assert R.scan_scope(figures, areas) == [("a", "icb", "lan"), ("d", "uk", "lan")]
 
 
 # --- one result, read everywhere --------------------------------------------------------------------------

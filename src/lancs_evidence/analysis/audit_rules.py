@@ -264,11 +264,16 @@ def scope_verdict(figure_area: str, head: str | None, parents: dict[str, str], n
 
 
 def scan_scope(figures: list[dict], areas: list[dict]) -> list[tuple[str, str, str]]:
-    """Ledger rows whose area is not within the area their section heading names: (id, area, heading area)."""
+    """Ledger rows whose area is not within the area their section heading names: (id, area, heading area).
+    A national statistic recorded as context (a case study's background on the whole country) is not
+    offered: the source presents it as national, and the book labels it context wherever it goes."""
     parents = {a["id"]: a.get("parent", "") for a in areas}
+    countries = {a["id"] for a in areas if a.get("kind") == "country"}
     local = [a for a in areas if a.get("kind") in ("partnership", "district", "neighbourhood", "case_study_area", "locality")]
     out = []
     for r in figures:
+        if r.get("evidence_level") == "context" and r["area"] in countries:
+            continue
         head = heading_area(r.get("section", ""), local)
         if head and not within(r["area"], head, parents):
             out.append((r["id"], r["area"], head))
