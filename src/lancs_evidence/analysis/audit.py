@@ -471,7 +471,9 @@ def _check_text(rel: dict, rows: dict[str, dict], areas: list[dict], base: dict,
             areas_differ = any(_text(r.get("area")) != _text(figure.get("area")) for r in inputs)
             statement = statement or shown(figure)
             other_statement = other_statement or "; ".join(shown(r) for r in inputs)
-        status, words = rules.repeat_verdict(same_value, areas_differ)
+        one_heading = (_text(rel.get("other_source")) in ("", text_where["source"])
+                       and rules.same_heading(text_where["section"], text_where["other_section"]))
+        status, words = rules.repeat_verdict(same_value, areas_differ, one_heading)
     else:  # scope_of
         if figure is None:
             return Finding(**base, stated=None, recomputed=None, status="not_checked", explanation="scope_of needs a figure",
