@@ -68,7 +68,7 @@ KIND_WORDS = {
     "same_measure_as": "the same figure stated twice", "occupancy_of": "capacity, stay and throughput against occupancy",
     "share_of_whole": "a share of a stated count", "same_base_as": "counts and shares of one total",
     "status_disagrees": "where a piece of work stands", "dates_disagree": "when something happened",
-    "abbreviation_expanded": "an abbreviation or a name written two ways", "repeated_passage": "a passage repeated under two headings",
+    "abbreviation_expanded": "an abbreviation or a name written two ways", "repeated_passage": "a passage repeated almost word for word",
     "scope_of": "a figure's area against its heading",
 }
 RESULT_NAME = "audit-result.json"
