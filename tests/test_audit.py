@@ -255,6 +255,27 @@ def test_repeated_passage_names_the_risk():
     assert "figures differ" in check("repeated_passage", other, "a", "b").explanation
 
 
+def test_a_copy_with_a_word_dropped_and_another_misspelt_is_a_slip_but_a_clean_short_name_is_not():
+    garbled = check("abbreviation_expanded", [], term="Posts in the team", says="Adult Mental Health Professionals",
+                    other_says="Adult Mental Professions")
+    assert garbled.status == "differs" and "slip" in garbled.explanation
+    short = check("abbreviation_expanded", [], term="Name of the programme", says="Living Well", other_says="Living Life Well")
+    assert short.status == "contradicted"
+    assert check("abbreviation_expanded", [], term="Name of the area", says="North Side",
+                 other_says="North and West Side").status == "contradicted"  # two words added: another name
+    assert not R.is_slip("Community Health Teams", "Community Care Teams")  # a word replaced, none dropped
+
+
+def test_a_passage_repeated_under_one_heading_is_called_a_duplicate_not_two_pieces_of_work():
+    one = check("repeated_passage", [], source="s", section="Appendix > Local issues", says="A point",
+                other_section="Appendix > Local issues (two bullets later)", other_says="The same point")
+    assert one.status == "not_checked" and "twice under one heading" in one.explanation
+    two = check("repeated_passage", [], source="s", section="3.b > Chorley", says="Opening paragraph",
+                other_section="3.b > West Lancashire", other_says="The same opening")
+    assert "under both headings" in two.explanation
+    assert not R.same_heading("A > B (first)", "A > C (first)") and R.same_heading("A > B", "a > b (second copy)")
+
+
 def test_scope_of_a_figure_against_its_heading():
     wide = [row("w", 24500, area="icb", section="3.c East > Lanfield > Early Diagnosis")]
     f = check("scope_of", wide, "w", areas=AREAS)

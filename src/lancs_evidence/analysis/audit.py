@@ -70,7 +70,7 @@ KIND_WORDS = {
     "share_of_whole": "a share of a stated count", "same_base_as": "counts and shares of one total",
     "count_of_named": "a count against the things named",
     "status_disagrees": "where a piece of work stands", "dates_disagree": "when something happened",
-    "abbreviation_expanded": "an abbreviation or a name written two ways", "repeated_passage": "a passage repeated under two headings",
+    "abbreviation_expanded": "an abbreviation or a name written two ways", "repeated_passage": "a passage repeated almost word for word",
     "scope_of": "a figure's area against its heading",
 }
 RESULT_NAME = "audit-result.json"
@@ -506,7 +506,9 @@ def _check_text(rel: dict, rows: dict[str, dict], areas: list[dict], base: dict,
             areas_differ = any(_text(r.get("area")) != _text(figure.get("area")) for r in inputs)
             statement = statement or shown(figure)
             other_statement = other_statement or "; ".join(shown(r) for r in inputs)
-        status, words = rules.repeat_verdict(same_value, areas_differ)
+        one_heading = (_text(rel.get("other_source")) in ("", text_where["source"])
+                       and rules.same_heading(text_where["section"], text_where["other_section"]))
+        status, words = rules.repeat_verdict(same_value, areas_differ, one_heading)
     else:  # scope_of
         if figure is None:
             return Finding(**base, stated=None, recomputed=None, status="not_checked", explanation="scope_of needs a figure",

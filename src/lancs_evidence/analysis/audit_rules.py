@@ -91,7 +91,26 @@ def is_slip(a: str, b: str) -> bool:
     x, y = a.lower().strip(), b.lower().strip()
     if sorted(x) == sorted(y):
         return True
-    return abs(len(x) - len(y)) <= 1 and difflib.SequenceMatcher(None, x, y).ratio() >= 0.9
+    if abs(len(x) - len(y)) <= 1 and difflib.SequenceMatcher(None, x, y).ratio() >= 0.9:
+        return True
+    return _garbled_copy(_norm_words(a), _norm_words(b))
+
+
+def _garbled_copy(x: list[str], y: list[str]) -> bool:
+    """One word left out and another misspelt ('Adult Mental Health Professionals' / 'Adult Mental Professions'):
+    a copy gone wrong. A word left out cleanly ('Living Well' / 'Living Life Well') may be a deliberate short
+    name, so it is not called a slip."""
+    if len(x) < len(y):
+        x, y = y, x
+    if len(x) != len(y) + 1 or len(y) < 2:
+        return False
+    for i in range(len(x)):
+        rest = x[:i] + x[i + 1:]
+        pairs = list(zip(rest, y))
+        stems = all(p == q or (len(p) >= 5 and len(q) >= 5 and p[:5] == q[:5]) for p, q in pairs)
+        if stems and any(p != q for p, q in pairs):
+            return True
+    return False
 
 
 _ABBR_AFTER = re.compile(r"((?:[A-Za-z][\w'’]*[\s-]+){1,7}?[A-Za-z][\w'’]*)\s*\(([A-Z][A-Za-z0-9&]{1,9})\)")
@@ -193,8 +212,18 @@ def scan_repeats(source: str, text: str, threshold: float = 0.75, min_words: int
     return out
 
 
-def repeat_verdict(same_value: bool | None, areas_differ: bool) -> tuple[str, str]:
+def same_heading(section: str, other_section: str) -> bool:
+    """Two passages sit under one heading when their section paths match once a remark in brackets at the
+    end ('(second copy)', '(two bullets later)') is set aside."""
+    strip = lambda s: re.sub(r"\s*\([^()]*\)\s*$", "", s or "").strip().lower()  # noqa: E731
+    return bool(strip(section)) and strip(section) == strip(other_section)
+
+
+def repeat_verdict(same_value: bool | None, areas_differ: bool, one_heading: bool = False) -> tuple[str, str]:
     """A passage repeated under two headings cannot be checked from the text alone: say what the risk is."""
+    if one_heading and same_value is None:
+        return "not_checked", ("the same wording appears twice under one heading, most likely pasted twice, so counting the "
+                               "items under that heading would count it twice")
     if same_value is True and areas_differ:
         return "not_checked", ("the same figure is credited to two different areas in near-identical words, so it may be one "
                                "piece of work reported twice, or text copied from one section to the other")
