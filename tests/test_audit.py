@@ -3,6 +3,7 @@ restatement rule, the source scanners on invented text, and one result read ever
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -430,6 +431,9 @@ def test_a_charted_figure_carries_its_audit_mark_in_the_chart(small, monkeypatch
     others = pair.loc[pair["id"] != marked, "statement"]
     assert all(f"{o} (" in html for o in others)  # the other bars are drawn, their labels without a mark
     assert stmt in html
+    # the written summary names each bar once, with its value once ("highest is X at 100", not "X (100) at 100")
+    desc = re.search(r'class="lx-chart-desc">(.*?)</p>', html, re.S).group(1)
+    assert "highest is" in desc and not re.search(r"\(([^()]+)\) at \1", desc), desc
 
 
 def test_stale_or_missing_result_is_recomputed_and_download_matches(small, tmp_path):

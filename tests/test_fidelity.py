@@ -388,4 +388,6 @@ def test_one_persons_account_is_quoted_below_the_figures_not_among_them(tiny, mo
     html = str(page.figures_table(page.figures, "test"))
     table_part, _, after = html.partition("</table>")
     assert "What one resident said" not in table_part
-    assert "What one resident said" in after and "<q>" in after and "rather than counted among the figures" in after
+    assert "What one resident said" in after and "set apart from the figures rather than counted among them" in after
+    account = after[after.index("What one resident said"):]
+    assert "Source section:" in account and "</strong>. " in account  # the figure ends its clause before the caveat

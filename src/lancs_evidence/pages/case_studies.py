@@ -283,7 +283,8 @@ class CaseStudyView:
         self.profile = evidence_profile(self.rows)
         self.context = self.rows[self.rows["evidence_level"] == "context"]
         self.results = self.rows[self.rows["evidence_level"] == "outcome"]
-        self.noted = self.rows[self.rows["note"] != ""]
+        # caveats of the figures; a single person's account carries its caveat where it is set apart
+        self.noted = self.rows[(self.rows["note"] != "") & (self.rows["evidence_level"] != "testimony")]
         # Lancashire: the council and district partnership of the places it covers.
         if self.lancs:
             chain = data.ancestors(self.lancs[0])

@@ -212,7 +212,7 @@ class ChapterLedger:
         words = rows[rows["value"].isna()]
         if not words.empty:
             raise ValueError(f"{', '.join(words['id'])}: given only in words, so it cannot be charted as a number")
-        d = self.page.with_ledger_context(rows).assign(label=rows[label].astype(str))
+        d = self.page.with_ledger_context(rows).assign(label=rows[label].astype(str), name=rows[label].astype(str))
         d["label"] = d["label"] + d["shown"].map(lambda t: f" ({t})")  # the qualifier travels with the bar
         audit = d["id"].map(self.page.audit_words)  # and so does the figure's audit mark
         d["label"] = d["label"] + audit.map(lambda w: f" [claim audit: {w}]" if w else "")
@@ -232,7 +232,7 @@ class ChapterLedger:
         src = source or "; ".join(sorted({self.page.cite(r["source"], r["section"]) for r in rows.to_dict("records")}))
         self.page.record(f"chart:{csv_name}", d[["id", "value"]])
         show(charts.accessible_chart(chart, d[list(cols)], title=title,
-                                      description=charts.describe_extremes(d, "label", "value", unit=units[0], what=x_title, shown="shown"),
+                                      description=charts.describe_extremes(d, "name", "value", unit=units[0], what=x_title, shown="shown"),
                                       source=src, csv_name=csv_name, table_columns=cols))
 
     def chart_frame(self, frame: pd.DataFrame, *, label: str, value: str, title: str, x_title: str, source: str,

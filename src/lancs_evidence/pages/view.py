@@ -250,12 +250,12 @@ class View:
         """Testimony rows as quotations: what one person said, with the source's caveat, apart from the figures."""
         if rows.empty:
             return Markup("")
-        items = join(tag("li", esc(r["statement"]) + ": " + tag("q", esc(fmt.ledger_figure(r)))
-                         + (" " + esc(r["note"]) if isinstance(r.get("note"), str) and r["note"].strip() else "")
-                         + " (" + esc(r["section"].split(" > ")[-1]) + ")")
+        items = join(tag("li", esc(r["statement"]) + ": " + tag("strong", esc(fmt.ledger_figure(r))) + ". "
+                         + (esc(r["note"].strip()) + " " if isinstance(r.get("note"), str) and r["note"].strip() else "")
+                         + esc(f"Source section: {r['section'].split(' > ')[-1]}."))
                      for r in rows.to_dict("records"))
-        lead = ("One person's account, quoted here rather than counted among the figures:" if len(rows) == 1 else
-                "Single people's accounts, quoted here rather than counted among the figures:")
+        lead = ("One person's account, set apart from the figures rather than counted among them:" if len(rows) == 1 else
+                "Single people's accounts, set apart from the figures rather than counted among them:")
         return tag("p", esc(lead), class_="lx-accounts") + tag("ul", items, class_="lx-accounts")
 
     def rollup_table(self, out, group_header: str, group_names, caption: str) -> str:
