@@ -45,6 +45,15 @@ def test_evidence_sentence_never_reads_like_template_output(counts):
         assert "none has a target" in text
 
 
+def test_evidence_sentence_counts_restated_results_once_and_says_so():
+    text = vc.evidence_sentence("this partnership", 12, 3, 2, 0, 0, results=7)
+    assert text.startswith("The 12 figures for this partnership state 7 separate results"), text
+    assert "counts once" in text and "Of those 7 results, 3 describe" in text and "2 results come with" in text, text
+    one = vc.evidence_sentence("this partnership", 3, 1, 1, 0, 0, results=1)
+    assert "all state one result" in one and "That one result describes" in one and "1 separate" not in one, one
+    assert vc.evidence_sentence("this partnership", 3, 1, 1, 0, 0, results=3) == vc.evidence_sentence("this partnership", 3, 1, 1, 0, 0)
+
+
 def test_evidence_sentence_for_a_single_figure_speaks_of_one_figure():
     alone = vc.evidence_sentence("this partnership", 1, 0, 0, 0, 0)
     assert "None of the 1" not in alone and "1 figure" not in alone, alone

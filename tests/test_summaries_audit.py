@@ -136,8 +136,26 @@ def test_theme_counts_and_evidence_profile():
     df = pd.DataFrame([row("a", 1, evidence_level="output", baseline=0.5), row("b", 1, evidence_level="outcome", target=2),
                        row("c", 1, evidence_level="output", comparator="England")])
     prof = evidence_profile(df)
-    assert prof == {"figures": 3, "activity": 0, "output": 2, "outcome": 1, "impact": 0, "context": 0, "testimony": 0,
+    assert prof == {"figures": 3, "results": 3, "activity": 0, "output": 2, "outcome": 1, "impact": 0, "context": 0, "testimony": 0,
                     "with_baseline": 1, "with_target": 1, "with_comparator": 1}
+
+
+def test_evidence_profile_counts_a_restated_result_once():
+    # one programme's result stated four ways (a share, its fall in points, its relative fall, the count of
+    # people behind it) plus one unrelated figure: two results, not five figures that "measure a change"
+    df = pd.DataFrame([row("share", 19.3, "percent", evidence_level="outcome", baseline=24.6),
+                       row("pp", -5.3, "percentage_points", evidence_level="outcome"),
+                       row("rel", -19, "percent", evidence_level="outcome"),
+                       row("people", 116, evidence_level="outcome", baseline=148),
+                       row("boards", 4, evidence_level="activity")])
+    rel = pd.DataFrame({"relation": ["pp_change_of", "pct_change_of", "same_base_as"], "figure": ["pp", "rel", "share"],
+                        "inputs": ["share", "share", "people"]})
+    prof = evidence_profile(df, rel)
+    assert (prof["figures"], prof["results"], prof["outcome"], prof["activity"], prof["with_baseline"]) == (5, 2, 1, 1, 1)
+    # a difference between two different figures, and a share of another count, are separate results
+    rel2 = pd.DataFrame({"relation": ["difference_of", "share_of_whole"], "figure": ["pp", "rel"], "inputs": ["share;people", "people"]})
+    assert evidence_profile(df, rel2)["results"] == 5
+    assert evidence_profile(df)["outcome"] == 4  # without relations every row is its own result
 
 
 # --- audit -----------------------------------------------------------------------------------------

@@ -397,15 +397,73 @@ def theme_counts(initiatives: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFram
     return counts.sort_values(["initiatives", "label"], ascending=[False, True])[["theme", "label", "initiatives"]]
 
 
-def evidence_profile(rows: pd.DataFrame) -> dict:
-    """Figures by evidence level, and how many have a baseline, a target or a comparator."""
-    counts = rows["evidence_level"].value_counts() if not rows.empty else pd.Series(dtype=int)
+# Relations that say two figures state one result: the same number twice, a change worked out from a
+# figure's own before and after (in points, in per cent, or as a difference), or a count and the share it is
+# said to be. A share of a different count (`share_of_whole`), a total of parts, a ratio or an occupancy
+# check relates different results, so those never merge.
+RESTATEMENT_KINDS = ("same_measure_as", "pct_change_of", "pp_change_of", "difference_of", "same_base_as")
+
+# which level a result restated at two levels counts under: the strongest claim it makes about the work
+_LEVEL_RANK = {lv: i for i, lv in enumerate(("impact", "outcome", "output", "activity", "context", "testimony"))}
+
+
+def result_groups(relations: pd.DataFrame | None) -> dict[str, str]:
+    """Map each figure id to a representative of the result it states (see `RESTATEMENT_KINDS`): a share,
+    its fall in points, its relative fall and the count behind it are one result. A `difference_of` with two
+    inputs (first - second of two figures) is not a restatement and is left out."""
+    parent: dict[str, str] = {}
+
+    def find(x):
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    if relations is not None and not relations.empty:
+        linked = relations[relations["relation"].isin(RESTATEMENT_KINDS)]
+        for rec in linked.itertuples(index=False):
+            inputs = [i.strip() for i in str(rec.inputs if isinstance(rec.inputs, str) else "").split(";") if i.strip()]
+            if not isinstance(rec.figure, str) or not rec.figure.strip() or not inputs:
+                continue
+            if rec.relation == "difference_of" and len(inputs) > 1:
+                continue
+            root = find(rec.figure.strip())
+            for other in inputs:
+                parent[find(other)] = root
+    return {k: find(k) for k in list(parent)}
+
+
+def evidence_profile(rows: pd.DataFrame, relations: pd.DataFrame | None = None) -> dict:
+    """Figures by evidence level, and how many have a baseline, a target or a comparator.
+
+    `figures` is the number of ledger rows. With `relations`, every other count is of *results*: rows that
+    restate one result (`result_groups`: the same number twice, a share and its fall in points, its relative
+    fall, the count behind it) count once, at the strongest level any of them has, and with a baseline,
+    target or comparator if any of them has one; `results` says how many there are. Without `relations`
+    each row is its own result."""
+    if rows.empty:
+        return {"figures": 0, "results": 0, **{level: 0 for level in EVIDENCE_LEVELS},
+                "with_baseline": 0, "with_target": 0, "with_comparator": 0}
+    groups = result_groups(relations)
+    df = pd.DataFrame({
+        "result": (rows["id"].map(lambda i: groups.get(i, i)) if relations is not None and "id" in rows
+                   else pd.Series(range(len(rows)), index=rows.index)),
+        "rank": rows["evidence_level"].map(lambda lv: _LEVEL_RANK.get(lv, len(_LEVEL_RANK))),
+        "level": rows["evidence_level"],
+        "baseline": rows["baseline"].notna(),
+        "target": rows["target"].notna(),
+        "comparator": rows["comparator"].fillna("").ne(""),
+    })
+    by = df.sort_values("rank", kind="stable").groupby("result", sort=False)
+    levels = by["level"].first().value_counts()
     return {
         "figures": int(len(rows)),
-        **{level: int(counts.get(level, 0)) for level in EVIDENCE_LEVELS},
-        "with_baseline": int(rows["baseline"].notna().sum()) if not rows.empty else 0,
-        "with_target": int(rows["target"].notna().sum()) if not rows.empty else 0,
-        "with_comparator": int(rows["comparator"].fillna("").ne("").sum()) if not rows.empty else 0,
+        "results": int(by.ngroups),
+        **{level: int(levels.get(level, 0)) for level in EVIDENCE_LEVELS},
+        "with_baseline": int(by["baseline"].any().sum()),
+        "with_target": int(by["target"].any().sum()),
+        "with_comparator": int(by["comparator"].any().sum()),
     }
 
 

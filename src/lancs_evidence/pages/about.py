@@ -138,12 +138,14 @@ class AuditSection:
                     for a in data.partnerships().to_dict("records")]
         profiles += [(s["title"], data.profile(source=s["id"]))
                      for s in data.sources.to_dict("records") if s["id"] != self.page.review_source]
-        columns = ("figures", *LEVELS, "with_baseline", "with_target", "with_comparator")
+        columns = ("figures", "results", *LEVELS, "with_baseline", "with_target", "with_comparator")
         rows = [[name, *[str(p[k]) for k in columns]] for name, p in profiles]
         self.page.record("evidence_profiles", [{"area": name, **p} for name, p in profiles])
-        show(table(rows, ["Partnership or case study", "Figures", *[LEVEL_LABELS[lv] for lv in LEVELS], "With a baseline",
-                          "With a target", "With a comparator"], "Evidence profile of each partnership and case study",
-                   numeric=list(range(1, len(LEVELS) + 5))))
+        show(table(rows, ["Partnership or case study", "Figures", "Separate results", *[LEVEL_LABELS[lv] for lv in LEVELS],
+                          "With a baseline", "With a target", "With a comparator"],
+                   "Evidence profile of each partnership and case study: figures, then the separate results they state "
+                   "(a result stated more than once counted once) by evidence level",
+                   numeric=list(range(1, len(LEVELS) + 6))))
 
 
 class MethodsSection:
@@ -283,11 +285,12 @@ class HomeView(View):
         self.audit.glue_audit()
         p = self.data.profile(source=self.review_source)
         self.glue_count("n_review_figures", p["figures"], "figure")
-        share = lambda n: f"{round(100 * n / p['figures'])}%" if p["figures"] else "0%"  # noqa: E731
+        self.glue_count("n_review_results", p["results"], "separate result")
+        share = lambda n: f"{round(100 * n / p['results'])}%" if p["results"] else "0%"  # noqa: E731
         self.glue("share_activity_output", share(p["activity"] + p["output"]))
         self.glue("share_outcome_impact", share(p["outcome"] + p["impact"]))
-        self.glue_count("n_with_baseline", p["with_baseline"], "figure")
-        self.glue_count("n_with_target", p["with_target"], "figure")
+        self.glue_count("n_with_baseline", p["with_baseline"], "result")
+        self.glue_count("n_with_target", p["with_target"], "result")
 
 
 @offers("ledger", LEDGER_API)

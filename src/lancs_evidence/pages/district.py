@@ -300,11 +300,11 @@ class DistrictView(View):
         show(tag("ul", items, class_="lx-learning"))
 
     def evidence(self) -> None:
-        prof = evidence_profile(self.figures)
-        self.glue("n_with_baseline", fmt.plural(prof["with_baseline"], "figure"))
-        self.glue("n_with_target", fmt.plural(prof["with_target"], "figure"))
-        self.glue("n_with_comparator", fmt.plural(prof["with_comparator"], "figure"))
-        self.glue("n_outcome_impact", fmt.plural(prof["outcome"] + prof["impact"], "figure"))
+        prof = evidence_profile(self.figures, self.data.relations)  # a restated result counts once
+        self.glue("n_with_baseline", fmt.plural(prof["with_baseline"], "result"))
+        self.glue("n_with_target", fmt.plural(prof["with_target"], "result"))
+        self.glue("n_with_comparator", fmt.plural(prof["with_comparator"], "result"))
+        self.glue("n_outcome_impact", fmt.plural(prof["outcome"] + prof["impact"], "result"))
         show(self.evidence_chart(self.figures, self.name, self.cite(self.review_source, "3. District Health and Wellbeing Partnerships")))
 
     def related_evidence(self) -> None:

@@ -51,6 +51,9 @@ def _py(value):
     return value
 
 
+RESULTS_AXIS = "Number of results, each counted once"
+
+
 class Offered:
     """A method of a section object the page composes, offered on the page under the same name:
     `page.figures(...)` is `page.ledger.figures(...)`. Set by `offers`, so where a page method comes from is
@@ -264,23 +267,26 @@ class View:
                      caption, numeric=[2])
 
     def evidence_chart(self, rows: pd.DataFrame, who: str, source_note: str) -> str:
-        prof = evidence_profile(rows)
-        df = pd.DataFrame({"level": LEVELS, "figures": [prof[lv] for lv in LEVELS]})
+        """Results by evidence level: a result the source restates (the same number twice, a share and its
+        change) counts once (`summaries.evidence_profile` with the audit's relations)."""
+        prof = evidence_profile(rows, self.data.relations)
+        df = pd.DataFrame({"level": LEVELS, "results": [prof[lv] for lv in LEVELS]})
         df["label"] = df["level"].map(LEVEL_LABELS)
-        top = df.loc[df["figures"].idxmax(), "label"] if prof["figures"] else "none"
-        tied = prof["figures"] and (df["figures"] == df["figures"].max()).sum() > 1
-        if not prof["figures"]:
+        top = df.loc[df["results"].idxmax(), "label"] if prof["results"] else "none"
+        tied = prof["results"] and (df["results"] == df["results"].max()).sum() > 1
+        if not prof["results"]:
             title = f"{who}: no figures reported"
         elif tied:
-            title = f"{who}: figures spread across evidence levels, with no single level leading"
+            title = f"{who}: results spread across evidence levels, with no single level leading"
         else:
-            title = f"{who}: {top.lower()} is the most common kind of figure"
-        desc = charts.describe_extremes(df, "label", "figures", what=f"Reported figures by evidence level for {who}")
-        chart = charts.bar(df, "label", "figures", x_title="Number of reported figures", sort=[LEVEL_LABELS[lv] for lv in LEVELS])
+            title = f"{who}: {top.lower()} is the most common kind of result"
+        what = f"Results by evidence level for {who}, each counted once however often it is stated"
+        desc = charts.describe_extremes(df, "label", "results", what=what)
+        chart = charts.bar(df, "label", "results", x_title=RESULTS_AXIS, sort=[LEVEL_LABELS[lv] for lv in LEVELS])
         self.record(f"evidence_profile:{who}", prof)
-        return charts.accessible_chart(chart, df[["label", "figures"]], title=title, description=desc, source=source_note,
+        return charts.accessible_chart(chart, df[["label", "results"]], title=title, description=desc, source=source_note,
                                         csv_name=f"evidence-profile-{str(who).lower().replace(' ', '-')}.csv",
-                                        table_columns={"label": "Evidence level", "figures": "Reported figures"})
+                                        table_columns={"label": "Evidence level", "results": "Results (each counted once)"})
 
     def before_after_charts(self, rows: pd.DataFrame) -> list[str]:
         out = []
