@@ -294,6 +294,27 @@ def test_figure_formatting_keeps_qualifiers_and_ranges():
     assert fmt.figure(1, "weeks") == "1 week"
 
 
+def test_a_current_period_is_said_to_be_undated():
+    # "current" tells a reader nothing about when: it is shown as undated, with what the source called it
+    assert fmt.period_text({"period": "current"}) == "No date given; the source describes it as current"
+    assert fmt.period_text({"period": "2024/25 current position"}) == \
+        "No date given; the current position when the 2024/25 report was written"
+    assert fmt.period_text({"period": "Q3 2024/25"}) == "Q3 2024/25"
+    assert fmt.period_text({"period": ""}) == "No date given"
+    # in a label or mid-sentence, "no date" is lower case and a stated period is untouched
+    assert fmt.period_inline({"period": "current"}).startswith("no date given")
+    assert fmt.period_inline({"period": "April 2024"}) == "April 2024"
+
+
+def test_audit_text_never_shows_a_bare_current_period():
+    from lancs_evidence.analysis.audit import check_relation
+
+    rows = {"a": row("a", 5, period="2024/25 current position"), "b": row("b", 4, period="Q3 2024/25")}
+    f = check_relation({"id": "r", "relation": "same_measure_as", "figure": "a", "inputs": "b"}, rows)
+    assert "current position when the 2024/25 report was written" in f.explanation, f.explanation
+    assert "2024/25 current position" not in f.explanation, f.explanation
+
+
 def test_map_rings_are_rewound_for_d3():
     from lancs_evidence.pages.charts import _signed_area, rewind_for_d3
 

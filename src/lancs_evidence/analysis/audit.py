@@ -175,8 +175,8 @@ def shown(r: dict) -> str:
             f" in {_text(r.get('baseline_period'))})" if _text(r.get("baseline_period")) else ")")
     elif _text(r.get("baseline_period")) and _text(r.get("baseline_period")) not in _text(r.get("period")):
         text += f" since {_text(r.get('baseline_period'))}"
-    if _text(r.get("period")):
-        text += f", {_text(r.get('period'))}"
+    if _text(r.get("period")):  # "current" is shown as undated (fmt.period_text), never as a period
+        text += f", {fmt.period_inline(r)}"
     return text
 
 
@@ -227,7 +227,7 @@ def compare_figures(a: dict, b: dict, names: dict[str, str] | None = None) -> tu
     if unit_differs:
         diffs.append(f"the units differ ({_text(a.get('unit'))} against {_text(b.get('unit'))})")
     if period_differs and not (base_period_differs and bpa in pa and bpb in pb):
-        diffs.append(f"the periods differ ({pa} against {pb})")
+        diffs.append(f"the periods differ ({fmt.period_inline(a)} against {fmt.period_inline(b)})")
     if base_value_differs or base_period_differs:
         diffs.append("they are measured from different starting points ("
                      + (f"{bpa or fmt.number(float(ba))} against {bpb or fmt.number(float(bb))}") + ")")

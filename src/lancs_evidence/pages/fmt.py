@@ -127,10 +127,34 @@ def ledger_figure(row) -> str:
 row_figure = ledger_figure  # older name, same function
 
 
+_CURRENT = re.compile(r"(?:(?P<year>\d{4}/\d{2})\s+)?current(?:\s+(?P<what>position|average|figure|level))?", re.I)
+
+
 def period_text(row) -> str:
-    """The period a figure covers as the source gives it, or a plain statement that it gives none."""
+    """The period a figure covers as the source gives it, or a plain statement that it gives none.
+
+    A source's "current" (or "now", which the ledger records as `current`) is no date: a reader cannot tell
+    when "current" was. It is said to be undated, with what the source called it and, when the ledger
+    names the report's year (`2024/25 current position`), that it is the position when that report was
+    written: 'No date given; the current position when the 2024/25 report was written'."""
     period = _getter(row)("period", "")
-    return "No date given" if _blank(period) else str(period).strip()
+    if _blank(period):
+        return "No date given"
+    period = str(period).strip()
+    m = _CURRENT.fullmatch(period)
+    if m:
+        what = f"the current {m['what'].lower()}" if m["what"] else "current"
+        if m["year"]:
+            return f"No date given; {what if m['what'] else 'described as current'} when the {m['year']} report was written"
+        return f"No date given; the source describes it as {what}"
+    return period
+
+
+def period_inline(row) -> str:
+    """`period_text` for the middle of a sentence or a label: 'no date given' in lower case, a stated
+    period ('April 2024', 'Q3 2024/25') exactly as given."""
+    text = period_text(row)
+    return "n" + text[1:] if text.startswith("No date given") else text
 
 
 def footprint_text(row, area_name: str = "") -> str:

@@ -295,7 +295,7 @@ class View:
             ch = change_of(r)
             tg = target_of(r)
             df = pd.DataFrame({"when": [f"Before ({r['baseline_period'] or 'baseline; no date given'})",
-                                        f"After ({r['period'] or 'no date given'})"],
+                                        f"After ({fmt.period_inline(r)})"],
                                "value": [r["baseline"], r["value"]]})
             unit_label = self.data.units.loc[r["unit"], "label"] if r["unit"] in self.data.units.index else r["unit"]
             bars = charts.bar(df, "when", "value", x_title=f"{r['measure_label']} ({unit_label})", sort=list(df["when"]))
