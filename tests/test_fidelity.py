@@ -197,6 +197,8 @@ def test_rates_only_for_population_level_measures_with_their_denominator():
         lrow("wide", 900, footprint="Lancashire and South Cumbria"),  # footprint wider than the area
         lrow("words", NAN, value_words="hundreds of"),
         lrow("ctx", 28595, measure="registered_population", evidence_level="context"),
+        lrow("undated", 400, qualifier="circa", period=""),  # no date: a rate of it cannot be set beside anything
+        lrow("now", 300, period="current"),  # "current" is no date either
     ])
     r = rates_for(rows, pop)
     assert list(r["id"]) == ["people"]

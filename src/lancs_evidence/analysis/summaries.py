@@ -180,15 +180,18 @@ def rates_for(rows: pd.DataFrame, population: pd.DataFrame, per: int = 1000) -> 
     `population` has columns area, population, population_period (say which count it is, e.g. "Census
     2021 usual residents"). A row qualifies only when its measure is declared population-level
     (`rate_base` is `residents` in measures.csv), it is a number (not words), it covers the area it is
-    filed under (no wider `footprint`) and is not context or testimony. The qualifier and range travel:
+    filed under (no wider `footprint`), it is not context or testimony, and it has a stated period (a count
+    with no date, or only "current", cannot be set beside anything per resident). The qualifier and range travel:
     a rate from "over 5,995" is "over" too (columns rate, rate_high, qualifier)."""
     cols = ["id", "area", "measure", "value", "population", "population_period", "rate", "rate_high", "qualifier", "per"]
     df = rows.copy()
-    for col, default in (("rate_base", ""), ("footprint", ""), ("value_high", float("nan")), ("qualifier", ""), ("evidence_level", "")):
+    for col, default in (("rate_base", ""), ("footprint", ""), ("value_high", float("nan")), ("qualifier", ""), ("evidence_level", ""),
+                         ("period", "")):
         if col not in df:
             df[col] = default
+    dated = ~df.apply(lambda r: fmt.period_text(r).startswith("No date given"), axis=1) if len(df) else df["value"].notna()
     ok = (df["rate_base"].fillna("").eq("residents") & df["value"].notna() & df["footprint"].fillna("").str.strip().eq("")
-          & ~df["evidence_level"].isin(NOT_WORK_LEVELS))
+          & ~df["evidence_level"].isin(NOT_WORK_LEVELS) & dated)
     merged = df[ok].merge(population, on="area", how="inner")
     merged = merged[merged["population"] > 0].copy()
     merged["rate"] = merged["value"] / merged["population"] * per

@@ -244,7 +244,7 @@ class DistrictView(View):
     def per_resident(self) -> None:
         """Counts of residents reached for the whole partnership, per 1,000 usual residents (Census 2021).
 
-        Only measures declared population-level in measures.csv, only figures covering the partnership
+        Only measures declared population-level in measures.csv, only dated figures covering the partnership
         itself (no wider footprint), never words or context; the qualifier travels into the rate."""
         from lancs_evidence.analysis.summaries import rates_for
 
@@ -254,8 +254,8 @@ class DistrictView(View):
                                   "population_period": [POPULATION_PERIOD]})
         r = rates_for(rows, table_pop, per=1000)
         if r.empty:
-            show(tag("p", esc(f"None of the review's figures for {self.name} is a count of residents for the whole partnership "
-                              "that can fairly be expressed per 1,000 residents.")))
+            show(tag("p", esc(f"None of the review's figures for {self.name} is a dated count of residents for the whole "
+                              "partnership that can fairly be expressed per 1,000 residents.")))
             return
         r = r.merge(rows[["id", "statement", "unit", "value_high", "value_dp", "period", "note", "footprint", "value_words"]], on="id")
         self.record("rates", r[["id", "rate", "population_period"]])
@@ -269,8 +269,8 @@ class DistrictView(View):
                    f"Counts for the whole {self.name} partnership per 1,000 residents", numeric=[3, 4]),
              tag("p", Markup("Rates divide by the usual residents of the partnership's councils counted at the 2021 Census "
                  "(Office for National Statistics), the most recent official count held in this book; the figures themselves "
-                 "cover the period shown. Only measures of residents reached are divided; a rate from a figure stated with "
-                 "'over' or 'about' keeps that word."), class_="lx-source"))
+                 "cover the period shown. Only counts of residents reached that the review dates are divided (an undated count "
+                 "has no period to set a rate against); a rate from a figure stated with 'over' or 'about' keeps that word."), class_="lx-source"))
 
     def year_over_year(self) -> None:
         """Measures this partnership reported in both this year and the year before, side by side."""
