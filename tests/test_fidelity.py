@@ -53,6 +53,10 @@ NO_RELATIONS = pd.DataFrame(columns=["id", "relation", "figure", "inputs", "note
     ({"value": 250, "value_high": 300}, "250 to 300"),
     ({"value": 70, "value_high": 80, "unit": "percent"}, "70% to 80%"),
     ({"value": 5.0, "value_dp": 1, "unit": "weeks"}, "5.0 weeks"),
+    # a fall the source words ("reduced by 31%", "an improvement of 19%") keeps its sign in words, never "-31%"
+    ({"value": -31.0, "value_dp": 0, "unit": "percent", "kind": "change"}, "a fall of 31%"),
+    ({"value": -5.3, "value_dp": 1, "unit": "percentage_points", "kind": "change"}, "a fall of 5.3 percentage points"),
+    ({"value": -5, "value_high": -3, "unit": "percent", "kind": "change"}, "a fall of 3% to 5%"),
 ])
 def test_ledger_figure_keeps_qualifier_range_and_precision(kw, shown):
     r = lrow("a", **{"value": kw.pop("value"), **kw})

@@ -294,6 +294,25 @@ def test_figure_formatting_keeps_qualifiers_and_ranges():
     assert fmt.figure(1, "weeks") == "1 week"
 
 
+def test_each_end_of_a_change_keeps_the_precision_it_was_written_with():
+    # the source writes "27" and "20.2": the baseline is never shown as "27.0"
+    r = row("d", 20.2, baseline=27.0, value_dp=1, baseline_dp=0, polarity="lower_better", evidence_level="outcome")
+    assert change_of(r).describe().startswith("fell from 27 to 20.2"), change_of(r).describe()
+    f = check_relation({"id": "r", "relation": "pct_change_of", "figure": "p", "inputs": "d"},
+                       {"d": r, "p": row("p", -25, "percent", value_dp=0)})
+    assert "(20.2 − 27) ÷ 27" in f.explanation, f.explanation
+    # the stated figure keeps its sign in words, as the source wrote it ("an improvement of 25%")
+    assert "-25%" not in f.explanation and "a fall of 25%" in f.explanation, f.explanation
+
+
+def test_counts_in_prose_never_read_like_a_form():
+    assert fmt.counted_names(["Burnley Borough Council"], "district council") == "one district council (Burnley Borough Council)"
+    assert fmt.counted_names(["A", "B"], "district council") == "2 district councils (A and B)"
+    assert fmt.counted_names([], "district council") == "no district councils"
+    assert fmt.count_words(1, "locality", "localities") == "one locality"
+    assert fmt.count_words(0, "figure") == "no figures"
+
+
 def test_a_current_period_is_said_to_be_undated():
     # "current" tells a reader nothing about when: it is shown as undated, with what the source called it
     assert fmt.period_text({"period": "current"}) == "No date given; the source describes it as current"

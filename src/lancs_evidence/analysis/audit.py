@@ -132,6 +132,14 @@ def agrees(stated: float, recomputed: float, qualifier: str = "", stated_high: f
     return abs(recomputed - stated) <= half + eps
 
 
+def _written_dp(row, col: str) -> int:
+    """The decimal places a ledger number was written with (its `<col>_dp`), else what the value shows."""
+    d = row.get(f"{col}_dp") if hasattr(row, "get") else None
+    if d is not None and not (isinstance(d, float) and math.isnan(d)):
+        return int(d)
+    return fmt.decimals_of(float(row[col]))
+
+
 def _n(x) -> str:
     return fmt.number(x, None) if abs(x - round(x, 3)) < 1e-12 else fmt.number(round(x, 3))
 
@@ -168,8 +176,8 @@ def _unit_words(unit: str) -> str:
 
 def shown(r: dict) -> str:
     """A ledger row's figure as a reader sees it, with qualifier, range, baseline and period."""
-    text = fmt.figure(float(r["value"]), r.get("unit", ""), _text(r.get("qualifier")), r.get("value_high") if _num(r.get("value_high")) else None,
-                      _dp(r))
+    text = fmt.stated_figure(float(r["value"]), r.get("unit", ""), _text(r.get("qualifier")),
+                             r.get("value_high") if _num(r.get("value_high")) else None, _dp(r))
     if _num(r.get("baseline")):
         text += f" (from {fmt.with_unit(float(r['baseline']), r.get('unit', ''))}" + (
             f" in {_text(r.get('baseline_period'))})" if _text(r.get("baseline_period")) else ")")
@@ -300,10 +308,10 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
 
     def finding(recomputed: float, arithmetic: str, note: str = "") -> Finding:
         ok = agrees(stated, recomputed, _text(figure.get("qualifier")), figure.get("value_high"), _dp(figure))
-        written = fmt.figure(stated, figure.get("unit", ""), _text(figure.get("qualifier")),
-                            figure.get("value_high") if _num(figure.get("value_high")) else None, _dp(figure))
+        written = fmt.stated_figure(stated, figure.get("unit", ""), _text(figure.get("qualifier")),
+                                    figure.get("value_high") if _num(figure.get("value_high")) else None, _dp(figure))
         if ok:
-            text = f"{arithmetic}; the source's {written} agrees at the precision it was written."
+            text = f"{arithmetic}; the source's figure, {written}, agrees at the precision it was written."
         else:
             # the gap at the precision the figure was written (at least a tenth of a point for percentages)
             dp = _dp(figure)
@@ -323,24 +331,27 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
     if kind in ("pct_change_of", "pp_change_of", "difference_of"):
         pair = None
         if len(inputs) == 1 and _num(inputs[0].get("baseline")):
-            pair = (float(inputs[0]["baseline"]), float(inputs[0]["value"]))
+            pair = ((inputs[0], "baseline"), (inputs[0], "value"))
         elif len(inputs) == 2:
-            pair = (float(inputs[0]["value"]), float(inputs[1]["value"]))
+            pair = ((inputs[0], "value"), (inputs[1], "value"))
             if kind == "difference_of":
-                pair = (float(inputs[1]["value"]), float(inputs[0]["value"]))  # first - second
+                pair = ((inputs[1], "value"), (inputs[0], "value"))  # first - second
         if pair is None:
             return make("not_checked", "needs one input with a baseline, or two inputs (before;after)")
-        before, after = pair
-        d = max(fmt.decimals_of(before), fmt.decimals_of(after))
+        (rb, cb), (ra, ca) = pair
+        before, after = float(rb[cb]), float(ra[ca])
+        # each number as the source wrote it ("27" stays 27 beside "20.2"); the result at the finer of the two
+        db, da = _written_dp(rb, cb), _written_dp(ra, ca)
+        d = max(db, da)
         if kind == "pct_change_of":
             if before == 0:
                 return make("not_checked", "the baseline is zero, so a percentage change is undefined")
             pct = 100.0 * (after - before) / abs(before)
-            b, a = fmt.number(before, d), fmt.number(after, d)
+            b, a = fmt.number(before, db), fmt.number(after, da)
             return finding(pct, f"({a} − {b}) ÷ {b} = {_r(pct)}%")
         diff = after - before
         unit = "percentage points" if kind == "pp_change_of" else _unit_words(figure.get("unit", ""))
-        return finding(diff, f"{fmt.number(after, d)} − {fmt.number(before, d)} = {fmt.number(diff, d)} {unit}".strip())
+        return finding(diff, f"{fmt.number(after, da)} − {fmt.number(before, db)} = {fmt.number(diff, d)} {unit}".strip())
     if kind == "share_of":
         if len(inputs) != 2 or float(inputs[1]["value"]) == 0:
             return make("not_checked", "needs inputs part;whole with a non-zero whole")

@@ -26,6 +26,8 @@ class Change:
     polarity: str
     decimals: int | None = None  # as the figures were written; None infers from the values
     judged: bool = True  # False for activity or output rows: a change in effort is described, never called an improvement
+    before_decimals: int | None = None  # each end as it was written ("27" stays 27 beside "20.2"); None: `decimals`
+    after_decimals: int | None = None
 
     @property
     def absolute(self) -> float:
@@ -57,10 +59,12 @@ class Change:
     def describe(self) -> str:
         """e.g. 'fell from 9.5 to 5.0 weeks (down 47.4%), an improvement'."""
         decimals = self.decimals if self.decimals is not None else max(fmt.decimals_of(self.before), fmt.decimals_of(self.after))
-        before = fmt.with_unit(self.before, self.unit, decimals)
-        after = fmt.with_unit(self.after, self.unit, decimals)
+        d_before = decimals if self.before_decimals is None else self.before_decimals
+        d_after = decimals if self.after_decimals is None else self.after_decimals
+        before = fmt.with_unit(self.before, self.unit, d_before)
+        after = fmt.with_unit(self.after, self.unit, d_after)
         if self.unit not in ("percent",):
-            before = fmt.number(self.before, decimals) if self.unit in ("weeks", "days", "hours", "months", "years", "minutes") else before
+            before = fmt.number(self.before, d_before) if self.unit in ("weeks", "days", "hours", "months", "years", "minutes") else before
         if self.absolute == 0:
             text = f"did not change from {after}"
         else:
@@ -93,11 +97,17 @@ def change_of(row) -> Change | None:
     before, after = get("baseline"), get("value")
     if not (_isnum(before) and _isnum(after)) or not exact(row):
         return None
-    dps = [d for d in (get("value_dp", None), get("baseline_dp", None)) if d is not None and not (isinstance(d, float) and math.isnan(d))]
+    def written(col):
+        d = get(f"{col}_dp", None)
+        return None if d is None or (isinstance(d, float) and math.isnan(d)) else int(d)
+
+    dps = [d for d in (written("value"), written("baseline")) if d is not None]
     decimals = int(max(dps)) if dps else None
     level = get("evidence_level", "") or ""
     judged = level not in UNJUDGED_LEVELS  # only the outcome and impact levels are judged
-    return Change(float(before), float(after), get("unit", ""), get("polarity", "neutral") or "neutral", decimals, judged)
+    # each end at the precision it was written: a baseline of 27 is never shown as "27.0" beside 20.2
+    return Change(float(before), float(after), get("unit", ""), get("polarity", "neutral") or "neutral", decimals, judged,
+                  written("baseline"), written("value"))
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ class DistrictView(View):
         self.glue("locality", self.data.areas.loc[self.locality, "name"] if self.locality else "")
         self.glue("councils", fmt.join_words(list(self.councils["name"])))
         self.glue("n_councils", fmt.plural(len(self.councils), "district council"))
+        self.glue("councils_covered", fmt.counted_names(list(self.councils["name"]), "district council"))
         self.glue("year_label", self.year_label)
         self.glue("population", fmt.number(pop["census2021_usual_residents"].sum()))
         self.glue("population_source", POPULATION_SOURCE)

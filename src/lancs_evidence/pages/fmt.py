@@ -113,7 +113,9 @@ def ledger_figure(row) -> str:
     tables, chart labels and descriptions, roll-ups, summaries, CSV downloads).
 
     Keeps the source's qualifier ("over 7,000"), its range ("250 to 300"), its precision, and, for a
-    figure the source never puts a number on, its words ("hundreds of", with no number)."""
+    figure the source never puts a number on, its words ("hundreds of", with no number). A fall the ledger
+    stores as a negative change is written with its sign in words, as sources write it ("reduced by 31%",
+    "an improvement of 19%"): 'a fall of 31%', never '-31%'."""
     get = _getter(row)
     words = get("value_words", "")
     if not _blank(words) and _blank(get("value")):
@@ -121,7 +123,18 @@ def ledger_figure(row) -> str:
     dp = _dp(get, "value")
     if dp is not None:
         dp = max(dp, _dp(get, "value_high") or 0)
-    return figure(get("value"), get("unit", ""), get("qualifier", "") or "", get("value_high"), dp)
+    return stated_figure(get("value"), get("unit", ""), get("qualifier", "") or "", get("value_high"), dp)
+
+
+def stated_figure(value: float, unit: str, qualifier: str = "", value_high: float | None = None,
+                  decimals: int | None = None) -> str:
+    """`figure`, with a fall (a negative change) written with its sign in words, as sources write it:
+    -31 percent is 'a fall of 31%', never '-31%'; a range of falls -5 to -3 is 'a fall of 3% to 5%'."""
+    has_high = not _blank(value_high)
+    if not _blank(value) and float(value) < 0 and (not has_high or float(value_high) <= 0):
+        lo, hi = (abs(float(value_high)), abs(float(value))) if has_high else (abs(float(value)), None)
+        return "a fall of " + figure(lo, unit, qualifier, hi, decimals)
+    return figure(value, unit, qualifier, value_high if has_high else None, decimals)
 
 
 row_figure = ledger_figure  # older name, same function
@@ -165,6 +178,25 @@ def footprint_text(row, area_name: str = "") -> str:
 
 def plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def count_words(n: int, one: str, many: str | None = None) -> str:
+    """A count for running prose, where '0 figures' and '1 district council' read like a form filled in:
+    'no figures', 'one figure', '3 figures'."""
+    n = int(n)
+    if n == 0:
+        return f"no {many or one + 's'}"
+    if n == 1:
+        return f"one {one}"
+    return plural(n, one, many)
+
+
+def counted_names(names: list[str], one: str, many: str | None = None) -> str:
+    """What a set of named things is, for prose: 'one district council (Burnley Borough Council)',
+    '2 district councils (Chorley Council and South Ribble Borough Council)', 'no district councils'."""
+    names = [str(x) for x in names]
+    head = count_words(len(names), one, many)
+    return f"{head} ({join_words(names)})" if names else head
 
 
 def join_words(items: list[str]) -> str:
