@@ -262,3 +262,19 @@ def test_health_profile_chart_title_agrees_in_number(n_worse, expected):
 ])
 def test_activity_sentence_reads_well_for_any_count(levels, expected):
     assert vc.activity_sentence(levels, "the workstream") == expected
+
+
+def test_a_chart_table_or_csv_never_carries_a_code_style_column_name():
+    import altair as alt
+    import pandas as pd
+
+    from lancs_evidence.pages import charts
+
+    for bad in (["Council", "period"], ["ci95_lower"], ["Council", "Value_high"]):
+        with pytest.raises(ValueError, match="code-style"):
+            charts.check_reader_headers(bad, "test.csv")
+    charts.check_reader_headers(["Council", "Period", "Lower 95% limit", "Share (%)", "ONS code"], "test.csv")
+    frame = pd.DataFrame({"Council": ["A"], "period": ["2024"], "Rate": [1.0]})
+    with pytest.raises(ValueError, match="period"):
+        charts.accessible_chart(alt.Chart(frame).mark_bar().encode(x="Rate:Q", y="Council:N"), frame, title="t",
+                                description="d", source="s", csv_name="x.csv")
