@@ -305,6 +305,14 @@ def test_each_end_of_a_change_keeps_the_precision_it_was_written_with():
     assert "-25%" not in f.explanation and "a fall of 25%" in f.explanation, f.explanation
 
 
+def test_prose_helpers_never_repeat_a_year_or_nest_brackets():
+    assert fmt.titled_for_year("Review: 2024/25 End of Year Review", "2024/25") == "Review: 2024/25 End of Year Review"
+    assert fmt.titled_for_year("Annual review", "2025/26") == "Annual review for 2025/26"
+    assert fmt.bracketed("Fleetwood, The solution (later paragraphs)") == "(Fleetwood, The solution [later paragraphs])"
+    assert fmt.join_words(["access and stigma", "data and digital"]) == "access and stigma, and data and digital"
+    assert fmt.join_words(["a", "b", "c"]) == "a, b and c"
+
+
 def test_counts_in_prose_never_read_like_a_form():
     assert fmt.counted_names(["Burnley Borough Council"], "district council") == "one district council (Burnley Borough Council)"
     assert fmt.counted_names(["A", "B"], "district council") == "2 district councils (A and B)"

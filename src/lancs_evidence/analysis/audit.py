@@ -197,7 +197,7 @@ def where(source: str, section: str) -> str:
 def _in(row) -> str:
     """Where a statement is, in brackets after it ("(section 2.a Our Vision)"), or nothing if the row has no section."""
     at = where(row.get("source"), row.get("section"))
-    return f" (section {at})" if at else ""
+    return " " + fmt.bracketed(f"section {at}") if at else ""
 
 
 def _same_period(a: str, b: str) -> bool:
@@ -235,7 +235,7 @@ def compare_figures(a: dict, b: dict, names: dict[str, str] | None = None) -> tu
     if unit_differs:
         diffs.append(f"the units differ ({_text(a.get('unit'))} against {_text(b.get('unit'))})")
     if period_differs and not (base_period_differs and bpa in pa and bpb in pb):
-        diffs.append(f"the periods differ ({fmt.period_inline(a)} against {fmt.period_inline(b)})")
+        diffs.append("the periods differ " + fmt.bracketed(f"{fmt.period_inline(a)} against {fmt.period_inline(b)}"))
     if base_value_differs or base_period_differs:
         diffs.append("they are measured from different starting points ("
                      + (f"{bpa or fmt.number(float(ba))} against {bpb or fmt.number(float(bb))}") + ")")
@@ -292,7 +292,8 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
         first.update(other_source=_text(inputs[0].get("source")), other_section=_text(inputs[0].get("section")),
                      other_statement=shown(inputs[0]))
     elif inputs:  # several statements: each keeps its own place
-        first.update(other_statement="; ".join(f"{shown(r)} ({where(r.get('source'), r.get('section'))})" for r in inputs))
+        first.update(other_statement="; ".join(f"{shown(r)} {fmt.bracketed(where(r.get('source'), r.get('section')))}"
+                                               for r in inputs))
     involved = named if kind in SYMMETRIC else [figure_id]
     names = {_text(a.get("id")): _text(a.get("name")) for a in (areas or [])}
 

@@ -100,13 +100,13 @@ class AuditSection:
                 label1 = "Stated figure" if derived or r["relation"] == "scope_of" else "First statement"
                 label2 = "Stated with it" if derived else ("Where it sits" if r["relation"] == "scope_of" else "Second statement")
                 if r["statement"]:
-                    rows.append((label1, f"{r['statement']} ({first})" if first else r["statement"]))
+                    rows.append((label1, f"{r['statement']} {fmt.bracketed(first)}" if first else r["statement"]))
                 elif first:
                     rows.append(("First passage", first))
                 if r["relation"] == "scope_of":
                     rows.append((label2, f"under the heading {second}"))
                 elif r["other_statement"]:
-                    rows.append((label2, f"{r['other_statement']} ({second})" if second else r["other_statement"]))
+                    rows.append((label2, f"{r['other_statement']} {fmt.bracketed(second)}" if second else r["other_statement"]))
                 elif second and second != first:
                     rows.append(("Second passage", second))
                 rows.append(("What we found", strip_ids(r["explanation"])))

@@ -59,6 +59,7 @@ class DistrictView(View):
         self.glue_prose("theme_sentence", fmt.most_common_sentence(fmt.top_labels(counts)) if not counts.empty
                         else "There are none to group this year.")
         self.glue("review_title", self.source_title(self.review_source))
+        self.glue("reported_in", fmt.titled_for_year(self.source_title(self.review_source), self.year_label))
 
     def population(self) -> pd.DataFrame:
         pop = self.data.reference("population")

@@ -199,13 +199,32 @@ def counted_names(names: list[str], one: str, many: str | None = None) -> str:
     return f"{head} ({join_words(names)})" if names else head
 
 
+def titled_for_year(title: str, year_label: str) -> str:
+    """A report's title with the year it covers, said once: 'Review 2024/25' stays as it is, 'Review' becomes
+    'Review for 2024/25' (never '... 2024/25 End of Year Review for 2024/25')."""
+    title, year_label = str(title).strip(), str(year_label).strip()
+    return title if not year_label or year_label in title else f"{title} for {year_label}"
+
+
+def bracketed(text: str) -> str:
+    """Text in round brackets after something else, as readers write nested brackets: brackets already in
+    the text become square ones, so '(… The solution (later paragraphs))' never closes twice:
+    'A (B)' -> '(A [B])'."""
+    inner = str(text).replace("(", "[").replace(")", "]")
+    return f"({inner})"
+
+
 def join_words(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'; when an item itself contains ' and ' ('access and stigma'), a comma
+    before the last 'and' keeps the items apart: 'access and stigma, and data and digital'."""
     items = [str(i) for i in items]
     if not items:
         return ""
     if len(items) == 1:
         return items[0]
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    # (an item already in quotation marks is kept apart by them)
+    last = ", and " if any(" and " in i and i[:1] not in "\u2018\u201c'\"" for i in items) else " and "
+    return ", ".join(items[:-1]) + last + items[-1]
 
 
 MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
