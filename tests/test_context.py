@@ -275,6 +275,13 @@ def test_a_chart_table_or_csv_never_carries_a_code_style_column_name():
             charts.check_reader_headers(bad, "test.csv")
     charts.check_reader_headers(["Council", "Period", "Lower 95% limit", "Share (%)", "ONS code"], "test.csv")
     frame = pd.DataFrame({"Council": ["A"], "period": ["2024"], "Rate": [1.0]})
-    with pytest.raises(ValueError, match="period"):
-        charts.accessible_chart(alt.Chart(frame).mark_bar().encode(x="Rate:Q", y="Council:N"), frame, title="t",
-                                description="d", source="s", csv_name="x.csv")
+    chart = alt.Chart(frame).mark_bar().encode(x="Rate:Q", y="Council:N")
+    html = str(charts.accessible_chart(chart, frame, title="t", description="d", source="s", csv_name="x.csv"))
+    assert "Council%2CPeriod%2CRate" in html and ">period<" not in html  # a plain name is given its capital
+    for named in ({"Council": "Council", "period": "period"}, {"Council": "Council", "ci95_lower": "Ci95_lower"}):
+        with pytest.raises(ValueError, match="code-style"):
+            charts.accessible_chart(chart, frame.rename(columns={"period": list(named)[1]}), title="t", description="d",
+                                    source="s", csv_name="x.csv", table_columns=named)
+    with pytest.raises(ValueError, match="code-style"):  # a snake_case column cannot be capitalised into a reader's name
+        charts.accessible_chart(chart, frame.rename(columns={"period": "ci95_lower"}), title="t", description="d",
+                                source="s", csv_name="x.csv")

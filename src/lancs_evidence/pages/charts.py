@@ -198,7 +198,8 @@ def accessible_chart(
     responsive: bool = True,
 ) -> Markup:
     """Return the HTML for one accessible chart (templates/chart.html.j2). `data` is exactly what the chart plots."""
-    table_columns = table_columns or {c: c for c in data.columns}
+    # a column not named for readers gets a capital ('period' -> 'Period'); a code-style name is refused below
+    table_columns = table_columns or {c: str(c)[:1].upper() + str(c)[1:] for c in data.columns}
     title = title[:1].upper() + title[1:]  # a title is a sentence: it starts with a capital (issue 18)
     chart = (chart.properties(width="container", description=description) if responsive
              else chart.properties(description=description)).configure(**theme_config())
