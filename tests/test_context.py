@@ -285,3 +285,13 @@ def test_a_chart_table_or_csv_never_carries_a_code_style_column_name():
     with pytest.raises(ValueError, match="code-style"):  # a snake_case column cannot be capitalised into a reader's name
         charts.accessible_chart(chart, frame.rename(columns={"period": "ci95_lower"}), title="t", description="d",
                                 source="s", csv_name="x.csv")
+
+
+def test_the_audit_line_reads_as_a_sentence_for_any_counts():
+    from lancs_evidence.pages.view import audit_line_text
+
+    assert audit_line_text(["not_checked"]) == "The claim audit judges one of these figures: it could not be checked."
+    assert audit_line_text(["not_checked"] * 2) == "The claim audit judges 2 of these figures: neither could be checked."
+    assert audit_line_text(["consistent"] * 3) == "The claim audit judges 3 of these figures: all of them add up."
+    mixed = audit_line_text(["inconsistent", "differs", "differs", "consistent"])
+    assert mixed == "The claim audit judges 4 of these figures: 1 does not add up, 2 are stated differently and 1 adds up.", mixed

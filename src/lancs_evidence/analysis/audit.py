@@ -40,7 +40,7 @@ STATUSES = ("consistent", "inconsistent", "contradicted", "differs", "not_checke
 WORDS = {"consistent": "Adds up", "inconsistent": "Does not add up", "contradicted": "Contradicted",
          "differs": "Stated differently", "not_checked": "Could not be checked"}
 COUNT_WORDS = {"consistent": ("adds up", "add up"), "inconsistent": ("does not add up", "do not add up"),
-               "contradicted": ("contradicted", "contradicted"), "differs": ("stated differently", "stated differently"),
+               "contradicted": ("is contradicted", "are contradicted"), "differs": ("is stated differently", "are stated differently"),
                "not_checked": ("could not be checked", "could not be checked")}  # (one, many) after a count
 
 

@@ -54,6 +54,26 @@ def _py(value):
 RESULTS_AXIS = "Number of results, each counted once"
 
 
+def audit_line_text(judged: list[str]) -> str:
+    """How the audit judges a set of figures (their statuses), as a sentence for any counts: 'one of these
+    figures: it could not be checked', 'both ...', 'all 3 ...', or '12 ...: 1 does not add up, 2 are stated
+    differently and 9 add up' (never '1 of these figures: 1 could not be checked')."""
+    from lancs_evidence.analysis.audit import COUNT_WORDS, SEVERITY, count_words
+
+    n = len(judged)
+    lead = f"The claim audit judges {fmt.count_words(n, 'of these figures', 'of these figures')}"
+    kinds = [s for s in SEVERITY if s in judged]
+    if n == 1:
+        verb = COUNT_WORDS[kinds[0]][0]
+        return f"{lead}: it {verb}."
+    if len(kinds) == 1 and kinds[0] == "not_checked":
+        return f"{lead}: {'neither' if n == 2 else 'none of them'} could be checked."
+    if len(kinds) == 1:
+        verb = COUNT_WORDS[kinds[0]][1]
+        return f"{lead}: {'both' if n == 2 else 'all of them'} {verb}."
+    return f"{lead}: " + fmt.join_words([count_words(s, judged.count(s)) for s in kinds]) + "."
+
+
 class Offered:
     """A method of a section object the page composes, offered on the page under the same name:
     `page.figures(...)` is `page.ledger.figures(...)`. Set by `offers`, so where a page method comes from is
@@ -171,7 +191,6 @@ class View:
 
     def audit_line(self, ids: list[str]) -> str:
         """One sentence: how the build's audit result judges these figures (the same marks as the table)."""
-        from lancs_evidence.analysis.audit import SEVERITY, count_words
 
         marks = self.audit_result["marks"]
         judged = [marks[i] for i in ids if marks.get(i)]
@@ -179,9 +198,7 @@ class View:
         if not judged:
             return tag("p", esc("None of these figures is restated elsewhere or derived from others, so the claim audit has "
                                 "nothing to compare them with."))
-        parts = [count_words(s, judged.count(s)) for s in SEVERITY if judged.count(s)]
-        return tag("p", esc(f"The claim audit judges {fmt.plural(len(judged), 'of these figures', 'of these figures')}: "
-                            + fmt.join_words(parts) + ". The audit page gives both statements for each and which to rely on."))
+        return tag("p", esc(audit_line_text(judged) + " The audit page gives both statements for each and which to rely on."))
 
     def audit_note(self, figure_id: str) -> str:
         notes = notes_by_figure(self.findings()).get(figure_id, [])
