@@ -191,7 +191,6 @@ class View:
 
     def audit_line(self, ids: list[str]) -> str:
         """One sentence: how the build's audit result judges these figures (the same marks as the table)."""
-
         marks = self.audit_result["marks"]
         judged = [marks[i] for i in ids if marks.get(i)]
         self.record("audit_line", {i: marks[i] for i in ids if marks.get(i)})
