@@ -78,8 +78,8 @@ class DistrictView(View):
         show(table(rows, ["Council", "ONS code", "Usual residents, Census 2021 (used for rates)", "Population, mid-2020 estimate",
                           "Aged 65 and over (share of the mid-2020 estimate)"],
                    f"Councils in the {self.name} partnership and their residents", numeric=[2, 3, 4]),
-             tag("p", "Source: " + esc(meta["publisher"]) + ", " + esc(meta["title"]) + " (" + esc(meta["period"]) + "; "
-                 + esc(meta["licence"]) + ").", class_="lx-source"))
+             tag("p", "Source: " + esc(meta["publisher"]) + ", " + esc(meta["title"]) + " "
+                 + esc(fmt.bracketed(f"{meta['period']}; {meta['licence']}")) + ".", class_="lx-source"))
 
     def deprivation(self) -> None:
         imd25 = self.data.reference("imd2025").set_index("ons_code")
@@ -173,7 +173,7 @@ class DistrictView(View):
                 f"({fmt.number(below['value'])} against {fmt.number(below['england_value'])}).")
         title = profile_chart_title(self.name, len(worse), len(d))
         return charts.accessible_chart(chart, d.drop(columns=["relative"]), title=title, description=desc,
-                                        source=f"{meta['publisher']}, {meta['title']} ({meta['period']})", csv_name=f"health-profile-{self.area}.csv",
+                                        source=f"{meta['publisher']}, {meta['title']} {fmt.bracketed(meta['period'])}", csv_name=f"health-profile-{self.area}.csv",
                                         table_columns={"label": "Indicator", "council": "Council", "value": "Value", "ci95_lower": "Lower 95% limit",
                                                        "ci95_upper": "Upper 95% limit", "england_value": "England", "comparison": "Compared with England",
                                                        "unit_label": "Unit", "period": "Period"}, responsive=False)

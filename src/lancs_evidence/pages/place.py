@@ -92,7 +92,7 @@ class PlaceTables:
         desc = (f"Map of the {len(table_df)} district councils of Lancashire, coloured by locality: "
                 + "; ".join(f"{loc} ({n} councils: {', '.join(table_df[table_df['Locality'] == loc]['Council'])})" for loc, n in counts.items()) + ".")
         show(charts.accessible_chart(chart, table_df, title=f"{len(table_df)} councils, {table_df['Partnership'].nunique()} partnerships, {len(counts)} localities",
-                                      description=desc, source=f"{meta['publisher']}, {meta['title']} ({meta['licence']})",
+                                      description=desc, source=f"{meta['publisher']}, {meta['title']} {fmt.bracketed(meta['licence'])}",
                                       csv_name="lancashire-footprint.csv"))
 
     def deprivation_overview(self) -> None:
@@ -141,7 +141,7 @@ class PlaceTables:
             title=f"{most['council']} has the largest share of neighbourhoods in England's most deprived tenth",
             description=charts.describe_extremes(latest, "council", "share", unit="percent",
                                                  what="Share of small areas in the most deprived tenth, IoD 2025"),
-            source=f"{meta['publisher']}, Indices of Deprivation 2025 and 2019 ({meta['licence']})", csv_name="deprivation-districts.csv",
+            source=f"{meta['publisher']}, Indices of Deprivation 2025 and 2019 {fmt.bracketed(meta['licence'])}", csv_name="deprivation-districts.csv",
             table_columns={"council": "Council", "index": "Index", "share": "Share (%)"}))
 
 
