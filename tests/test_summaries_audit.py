@@ -309,6 +309,7 @@ def test_prose_helpers_never_repeat_a_year_or_nest_brackets():
     assert fmt.titled_for_year("Review: 2024/25 End of Year Review", "2024/25") == "Review: 2024/25 End of Year Review"
     assert fmt.titled_for_year("Annual review", "2025/26") == "Annual review for 2025/26"
     assert fmt.bracketed("Fleetwood, The solution (later paragraphs)") == "(Fleetwood, The solution [later paragraphs])"
+    assert fmt.bracketed("OGL; contains OS data (c) Crown copyright") == "(OGL; contains OS data \u00a9 Crown copyright)"
     assert fmt.join_words(["access and stigma", "data and digital"]) == "access and stigma, and data and digital"
     assert fmt.join_words(["a", "b", "c"]) == "a, b and c"
 

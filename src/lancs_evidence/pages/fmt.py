@@ -210,7 +210,8 @@ def bracketed(text: str) -> str:
     """Text in round brackets after something else, as readers write nested brackets: brackets already in
     the text become square ones, so '(… The solution (later paragraphs))' never closes twice:
     'A (B)' -> '(A [B])'."""
-    inner = str(text).replace("(", "[").replace(")", "]")
+    inner = re.sub(r"\(c\)", "\u00a9", str(text), flags=re.I)  # '(c)' is the copyright sign, not a bracket
+    inner = inner.replace("(", "[").replace(")", "]")
     return f"({inner})"
 
 
