@@ -101,9 +101,12 @@ def test_keys_by_theme_counts_councils_then_keys_then_label():
     labels = pd.Series({"data": "Data", "funding": "Funding", "leadership_t": "Leaders"})
     out = cs.keys_by_theme(_keys(), labels)
     assert out[["Theme", "councils", "keys"]].values.tolist() == [["Data", 2, 3], ["Funding", 2, 2], ["Leaders", 1, 1]]
-    assert cs.rare_themes_text(out) == "leaders (1 council)"
+    assert cs.rare_themes_text(out) == "leaders, named by one council"
     tie = pd.DataFrame({"Theme": ["A", "B", "C"], "councils": [3, 1, 1]})
-    assert cs.rare_themes_text(tie) == "b and c (1 council each)"
+    assert cs.rare_themes_text(tie) == "b and c, each named by one council"
+    # labels that hold 'and' stay apart, and nothing is bracketed inside the sentence's own brackets
+    ands = pd.DataFrame({"Theme": ["Integrated working", "Access and stigma", "Data and digital"], "councils": [9, 2, 2]})
+    assert cs.rare_themes_text(ands) == "access and stigma, and data and digital, each named by 2 councils"
 
 
 def test_leadership_keys_are_the_named_ids_in_the_reports_order_and_an_unknown_id_fails():
@@ -270,8 +273,10 @@ def test_most_raised_title_and_theme_words():
     assert ev.most_raised_title(pd.Series({"Poverty": 3, "Housing": 1}), "barriers") == \
         "Poverty is the theme raised most often on barriers"
     assert ev.most_raised_title(pd.Series({"Poverty": 3, "Housing": 3}), "barriers") == \
-        "2 themes tie as the most often raised on barriers: Poverty; Housing"
-    assert ev.theme_words("poverty; nope;housing", pd.Series({"poverty": "Poverty"})) == "Poverty;  nope; housing"
+        "Poverty and housing tie as the themes raised most often on barriers"
+    assert ev.most_raised_title(pd.Series({"Community capacity": 3, "Mental health and wellbeing": 3}), "what works") == \
+        "Community capacity, and mental health and wellbeing tie as the themes raised most often on what works"
+    assert ev.theme_words("poverty; nope;housing", pd.Series({"poverty": "Poverty"})) == "Poverty; nope; housing"
 
 
 def test_millions_keeps_the_qualifier():

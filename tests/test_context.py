@@ -45,6 +45,15 @@ def test_evidence_sentence_never_reads_like_template_output(counts):
         assert "none has a target" in text
 
 
+def test_evidence_sentence_counts_restated_results_once_and_says_so():
+    text = vc.evidence_sentence("this partnership", 12, 3, 2, 0, 0, results=7)
+    assert text.startswith("The 12 figures for this partnership state 7 separate results"), text
+    assert "counts once" in text and "Of those 7 results, 3 describe" in text and "2 results come with" in text, text
+    one = vc.evidence_sentence("this partnership", 3, 1, 1, 0, 0, results=1)
+    assert "all state one result" in one and "That one result describes" in one and "1 separate" not in one, one
+    assert vc.evidence_sentence("this partnership", 3, 1, 1, 0, 0, results=3) == vc.evidence_sentence("this partnership", 3, 1, 1, 0, 0)
+
+
 def test_evidence_sentence_for_a_single_figure_speaks_of_one_figure():
     alone = vc.evidence_sentence("this partnership", 1, 0, 0, 0, 0)
     assert "None of the 1" not in alone and "1 figure" not in alone, alone
@@ -272,3 +281,36 @@ def test_profile_summary_names_the_widest_gaps_only_among_values_that_differ_bey
     only_worse = d.iloc[[0, 1]]
     assert profile_gaps(only_worse).endswith("furthest above England is CVD deaths in A (100.2 against 74.3).")
     assert profile_gaps(d.iloc[[0]]) == "No value differs from England by more than chance."
+
+
+def test_a_chart_table_or_csv_never_carries_a_code_style_column_name():
+    import altair as alt
+    import pandas as pd
+
+    from lancs_evidence.pages import charts
+
+    for bad in (["Council", "period"], ["ci95_lower"], ["Council", "Value_high"]):
+        with pytest.raises(ValueError, match="code-style"):
+            charts.check_reader_headers(bad, "test.csv")
+    charts.check_reader_headers(["Council", "Period", "Lower 95% limit", "Share (%)", "ONS code"], "test.csv")
+    frame = pd.DataFrame({"Council": ["A"], "period": ["2024"], "Rate": [1.0]})
+    chart = alt.Chart(frame).mark_bar().encode(x="Rate:Q", y="Council:N")
+    html = str(charts.accessible_chart(chart, frame, title="t", description="d", source="s", csv_name="x.csv"))
+    assert "Council%2CPeriod%2CRate" in html and ">period<" not in html  # a plain name is given its capital
+    for named in ({"Council": "Council", "period": "period"}, {"Council": "Council", "ci95_lower": "Ci95_lower"}):
+        with pytest.raises(ValueError, match="code-style"):
+            charts.accessible_chart(chart, frame.rename(columns={"period": list(named)[1]}), title="t", description="d",
+                                    source="s", csv_name="x.csv", table_columns=named)
+    with pytest.raises(ValueError, match="code-style"):  # a snake_case column cannot be capitalised into a reader's name
+        charts.accessible_chart(chart, frame.rename(columns={"period": "ci95_lower"}), title="t", description="d",
+                                source="s", csv_name="x.csv")
+
+
+def test_the_audit_line_reads_as_a_sentence_for_any_counts():
+    from lancs_evidence.pages.view import audit_line_text
+
+    assert audit_line_text(["not_checked"]) == "The claim audit judges one of these figures: it could not be checked."
+    assert audit_line_text(["not_checked"] * 2) == "The claim audit judges 2 of these figures: neither could be checked."
+    assert audit_line_text(["consistent"] * 3) == "The claim audit judges 3 of these figures: all of them add up."
+    mixed = audit_line_text(["inconsistent", "differs", "differs", "consistent"])
+    assert mixed == "The claim audit judges 4 of these figures: 1 does not add up, 2 are stated differently and 1 adds up.", mixed

@@ -53,6 +53,10 @@ NO_RELATIONS = pd.DataFrame(columns=["id", "relation", "figure", "inputs", "note
     ({"value": 250, "value_high": 300}, "250 to 300"),
     ({"value": 70, "value_high": 80, "unit": "percent"}, "70% to 80%"),
     ({"value": 5.0, "value_dp": 1, "unit": "weeks"}, "5.0 weeks"),
+    # a fall the source words ("reduced by 31%", "an improvement of 19%") keeps its sign in words, never "-31%"
+    ({"value": -31.0, "value_dp": 0, "unit": "percent", "kind": "change"}, "a fall of 31%"),
+    ({"value": -5.3, "value_dp": 1, "unit": "percentage_points", "kind": "change"}, "a fall of 5.3 percentage points"),
+    ({"value": -5, "value_high": -3, "unit": "percent", "kind": "change"}, "a fall of 3% to 5%"),
 ])
 def test_ledger_figure_keeps_qualifier_range_and_precision(kw, shown):
     r = lrow("a", **{"value": kw.pop("value"), **kw})
@@ -197,6 +201,8 @@ def test_rates_only_for_population_level_measures_with_their_denominator():
         lrow("wide", 900, footprint="Lancashire and South Cumbria"),  # footprint wider than the area
         lrow("words", NAN, value_words="hundreds of"),
         lrow("ctx", 28595, measure="registered_population", evidence_level="context"),
+        lrow("undated", 400, qualifier="circa", period=""),  # no date: a rate of it cannot be set beside anything
+        lrow("now", 300, period="current"),  # "current" is no date either
     ])
     r = rates_for(rows, pop)
     assert list(r["id"]) == ["people"]

@@ -142,7 +142,7 @@ def test_chart_template_escapes_title_description_source_and_file_name_once():
     assert f'class="lx-chart-desc">{ONCE}</p>' in out
     assert f'<p class="lx-chart-source">Source: {ONCE}. <a href="data:text/csv' in out
     assert f'download="{ONCE}">Download the data (CSV)</a>' in out
-    assert f"<th scope=\"row\" data-label=\"label\">{ONCE}</th>" in out  # the data table's cell, once
+    assert f"<th scope=\"row\" data-label=\"Label\">{ONCE}</th>" in out  # the data table's cell, once (header given its capital)
 
 
 def test_chart_json_in_its_script_has_no_angle_bracket_or_ampersand_and_parses_back():

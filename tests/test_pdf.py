@@ -12,6 +12,7 @@ import yaml
 
 from lancs_evidence.data.synthetic import area_name, expected
 from lancs_evidence.pages.charts import TITLE_WRAP_CHARS
+from lancs_evidence.pages.view import RESULTS_AXIS
 
 from .conftest import run_cli
 
@@ -28,7 +29,7 @@ def test_pdf_holds_text_figures_and_drawn_charts(tiny, tmp_path):
     assert f"over {expected(1)['people_supported']:,}" in text  # a glued figure with its qualifier
     # axis titles exist only inside the drawn SVG charts, so finding them proves the charts rendered;
     # a long title is drawn wrapped onto lines of TITLE_WRAP_CHARS, so each wrapped line is looked for
-    axis_lines = textwrap.wrap("Number of reported figures", TITLE_WRAP_CHARS)
+    axis_lines = textwrap.wrap(RESULTS_AXIS, TITLE_WRAP_CHARS)
     assert len(axis_lines) >= 1 and all(line in text for line in axis_lines), axis_lines
     assert text.count("Compared with England") >= 2
     # the health profile's six columns fit an A4 page, so it prints as a table: its header row is there

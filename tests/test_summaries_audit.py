@@ -136,8 +136,26 @@ def test_theme_counts_and_evidence_profile():
     df = pd.DataFrame([row("a", 1, evidence_level="output", baseline=0.5), row("b", 1, evidence_level="outcome", target=2),
                        row("c", 1, evidence_level="output", comparator="England")])
     prof = evidence_profile(df)
-    assert prof == {"figures": 3, "activity": 0, "output": 2, "outcome": 1, "impact": 0, "context": 0, "testimony": 0,
+    assert prof == {"figures": 3, "results": 3, "activity": 0, "output": 2, "outcome": 1, "impact": 0, "context": 0, "testimony": 0,
                     "with_baseline": 1, "with_target": 1, "with_comparator": 1}
+
+
+def test_evidence_profile_counts_a_restated_result_once():
+    # one programme's result stated four ways (a share, its fall in points, its relative fall, the count of
+    # people behind it) plus one unrelated figure: two results, not five figures that "measure a change"
+    df = pd.DataFrame([row("share", 19.3, "percent", evidence_level="outcome", baseline=24.6),
+                       row("pp", -5.3, "percentage_points", evidence_level="outcome"),
+                       row("rel", -19, "percent", evidence_level="outcome"),
+                       row("people", 116, evidence_level="outcome", baseline=148),
+                       row("boards", 4, evidence_level="activity")])
+    rel = pd.DataFrame({"relation": ["pp_change_of", "pct_change_of", "same_base_as"], "figure": ["pp", "rel", "share"],
+                        "inputs": ["share", "share", "people"]})
+    prof = evidence_profile(df, rel)
+    assert (prof["figures"], prof["results"], prof["outcome"], prof["activity"], prof["with_baseline"]) == (5, 2, 1, 1, 1)
+    # a difference between two different figures, and a share of another count, are separate results
+    rel2 = pd.DataFrame({"relation": ["difference_of", "share_of_whole"], "figure": ["pp", "rel"], "inputs": ["share;people", "people"]})
+    assert evidence_profile(df, rel2)["results"] == 5
+    assert evidence_profile(df)["outcome"] == 4  # without relations every row is its own result
 
 
 # --- audit -----------------------------------------------------------------------------------------
@@ -274,6 +292,55 @@ def test_figure_formatting_keeps_qualifiers_and_ranges():
     assert fmt.figure(2537, "gbp") == "£2,537"
     assert fmt.figure(4.5, "days", "circa") == "about 4.5 days"
     assert fmt.figure(1, "weeks") == "1 week"
+
+
+def test_each_end_of_a_change_keeps_the_precision_it_was_written_with():
+    # the source writes "27" and "20.2": the baseline is never shown as "27.0"
+    r = row("d", 20.2, baseline=27.0, value_dp=1, baseline_dp=0, polarity="lower_better", evidence_level="outcome")
+    assert change_of(r).describe().startswith("fell from 27 to 20.2"), change_of(r).describe()
+    f = check_relation({"id": "r", "relation": "pct_change_of", "figure": "p", "inputs": "d"},
+                       {"d": r, "p": row("p", -25, "percent", value_dp=0)})
+    assert "(20.2 − 27) ÷ 27" in f.explanation, f.explanation
+    # the stated figure keeps its sign in words, as the source wrote it ("an improvement of 25%")
+    assert "-25%" not in f.explanation and "a fall of 25%" in f.explanation, f.explanation
+
+
+def test_prose_helpers_never_repeat_a_year_or_nest_brackets():
+    assert fmt.titled_for_year("Review: 2024/25 End of Year Review", "2024/25") == "Review: 2024/25 End of Year Review"
+    assert fmt.titled_for_year("Annual review", "2025/26") == "Annual review for 2025/26"
+    assert fmt.bracketed("Fleetwood, The solution (later paragraphs)") == "(Fleetwood, The solution [later paragraphs])"
+    assert fmt.bracketed("OGL; contains OS data (c) Crown copyright") == "(OGL; contains OS data \u00a9 Crown copyright)"
+    assert fmt.join_words(["access and stigma", "data and digital"]) == "access and stigma, and data and digital"
+    assert fmt.join_words(["a", "b", "c"]) == "a, b and c"
+
+
+def test_counts_in_prose_never_read_like_a_form():
+    assert fmt.counted_names(["Burnley Borough Council"], "district council") == "one district council (Burnley Borough Council)"
+    assert fmt.counted_names(["A", "B"], "district council") == "2 district councils (A and B)"
+    assert fmt.counted_names([], "district council") == "no district councils"
+    assert fmt.count_words(1, "locality", "localities") == "one locality"
+    assert fmt.count_words(0, "figure") == "no figures"
+
+
+def test_a_current_period_is_said_to_be_undated():
+    # "current" tells a reader nothing about when: it is shown as undated, with what the source called it
+    assert fmt.period_text({"period": "current"}) == "No date given; the source describes it as current"
+    assert fmt.period_text({"period": "2024/25 current position"}) == \
+        "No date given; the current position when the 2024/25 report was written"
+    assert fmt.period_text({"period": "Q3 2024/25"}) == "Q3 2024/25"
+    assert fmt.period_text({"period": ""}) == "No date given"
+    # in a label or mid-sentence, "no date" is lower case and a stated period is untouched
+    assert fmt.period_inline({"period": "current"}).startswith("no date given")
+    assert fmt.period_inline({"period": "April 2024"}) == "April 2024"
+
+
+def test_audit_text_never_shows_a_bare_current_period():
+    from lancs_evidence.analysis.audit import check_relation
+
+    rows = {"a": row("a", 5, period="2024/25 current position"), "b": row("b", 4, period="Q3 2024/25")}
+    f = check_relation({"id": "r", "relation": "same_measure_as", "figure": "a", "inputs": "b"}, rows)
+    assert "current position when the 2024/25 report was written" in f.explanation, f.explanation
+    assert "2024/25 current position" not in f.explanation, f.explanation
 
 
 def test_map_rings_are_rewound_for_d3():

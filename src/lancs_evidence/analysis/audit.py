@@ -41,7 +41,7 @@ STATUSES = ("consistent", "inconsistent", "contradicted", "differs", "not_checke
 WORDS = {"consistent": "Adds up", "inconsistent": "Does not add up", "contradicted": "Contradicted",
          "differs": "Stated differently", "not_checked": "Could not be checked"}
 COUNT_WORDS = {"consistent": ("adds up", "add up"), "inconsistent": ("does not add up", "do not add up"),
-               "contradicted": ("contradicted", "contradicted"), "differs": ("stated differently", "stated differently"),
+               "contradicted": ("is contradicted", "are contradicted"), "differs": ("is stated differently", "are stated differently"),
                "not_checked": ("could not be checked", "could not be checked")}  # (one, many) after a count
 
 
@@ -134,6 +134,14 @@ def agrees(stated: float, recomputed: float, qualifier: str = "", stated_high: f
     return abs(recomputed - stated) <= half + eps
 
 
+def _written_dp(row, col: str) -> int:
+    """The decimal places a ledger number was written with (its `<col>_dp`), else what the value shows."""
+    d = row.get(f"{col}_dp") if hasattr(row, "get") else None
+    if d is not None and not (isinstance(d, float) and math.isnan(d)):
+        return int(d)
+    return fmt.decimals_of(float(row[col]))
+
+
 def _n(x) -> str:
     return fmt.number(x, None) if abs(x - round(x, 3)) < 1e-12 else fmt.number(round(x, 3))
 
@@ -170,15 +178,15 @@ def _unit_words(unit: str) -> str:
 
 def shown(r: dict) -> str:
     """A ledger row's figure as a reader sees it, with qualifier, range, baseline and period."""
-    text = fmt.figure(float(r["value"]), r.get("unit", ""), _text(r.get("qualifier")), r.get("value_high") if _num(r.get("value_high")) else None,
-                      _dp(r))
+    text = fmt.stated_figure(float(r["value"]), r.get("unit", ""), _text(r.get("qualifier")),
+                             r.get("value_high") if _num(r.get("value_high")) else None, _dp(r))
     if _num(r.get("baseline")):
         text += f" (from {fmt.with_unit(float(r['baseline']), r.get('unit', ''))}" + (
             f" in {_text(r.get('baseline_period'))})" if _text(r.get("baseline_period")) else ")")
     elif _text(r.get("baseline_period")) and _text(r.get("baseline_period")) not in _text(r.get("period")):
         text += f" since {_text(r.get('baseline_period'))}"
-    if _text(r.get("period")):
-        text += f", {_text(r.get('period'))}"
+    if _text(r.get("period")):  # "current" is shown as undated (fmt.period_text), never as a period
+        text += f", {fmt.period_inline(r)}"
     return text
 
 
@@ -191,7 +199,7 @@ def where(source: str, section: str) -> str:
 def _in(row) -> str:
     """Where a statement is, in brackets after it ("(section 2.a Our Vision)"), or nothing if the row has no section."""
     at = where(row.get("source"), row.get("section"))
-    return f" (section {at})" if at else ""
+    return " " + fmt.bracketed(f"section {at}") if at else ""
 
 
 def _counted(row) -> str:
@@ -239,12 +247,12 @@ def compare_figures(a: dict, b: dict, names: dict[str, str] | None = None) -> tu
     if unit_differs:
         diffs.append(f"the units differ ({_text(a.get('unit'))} against {_text(b.get('unit'))})")
     if period_differs and not (base_period_differs and bpa in pa and bpb in pb):
-        diffs.append(f"the periods differ ({pa} against {pb})")
+        diffs.append("the periods differ " + fmt.bracketed(f"{fmt.period_inline(a)} against {fmt.period_inline(b)}"))
     elif (bool(pa) != bool(pb) and not _same_period(pa, pb)
           and {_text(a.get("kind")), _text(b.get("kind"))} & TIME_BOUND_KINDS):
         # a change or an average holds for a period: one dated beyond the review year, the other not at all, is
         # not the same statement (a count of districts, or a ten-year span given with its years, is)
-        diffs.append(f"only one gives a period ({pa or pb}; the other gives none)")
+        diffs.append("only one gives a period " + fmt.bracketed(f"{fmt.period_inline(a if pa else b)}; the other gives none"))
     if base_value_differs or base_period_differs:
         diffs.append("they are measured from different starting points ("
                      + (f"{bpa or fmt.number(float(ba))} against {bpb or fmt.number(float(bb))}") + ")")
@@ -301,7 +309,8 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
         first.update(other_source=_text(inputs[0].get("source")), other_section=_text(inputs[0].get("section")),
                      other_statement=shown(inputs[0]))
     elif inputs:  # several statements: each keeps its own place
-        first.update(other_statement="; ".join(f"{shown(r)} ({where(r.get('source'), r.get('section'))})" for r in inputs))
+        first.update(other_statement="; ".join(f"{shown(r)} {fmt.bracketed(where(r.get('source'), r.get('section')))}"
+                                               for r in inputs))
     involved = named if kind in SYMMETRIC else [figure_id]
     names = {_text(a.get("id")): _text(a.get("name")) for a in (areas or [])}
 
@@ -317,10 +326,10 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
 
     def finding(recomputed: float, arithmetic: str, note: str = "") -> Finding:
         ok = agrees(stated, recomputed, _text(figure.get("qualifier")), figure.get("value_high"), _dp(figure))
-        written = fmt.figure(stated, figure.get("unit", ""), _text(figure.get("qualifier")),
-                            figure.get("value_high") if _num(figure.get("value_high")) else None, _dp(figure))
+        written = fmt.stated_figure(stated, figure.get("unit", ""), _text(figure.get("qualifier")),
+                                    figure.get("value_high") if _num(figure.get("value_high")) else None, _dp(figure))
         if ok:
-            text = f"{arithmetic}; the source's {written} agrees at the precision it was written."
+            text = f"{arithmetic}; the source's figure, {written}, agrees at the precision it was written."
         else:
             # the gap at the precision the figure was written (at least a tenth of a point for percentages)
             dp = _dp(figure)
@@ -340,24 +349,27 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
     if kind in ("pct_change_of", "pp_change_of", "difference_of"):
         pair = None
         if len(inputs) == 1 and _num(inputs[0].get("baseline")):
-            pair = (float(inputs[0]["baseline"]), float(inputs[0]["value"]))
+            pair = ((inputs[0], "baseline"), (inputs[0], "value"))
         elif len(inputs) == 2:
-            pair = (float(inputs[0]["value"]), float(inputs[1]["value"]))
+            pair = ((inputs[0], "value"), (inputs[1], "value"))
             if kind == "difference_of":
-                pair = (float(inputs[1]["value"]), float(inputs[0]["value"]))  # first - second
+                pair = ((inputs[1], "value"), (inputs[0], "value"))  # first - second
         if pair is None:
             return make("not_checked", "needs one input with a baseline, or two inputs (before;after)")
-        before, after = pair
-        d = max(fmt.decimals_of(before), fmt.decimals_of(after))
+        (rb, cb), (ra, ca) = pair
+        before, after = float(rb[cb]), float(ra[ca])
+        # each number as the source wrote it ("27" stays 27 beside "20.2"); the result at the finer of the two
+        db, da = _written_dp(rb, cb), _written_dp(ra, ca)
+        d = max(db, da)
         if kind == "pct_change_of":
             if before == 0:
                 return make("not_checked", "the baseline is zero, so a percentage change is undefined")
             pct = 100.0 * (after - before) / abs(before)
-            b, a = fmt.number(before, d), fmt.number(after, d)
+            b, a = fmt.number(before, db), fmt.number(after, da)
             return finding(pct, f"({a} − {b}) ÷ {b} = {_r(pct)}%")
         diff = after - before
         unit = "percentage points" if kind == "pp_change_of" else _unit_words(figure.get("unit", ""))
-        return finding(diff, f"{fmt.number(after, d)} − {fmt.number(before, d)} = {fmt.number(diff, d)} {unit}".strip())
+        return finding(diff, f"{fmt.number(after, da)} − {fmt.number(before, db)} = {fmt.number(diff, d)} {unit}".strip())
     if kind == "share_of":
         if len(inputs) != 2 or float(inputs[1]["value"]) == 0:
             return make("not_checked", "needs inputs part;whole with a non-zero whole")

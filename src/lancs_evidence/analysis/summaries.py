@@ -26,6 +26,8 @@ class Change:
     polarity: str
     decimals: int | None = None  # as the figures were written; None infers from the values
     judged: bool = True  # False for activity or output rows: a change in effort is described, never called an improvement
+    before_decimals: int | None = None  # each end as it was written ("27" stays 27 beside "20.2"); None: `decimals`
+    after_decimals: int | None = None
 
     @property
     def absolute(self) -> float:
@@ -57,10 +59,12 @@ class Change:
     def describe(self) -> str:
         """e.g. 'fell from 9.5 to 5.0 weeks (down 47.4%), an improvement'."""
         decimals = self.decimals if self.decimals is not None else max(fmt.decimals_of(self.before), fmt.decimals_of(self.after))
-        before = fmt.with_unit(self.before, self.unit, decimals)
-        after = fmt.with_unit(self.after, self.unit, decimals)
+        d_before = decimals if self.before_decimals is None else self.before_decimals
+        d_after = decimals if self.after_decimals is None else self.after_decimals
+        before = fmt.with_unit(self.before, self.unit, d_before)
+        after = fmt.with_unit(self.after, self.unit, d_after)
         if self.unit not in ("percent",):
-            before = fmt.number(self.before, decimals) if self.unit in ("weeks", "days", "hours", "months", "years", "minutes") else before
+            before = fmt.number(self.before, d_before) if self.unit in ("weeks", "days", "hours", "months", "years", "minutes") else before
         if self.absolute == 0:
             text = f"did not change from {after}"
         else:
@@ -94,11 +98,17 @@ def change_of(row) -> Change | None:
     before, after = get("baseline"), get("value")
     if not (_isnum(before) and _isnum(after)) or not exact(row):
         return None
-    dps = [d for d in (get("value_dp", None), get("baseline_dp", None)) if d is not None and not (isinstance(d, float) and math.isnan(d))]
+    def written(col):
+        d = get(f"{col}_dp", None)
+        return None if d is None or (isinstance(d, float) and math.isnan(d)) else int(d)
+
+    dps = [d for d in (written("value"), written("baseline")) if d is not None]
     decimals = int(max(dps)) if dps else None
     level = get("evidence_level", "") or ""
     judged = level not in UNJUDGED_LEVELS  # only the outcome and impact levels are judged
-    return Change(float(before), float(after), get("unit", ""), get("polarity", "neutral") or "neutral", decimals, judged)
+    # each end at the precision it was written: a baseline of 27 is never shown as "27.0" beside 20.2
+    return Change(float(before), float(after), get("unit", ""), get("polarity", "neutral") or "neutral", decimals, judged,
+                  written("baseline"), written("value"))
 
 
 @dataclass(frozen=True)
@@ -181,15 +191,18 @@ def rates_for(rows: pd.DataFrame, population: pd.DataFrame, per: int = 1000) -> 
     `population` has columns area, population, population_period (say which count it is, e.g. "Census
     2021 usual residents"). A row qualifies only when its measure is declared population-level
     (`rate_base` is `residents` in measures.csv), it is a number (not words), it covers the area it is
-    filed under (no wider `footprint`) and is not context or testimony. The qualifier and range travel:
+    filed under (no wider `footprint`), it is not context or testimony, and it has a stated period (a count
+    with no date, or only "current", cannot be set beside anything per resident). The qualifier and range travel:
     a rate from "over 5,995" is "over" too (columns rate, rate_high, qualifier)."""
     cols = ["id", "area", "measure", "value", "population", "population_period", "rate", "rate_high", "qualifier", "per"]
     df = rows.copy()
-    for col, default in (("rate_base", ""), ("footprint", ""), ("value_high", float("nan")), ("qualifier", ""), ("evidence_level", "")):
+    for col, default in (("rate_base", ""), ("footprint", ""), ("value_high", float("nan")), ("qualifier", ""), ("evidence_level", ""),
+                         ("period", "")):
         if col not in df:
             df[col] = default
+    dated = ~df.apply(lambda r: fmt.period_text(r).startswith("No date given"), axis=1) if len(df) else df["value"].notna()
     ok = (df["rate_base"].fillna("").eq("residents") & df["value"].notna() & df["footprint"].fillna("").str.strip().eq("")
-          & ~df["evidence_level"].isin(NOT_WORK_LEVELS))
+          & ~df["evidence_level"].isin(NOT_WORK_LEVELS) & dated)
     merged = df[ok].merge(population, on="area", how="inner")
     merged = merged[merged["population"] > 0].copy()
     merged["rate"] = merged["value"] / merged["population"] * per
@@ -438,15 +451,73 @@ def theme_counts(initiatives: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFram
     return counts.sort_values(["initiatives", "label"], ascending=[False, True])[["theme", "label", "initiatives"]]
 
 
-def evidence_profile(rows: pd.DataFrame) -> dict:
-    """Figures by evidence level, and how many have a baseline, a target or a comparator."""
-    counts = rows["evidence_level"].value_counts() if not rows.empty else pd.Series(dtype=int)
+# Relations that say two figures state one result: the same number twice, a change worked out from a
+# figure's own before and after (in points, in per cent, or as a difference), or a count and the share it is
+# said to be. A share of a different count (`share_of_whole`), a total of parts, a ratio or an occupancy
+# check relates different results, so those never merge.
+RESTATEMENT_KINDS = ("same_measure_as", "pct_change_of", "pp_change_of", "difference_of", "same_base_as")
+
+# which level a result restated at two levels counts under: the strongest claim it makes about the work
+_LEVEL_RANK = {lv: i for i, lv in enumerate(("impact", "outcome", "output", "activity", "context", "testimony"))}
+
+
+def result_groups(relations: pd.DataFrame | None) -> dict[str, str]:
+    """Map each figure id to a representative of the result it states (see `RESTATEMENT_KINDS`): a share,
+    its fall in points, its relative fall and the count behind it are one result. A `difference_of` with two
+    inputs (first - second of two figures) is not a restatement and is left out."""
+    parent: dict[str, str] = {}
+
+    def find(x):
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    if relations is not None and not relations.empty:
+        linked = relations[relations["relation"].isin(RESTATEMENT_KINDS)]
+        for rec in linked.itertuples(index=False):
+            inputs = [i.strip() for i in str(rec.inputs if isinstance(rec.inputs, str) else "").split(";") if i.strip()]
+            if not isinstance(rec.figure, str) or not rec.figure.strip() or not inputs:
+                continue
+            if rec.relation == "difference_of" and len(inputs) > 1:
+                continue
+            root = find(rec.figure.strip())
+            for other in inputs:
+                parent[find(other)] = root
+    return {k: find(k) for k in list(parent)}
+
+
+def evidence_profile(rows: pd.DataFrame, relations: pd.DataFrame | None = None) -> dict:
+    """Figures by evidence level, and how many have a baseline, a target or a comparator.
+
+    `figures` is the number of ledger rows. With `relations`, every other count is of *results*: rows that
+    restate one result (`result_groups`: the same number twice, a share and its fall in points, its relative
+    fall, the count behind it) count once, at the strongest level any of them has, and with a baseline,
+    target or comparator if any of them has one; `results` says how many there are. Without `relations`
+    each row is its own result."""
+    if rows.empty:
+        return {"figures": 0, "results": 0, **{level: 0 for level in EVIDENCE_LEVELS},
+                "with_baseline": 0, "with_target": 0, "with_comparator": 0}
+    groups = result_groups(relations)
+    df = pd.DataFrame({
+        "result": (rows["id"].map(lambda i: groups.get(i, i)) if relations is not None and "id" in rows
+                   else pd.Series(range(len(rows)), index=rows.index)),
+        "rank": rows["evidence_level"].map(lambda lv: _LEVEL_RANK.get(lv, len(_LEVEL_RANK))),
+        "level": rows["evidence_level"],
+        "baseline": rows["baseline"].notna(),
+        "target": rows["target"].notna(),
+        "comparator": rows["comparator"].fillna("").ne(""),
+    })
+    by = df.sort_values("rank", kind="stable").groupby("result", sort=False)
+    levels = by["level"].first().value_counts()
     return {
         "figures": int(len(rows)),
-        **{level: int(counts.get(level, 0)) for level in EVIDENCE_LEVELS},
-        "with_baseline": int(rows["baseline"].notna().sum()) if not rows.empty else 0,
-        "with_target": int(rows["target"].notna().sum()) if not rows.empty else 0,
-        "with_comparator": int(rows["comparator"].fillna("").ne("").sum()) if not rows.empty else 0,
+        "results": int(by.ngroups),
+        **{level: int(levels.get(level, 0)) for level in EVIDENCE_LEVELS},
+        "with_baseline": int(by["baseline"].any().sum()),
+        "with_target": int(by["target"].any().sum()),
+        "with_comparator": int(by["comparator"].any().sum()),
     }
 
 

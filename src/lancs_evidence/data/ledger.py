@@ -372,7 +372,9 @@ class Data:
     @served
     def profile(self, source: str | None = None, areas: list[str] | None = None) -> dict:
         """The evidence profile of the ledger's figures for a source and a set of areas (either optional):
-        how many figures, how many at each evidence level, how many with a baseline, target or comparator."""
+        how many figures, how many separate results they state (a result restated as a share, its change or
+        the same number twice counts once, by the audit's relations), and how many of those results are at
+        each evidence level and come with a baseline, target or comparator."""
         from lancs_evidence.analysis.summaries import evidence_profile
 
         df = self.figures
@@ -380,7 +382,7 @@ class Data:
             df = df[df["source"] == source]
         if areas is not None:
             df = df[df["area"].isin(list(areas))]
-        return evidence_profile(df)
+        return evidence_profile(df, self.relations)
 
     @served
     def count(self, table: str, by: list[str]) -> pd.DataFrame:

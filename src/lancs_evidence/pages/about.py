@@ -100,13 +100,13 @@ class AuditSection:
                 label1 = "Stated figure" if derived or r["relation"] == "scope_of" else "First statement"
                 label2 = "Stated with it" if derived else ("Where it sits" if r["relation"] == "scope_of" else "Second statement")
                 if r["statement"]:
-                    rows.append((label1, f"{r['statement']} ({first})" if first else r["statement"]))
+                    rows.append((label1, f"{r['statement']} {fmt.bracketed(first)}" if first else r["statement"]))
                 elif first:
                     rows.append(("First passage", first))
                 if r["relation"] == "scope_of":
                     rows.append((label2, f"under the heading {second}"))
                 elif r["other_statement"]:
-                    rows.append((label2, f"{r['other_statement']} ({second})" if second else r["other_statement"]))
+                    rows.append((label2, f"{r['other_statement']} {fmt.bracketed(second)}" if second else r["other_statement"]))
                 elif second and second != first:
                     rows.append(("Second passage", second))
                 rows.append(("What we found", strip_ids(r["explanation"])))
@@ -138,12 +138,14 @@ class AuditSection:
                     for a in data.partnerships().to_dict("records")]
         profiles += [(s["title"], data.profile(source=s["id"]))
                      for s in data.sources.to_dict("records") if s["id"] != self.page.review_source]
-        columns = ("figures", *LEVELS, "with_baseline", "with_target", "with_comparator")
+        columns = ("figures", "results", *LEVELS, "with_baseline", "with_target", "with_comparator")
         rows = [[name, *[str(p[k]) for k in columns]] for name, p in profiles]
         self.page.record("evidence_profiles", [{"area": name, **p} for name, p in profiles])
-        show(table(rows, ["Partnership or case study", "Figures", *[LEVEL_LABELS[lv] for lv in LEVELS], "With a baseline",
-                          "With a target", "With a comparator"], "Evidence profile of each partnership and case study",
-                   numeric=list(range(1, len(LEVELS) + 5))))
+        show(table(rows, ["Partnership or case study", "Figures", "Separate results", *[LEVEL_LABELS[lv] for lv in LEVELS],
+                          "With a baseline", "With a target", "With a comparator"],
+                   "Evidence profile of each partnership and case study: figures, then the separate results they state "
+                   "(a result stated more than once counted once) by evidence level",
+                   numeric=list(range(1, len(LEVELS) + 6))))
 
 
 class MethodsSection:
@@ -285,11 +287,12 @@ class HomeView(View):
         self.audit.glue_audit()
         p = self.data.profile(source=self.review_source)
         self.glue_count("n_review_figures", p["figures"], "figure")
-        share = lambda n: f"{round(100 * n / p['figures'])}%" if p["figures"] else "0%"  # noqa: E731
+        self.glue_count("n_review_results", p["results"], "separate result")
+        share = lambda n: f"{round(100 * n / p['results'])}%" if p["results"] else "0%"  # noqa: E731
         self.glue("share_activity_output", share(p["activity"] + p["output"]))
         self.glue("share_outcome_impact", share(p["outcome"] + p["impact"]))
-        self.glue_count("n_with_baseline", p["with_baseline"], "figure")
-        self.glue_count("n_with_target", p["with_target"], "figure")
+        self.glue_count("n_with_baseline", p["with_baseline"], "result")
+        self.glue_count("n_with_target", p["with_target"], "result")
 
 
 @offers("ledger", LEDGER_API)

@@ -62,10 +62,11 @@ def keys_by_theme(keys: pd.DataFrame, theme_label: pd.Series) -> pd.DataFrame:
 
 
 def rare_themes_text(by_theme: pd.DataFrame) -> str:
-    """The themes named by the fewest councils, with that number ("x and y (1 council each)")."""
+    """The themes named by the fewest councils, with that number, as a clause that needs no brackets around
+    it ("x and y, each named by one council"); themes whose labels hold 'and' stay apart (fmt.join_words)."""
     fewest = by_theme[by_theme["councils"] == by_theme["councils"].min()]
-    return (fmt.join_words(fewest["Theme"].str.lower().tolist())
-            + f" ({fmt.plural(int(fewest['councils'].iloc[0]), 'council')}" + (" each)" if len(fewest) > 1 else ")"))
+    n = fmt.count_words(int(fewest["councils"].iloc[0]), "council")
+    return fmt.join_words(fewest["Theme"].str.lower().tolist()) + (f", each named by {n}" if len(fewest) > 1 else f", named by {n}")
 
 
 def leadership_keys(keys: pd.DataFrame, ids: list[str]) -> pd.DataFrame:

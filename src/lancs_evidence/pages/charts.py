@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import textwrap
 import urllib.parse
 
@@ -173,6 +174,18 @@ def _plain(value) -> str:
     return str(value)
 
 
+CODE_STYLE = re.compile(r"[a-z0-9_]+|[A-Za-z0-9]+(_[A-Za-z0-9]+)+")
+
+
+def check_reader_headers(headers: list[str], where: str) -> None:
+    """Rule 9: a chart's table and CSV download speak to readers, so no column may carry a code-style name
+    ('period', 'ci95_lower'): a header starts with a capital and has no underscores."""
+    bad = [str(h) for h in headers if CODE_STYLE.fullmatch(str(h))]
+    if bad:
+        raise ValueError(f"{where}: code-style column names in a reader's table or CSV: {', '.join(bad)}; "
+                         "name them for readers (table_columns, or rename the frame's columns)")
+
+
 def accessible_chart(
     chart: alt.TopLevelMixin,
     data: pd.DataFrame,
@@ -185,7 +198,8 @@ def accessible_chart(
     responsive: bool = True,
 ) -> Markup:
     """Return the HTML for one accessible chart (templates/chart.html.j2). `data` is exactly what the chart plots."""
-    table_columns = table_columns or {c: c for c in data.columns}
+    # a column not named for readers gets a capital ('period' -> 'Period'); a code-style name is refused below
+    table_columns = table_columns or {c: str(c)[:1].upper() + str(c)[1:] for c in data.columns}
     title = title[:1].upper() + title[1:]  # a title is a sentence: it starts with a capital (issue 18)
     chart = (chart.properties(width="container", description=description) if responsive
              else chart.properties(description=description)).configure(**theme_config())
@@ -196,6 +210,7 @@ def accessible_chart(
     # ids derive from the JSON as it sits in the page (script_json: the template escapes it the same way)
     digest = hashlib.sha256(script_json(spec_json).encode()).hexdigest()[:12]
     cols = list(table_columns)
+    check_reader_headers([table_columns[c] for c in cols], csv_name)
     rows = [[_plain(v) for v in rec] for rec in data[cols].itertuples(index=False)]
     # the CSV's header uses the same reader-facing column names as the table (rule 9: no code-style names)
     return render("chart.html.j2", chart_id=f"lx-fig-{digest}", title=title, spec_json=spec_json, description=description,

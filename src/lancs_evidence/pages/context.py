@@ -350,11 +350,23 @@ def _verb(n: int, one: str, many: str) -> str:
     return one if n == 1 else many
 
 
+RESTATED = "a result the review gives more than once, or also as a change or a share, counts once"
+
+
 def evidence_sentence(who: str, total: int, outcome_impact: int, with_baseline: int, with_target: int,
-                      with_comparator: int) -> str:
-    """How strong a set of figures is, worded for any counts (no "0 figures come with ...")."""
+                      with_comparator: int, results: int | None = None) -> str:
+    """How strong a set of figures is, worded for any counts (no "0 figures come with ...").
+
+    `total` is the number of figures; `results` (when given and smaller) the number of separate results they
+    state (`summaries.evidence_profile` with relations), and then the other counts are of results, and the
+    sentence says so rather than counting one result's restatements as separate evidence."""
     if total == 0:
         return f"The review gives no figures for {who}, so there is nothing here to weigh."
+    lead, noun = "", "figure"
+    if results is not None and results < total:
+        how_many = "all state one result" if results == 1 else f"state {fmt.plural(results, 'separate result')}"
+        lead = f"The {fmt.plural(total, 'figure')} for {who} {how_many} ({RESTATED}). "
+        total, noun, who = results, "result", "them"
     if total == 1:  # "none of the 1 figure" and "1 figure comes with" read like a form; say it of the one figure
         kinds = [words for n, words in ((with_baseline, "an earlier value to compare against"), (with_target, "a target"),
                                         (with_comparator, "another comparison")) if n]
@@ -362,15 +374,17 @@ def evidence_sentence(who: str, total: int, outcome_impact: int, with_baseline: 
                 "does not describe an outcome or a wider impact")
         then = (f"it comes with {fmt.join_words(kinds)}" if kinds else
                 "it comes with no earlier value, target or other comparison, so it cannot show a change")
-        return f"The one figure for {who} {what}; {then}."
+        one = f"The one {noun} for {who}" if not lead else "That one result"
+        return f"{lead}{one} {what}; {then}."
+    of = f"the {fmt.plural(total, noun)} for {who}" if not lead else f"those {fmt.plural(total, noun)}"
     if outcome_impact == 0:
-        first = f"None of the {fmt.plural(total, 'figure')} for {who} describes an outcome or a wider impact"
+        first = f"None of {of} describes an outcome or a wider impact"
     else:
-        first = (f"Of the {fmt.plural(total, 'figure')} for {who}, {fmt.number(outcome_impact)} "
+        first = (f"Of {of}, {fmt.number(outcome_impact)} "
                  f"{_verb(outcome_impact, 'describes', 'describe')} outcomes or wider impact")
     kinds = [(with_baseline, "an earlier value to compare against"), (with_target, "a target"),
              (with_comparator, "another comparison")]
-    have = [f"{fmt.plural(n, 'figure')} {_verb(n, 'comes', 'come')} with {words}" for n, words in kinds if n]
+    have = [f"{fmt.plural(n, noun)} {_verb(n, 'comes', 'come')} with {words}" for n, words in kinds if n]
     lack = [words for n, words in kinds if not n]
     if not have:
         second = "none comes with an earlier value, a target or any other comparison, so none can show a change"
@@ -378,7 +392,7 @@ def evidence_sentence(who: str, total: int, outcome_impact: int, with_baseline: 
         second = fmt.join_words(have)
         if lack:
             second += "; none has " + " or ".join(lack)
-    return f"{first}; {second}."
+    return f"{lead}{first}; {second}."
 
 
 def activity_sentence(levels: list[str], who: str) -> str:
@@ -403,10 +417,10 @@ def glue_district_evidence(page) -> None:
     # the most recent official count of residents (Census 2021), not the older mid-2020 estimate
     page.glue("census_population", fmt.number(int(page.population()["census2021_usual_residents"].sum())))
 
-    prof = evidence_profile(page.figures)
+    prof = evidence_profile(page.figures, page.data.relations)  # a restated result counts once
     page.glue_prose("evidence_sentence", evidence_sentence(
         "this partnership", int(prof["figures"]), int(prof["outcome"] + prof["impact"]), int(prof["with_baseline"]),
-        int(prof["with_target"]), int(prof["with_comparator"])))
+        int(prof["with_target"]), int(prof["with_comparator"]), int(prof["results"])))
 
 
 def profile_sentence(total: int, worse: int, similar: int, better: int) -> str:

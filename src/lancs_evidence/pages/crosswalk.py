@@ -29,7 +29,7 @@ def quoted(labels) -> str:
 
 def initiatives_in_words(named: pd.DataFrame, areas: pd.DataFrame) -> list[str]:
     """Each initiative as 'Name (Area)'."""
-    return [f"{n} ({area_name(areas, a)})" for n, a in zip(named["name"], named["area"])]
+    return [f"{n} {fmt.bracketed(area_name(areas, a))}" for n, a in zip(named["name"], named["area"])]
 
 
 def balance_frame(cw: pd.DataFrame) -> pd.DataFrame:

@@ -48,6 +48,7 @@ class DistrictView(View):
         self.glue("locality", self.data.areas.loc[self.locality, "name"] if self.locality else "")
         self.glue("councils", fmt.join_words(list(self.councils["name"])))
         self.glue("n_councils", fmt.plural(len(self.councils), "district council"))
+        self.glue("councils_covered", fmt.counted_names(list(self.councils["name"]), "district council"))
         self.glue("year_label", self.year_label)
         self.glue("population", fmt.number(pop["census2021_usual_residents"].sum()))
         self.glue("population_source", POPULATION_SOURCE)
@@ -58,6 +59,7 @@ class DistrictView(View):
         self.glue_prose("theme_sentence", fmt.most_common_sentence(fmt.top_labels(counts)) if not counts.empty
                         else "There are none to group this year.")
         self.glue("review_title", self.source_title(self.review_source))
+        self.glue("reported_in", fmt.titled_for_year(self.source_title(self.review_source), self.year_label))
 
     def population(self) -> pd.DataFrame:
         pop = self.data.reference("population")
@@ -76,8 +78,8 @@ class DistrictView(View):
         show(table(rows, ["Council", "ONS code", "Usual residents, Census 2021 (used for rates)", "Population, mid-2020 estimate",
                           "Aged 65 and over (share of the mid-2020 estimate)"],
                    f"Councils in the {self.name} partnership and their residents", numeric=[2, 3, 4]),
-             tag("p", "Source: " + esc(meta["publisher"]) + ", " + esc(meta["title"]) + " (" + esc(meta["period"]) + "; "
-                 + esc(meta["licence"]) + ").", class_="lx-source"))
+             tag("p", "Source: " + esc(meta["publisher"]) + ", " + esc(meta["title"]) + " "
+                 + esc(fmt.bracketed(f"{meta['period']}; {meta['licence']}")) + ".", class_="lx-source"))
 
     def deprivation(self) -> None:
         imd25 = self.data.reference("imd2025").set_index("ons_code")
@@ -167,7 +169,7 @@ class DistrictView(View):
                 + profile_gaps(d))
         title = profile_chart_title(self.name, len(worse), len(d))
         return charts.accessible_chart(chart, d.drop(columns=["relative"]), title=title, description=desc,
-                                        source=f"{meta['publisher']}, {meta['title']} ({meta['period']})", csv_name=f"health-profile-{self.area}.csv",
+                                        source=f"{meta['publisher']}, {meta['title']} {fmt.bracketed(meta['period'])}", csv_name=f"health-profile-{self.area}.csv",
                                         table_columns={"label": "Indicator", "council": "Council", "value": "Value", "ci95_lower": "Lower 95% limit",
                                                        "ci95_upper": "Upper 95% limit", "england_value": "England", "comparison": "Compared with England",
                                                        "unit_label": "Unit", "period": "Period"}, responsive=False)
@@ -240,7 +242,7 @@ class DistrictView(View):
     def per_resident(self) -> None:
         """Counts of residents reached for the whole partnership, per 1,000 usual residents (Census 2021).
 
-        Only measures declared population-level in measures.csv, only figures covering the partnership
+        Only measures declared population-level in measures.csv, only dated figures covering the partnership
         itself (no wider footprint), never words or context; the qualifier travels into the rate."""
         from lancs_evidence.analysis.summaries import rates_for
 
@@ -250,8 +252,8 @@ class DistrictView(View):
                                   "population_period": [POPULATION_PERIOD]})
         r = rates_for(rows, table_pop, per=1000)
         if r.empty:
-            show(tag("p", esc(f"None of the review's figures for {self.name} is a count of residents for the whole partnership "
-                              "that can fairly be expressed per 1,000 residents.")))
+            show(tag("p", esc(f"None of the review's figures for {self.name} is a dated count of residents for the whole "
+                              "partnership that can fairly be expressed per 1,000 residents.")))
             return
         r = r.merge(rows[["id", "statement", "unit", "value_high", "value_dp", "period", "note", "footprint", "value_words"]], on="id")
         self.record("rates", r[["id", "rate", "population_period"]])
@@ -265,8 +267,8 @@ class DistrictView(View):
                    f"Counts for the whole {self.name} partnership per 1,000 residents", numeric=[3, 4]),
              tag("p", Markup("Rates divide by the usual residents of the partnership's councils counted at the 2021 Census "
                  "(Office for National Statistics), the most recent official count held in this book; the figures themselves "
-                 "cover the period shown. Only measures of residents reached are divided; a rate from a figure stated with "
-                 "'over' or 'about' keeps that word."), class_="lx-source"))
+                 "cover the period shown. Only counts of residents reached that the review dates are divided (an undated count "
+                 "has no period to set a rate against); a rate from a figure stated with 'over' or 'about' keeps that word."), class_="lx-source"))
 
     def year_over_year(self) -> None:
         """Measures this partnership reported in both this year and the year before, side by side."""
@@ -296,11 +298,11 @@ class DistrictView(View):
         show(tag("ul", items, class_="lx-learning"))
 
     def evidence(self) -> None:
-        prof = evidence_profile(self.figures)
-        self.glue("n_with_baseline", fmt.plural(prof["with_baseline"], "figure"))
-        self.glue("n_with_target", fmt.plural(prof["with_target"], "figure"))
-        self.glue("n_with_comparator", fmt.plural(prof["with_comparator"], "figure"))
-        self.glue("n_outcome_impact", fmt.plural(prof["outcome"] + prof["impact"], "figure"))
+        prof = evidence_profile(self.figures, self.data.relations)  # a restated result counts once
+        self.glue("n_with_baseline", fmt.plural(prof["with_baseline"], "result"))
+        self.glue("n_with_target", fmt.plural(prof["with_target"], "result"))
+        self.glue("n_with_comparator", fmt.plural(prof["with_comparator"], "result"))
+        self.glue("n_outcome_impact", fmt.plural(prof["outcome"] + prof["impact"], "result"))
         show(self.evidence_chart(self.figures, self.name, self.cite(self.review_source, "3. District Health and Wellbeing Partnerships")))
 
     def related_evidence(self) -> None:

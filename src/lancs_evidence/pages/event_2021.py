@@ -54,8 +54,11 @@ def leaning(diff: pd.Series, share: pd.DataFrame, freq: pd.DataFrame, a: str, b:
 def most_raised_title(counts: pd.Series, what: str) -> str:
     """A chart title naming the theme raised most often (or the themes tied for it)."""
     top = counts[counts == counts.max()].index.tolist()
-    return (f"{top[0]} is the theme raised most often on {what}" if len(top) == 1 else
-            f"{len(top)} themes tie as the most often raised on {what}: {'; '.join(top)}")
+    if len(top) == 1:
+        return f"{top[0]} is the theme raised most often on {what}"
+    # a sentence, not a form: the tied themes named first ('Poverty and housing tie as ...'), never '2 themes tie: a; b'
+    names = fmt.join_words([str(top[0])] + [str(t)[:1].lower() + str(t)[1:] for t in top[1:]])
+    return f"{names} tie as the themes raised most often on {what}"
 
 
 def millions(row: dict) -> str:
@@ -65,7 +68,7 @@ def millions(row: dict) -> str:
 
 def theme_words(themes: str, theme_label: pd.Series) -> str:
     """Themes written 'a;b' as their labels, '; '-separated (an unknown id is shown as it is)."""
-    return "; ".join(theme_label.get(t.strip(), t) for t in themes.split(";"))
+    return "; ".join(theme_label.get(t.strip(), t.strip()) for t in themes.split(";"))
 
 
 class WorkshopView:

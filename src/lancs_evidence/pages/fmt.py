@@ -113,7 +113,9 @@ def ledger_figure(row) -> str:
     tables, chart labels and descriptions, roll-ups, summaries, CSV downloads).
 
     Keeps the source's qualifier ("over 7,000"), its range ("250 to 300"), its precision, and, for a
-    figure the source never puts a number on, its words ("hundreds of", with no number)."""
+    figure the source never puts a number on, its words ("hundreds of", with no number). A fall the ledger
+    stores as a negative change is written with its sign in words, as sources write it ("reduced by 31%",
+    "an improvement of 19%"): 'a fall of 31%', never '-31%'."""
     get = _getter(row)
     words = get("value_words", "")
     if not _blank(words) and _blank(get("value")):
@@ -123,16 +125,51 @@ def ledger_figure(row) -> str:
     dp = _dp(get, "value")
     if dp is not None:
         dp = max(dp, _dp(get, "value_high") or 0)
-    return figure(get("value"), get("unit", ""), get("qualifier", "") or "", get("value_high"), dp)
+    return stated_figure(get("value"), get("unit", ""), get("qualifier", "") or "", get("value_high"), dp)
+
+
+def stated_figure(value: float, unit: str, qualifier: str = "", value_high: float | None = None,
+                  decimals: int | None = None) -> str:
+    """`figure`, with a fall (a negative change) written with its sign in words, as sources write it:
+    -31 percent is 'a fall of 31%', never '-31%'; a range of falls -5 to -3 is 'a fall of 3% to 5%'."""
+    has_high = not _blank(value_high)
+    if not _blank(value) and float(value) < 0 and (not has_high or float(value_high) <= 0):
+        lo, hi = (abs(float(value_high)), abs(float(value))) if has_high else (abs(float(value)), None)
+        return "a fall of " + figure(lo, unit, qualifier, hi, decimals)
+    return figure(value, unit, qualifier, value_high if has_high else None, decimals)
 
 
 row_figure = ledger_figure  # older name, same function
 
 
+_CURRENT = re.compile(r"(?:(?P<year>\d{4}/\d{2})\s+)?current(?:\s+(?P<what>position|average|figure|level))?", re.I)
+
+
 def period_text(row) -> str:
-    """The period a figure covers as the source gives it, or a plain statement that it gives none."""
+    """The period a figure covers as the source gives it, or a plain statement that it gives none.
+
+    A source's "current" (or "now", which the ledger records as `current`) is no date: a reader cannot tell
+    when "current" was. It is said to be undated, with what the source called it and, when the ledger
+    names the report's year (`2024/25 current position`), that it is the position when that report was
+    written: 'No date given; the current position when the 2024/25 report was written'."""
     period = _getter(row)("period", "")
-    return "No date given" if _blank(period) else str(period).strip()
+    if _blank(period):
+        return "No date given"
+    period = str(period).strip()
+    m = _CURRENT.fullmatch(period)
+    if m:
+        what = f"the current {m['what'].lower()}" if m["what"] else "current"
+        if m["year"]:
+            return f"No date given; {what if m['what'] else 'described as current'} when the {m['year']} report was written"
+        return f"No date given; the source describes it as {what}"
+    return period
+
+
+def period_inline(row) -> str:
+    """`period_text` for the middle of a sentence or a label: 'no date given' in lower case, a stated
+    period ('April 2024', 'Q3 2024/25') exactly as given."""
+    text = period_text(row)
+    return "n" + text[1:] if text.startswith("No date given") else text
 
 
 def footprint_text(row, area_name: str = "") -> str:
@@ -145,13 +182,52 @@ def plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
+def count_words(n: int, one: str, many: str | None = None) -> str:
+    """A count for running prose, where '0 figures' and '1 district council' read like a form filled in:
+    'no figures', 'one figure', '3 figures'."""
+    n = int(n)
+    if n == 0:
+        return f"no {many or one + 's'}"
+    if n == 1:
+        return f"one {one}"
+    return plural(n, one, many)
+
+
+def counted_names(names: list[str], one: str, many: str | None = None) -> str:
+    """What a set of named things is, for prose: 'one district council (Burnley Borough Council)',
+    '2 district councils (Chorley Council and South Ribble Borough Council)', 'no district councils'."""
+    names = [str(x) for x in names]
+    head = count_words(len(names), one, many)
+    return f"{head} ({join_words(names)})" if names else head
+
+
+def titled_for_year(title: str, year_label: str) -> str:
+    """A report's title with the year it covers, said once: 'Review 2024/25' stays as it is, 'Review' becomes
+    'Review for 2024/25' (never '... 2024/25 End of Year Review for 2024/25')."""
+    title, year_label = str(title).strip(), str(year_label).strip()
+    return title if not year_label or year_label in title else f"{title} for {year_label}"
+
+
+def bracketed(text: str) -> str:
+    """Text in round brackets after something else, as readers write nested brackets: brackets already in
+    the text become square ones, so '(… The solution (later paragraphs))' never closes twice:
+    'A (B)' -> '(A [B])'."""
+    inner = re.sub(r"\(c\)", "\u00a9", str(text), flags=re.I)  # '(c)' is the copyright sign, not a bracket
+    inner = inner.replace("(", "[").replace(")", "]")
+    return f"({inner})"
+
+
 def join_words(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'; when an item itself contains ' and ' ('access and stigma'), a comma
+    before the last 'and' keeps the items apart: 'access and stigma, and data and digital'."""
     items = [str(i) for i in items]
     if not items:
         return ""
     if len(items) == 1:
         return items[0]
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    # (an item already in quotation marks is kept apart by them)
+    last = ", and " if any(" and " in i and i[:1] not in "\u2018\u201c'\"" for i in items) else " and "
+    return ", ".join(items[:-1]) + last + items[-1]
 
 
 MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")

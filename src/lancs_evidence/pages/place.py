@@ -48,8 +48,9 @@ class PlaceTables:
                 "area": p["id"], "name": p["name"], "locality": data.locality_of(p["id"]),
                 "councils": ", ".join(councils["name"]), "population": population,
                 "imd_ranks_2025": ranks, "most_deprived_share_2025": share25, "most_deprived_share_2019": share19,
-                "indicators_worse": worse, "indicators": n_ft, "figures": prof["figures"],
+                "indicators_worse": worse, "indicators": n_ft, "figures": prof["figures"], "results": prof["results"],
                 "outcome_or_impact": sum(prof[level] for level in RESULT_LEVELS),
+                "activity_or_output": prof["activity"] + prof["output"],
             })
         return pd.DataFrame(recs)
 
@@ -95,7 +96,7 @@ class PlaceTables:
         desc = (f"Map of the {len(table_df)} district councils of Lancashire, coloured by locality: "
                 + "; ".join(f"{loc} ({n} councils: {', '.join(table_df[table_df['Locality'] == loc]['Council'])})" for loc, n in counts.items()) + ".")
         show(charts.accessible_chart(chart, table_df, title=f"{len(table_df)} councils, {table_df['Partnership'].nunique()} partnerships, {len(counts)} localities",
-                                      description=desc, source=f"{meta['publisher']}, {meta['title']} ({meta['licence']})",
+                                      description=desc, source=f"{meta['publisher']}, {meta['title']} {fmt.bracketed(meta['licence'])}",
                                       csv_name="lancashire-footprint.csv"))
 
     def deprivation_overview(self) -> None:
@@ -144,7 +145,7 @@ class PlaceTables:
             title=f"{most['council']} has the largest share of neighbourhoods in England's most deprived tenth",
             description=charts.describe_extremes(latest, "council", "share", unit="percent",
                                                  what="Share of small areas in the most deprived tenth, IoD 2025"),
-            source=f"{meta['publisher']}, Indices of Deprivation 2025 and 2019 ({meta['licence']})", csv_name="deprivation-districts.csv",
+            source=f"{meta['publisher']}, Indices of Deprivation 2025 and 2019 {fmt.bracketed(meta['licence'])}", csv_name="deprivation-districts.csv",
             table_columns={"council": "Council", "index": "Index", "share": "Share (%)"}))
 
 
@@ -174,11 +175,11 @@ class LocalityView(View):
         c = self.ctx
         rows = [[r["name"], r["councils"], fmt.number(r["population"]), r["imd_ranks_2025"],
                  f"{fmt.number(r['most_deprived_share_2025'], 1)}%", f"{r['indicators_worse']} of {r['indicators']}",
-                 fmt.number(r["figures"]), fmt.number(r["outcome_or_impact"])] for r in c.to_dict("records")]
+                 fmt.number(r["figures"]), fmt.number(r["results"]), fmt.number(r["outcome_or_impact"])] for r in c.to_dict("records")]
         show(table(rows, ["Partnership", "Councils", "Usual residents (Census 2021)", "IoD 2025 rank of each council",
                           "Small areas in England's most deprived tenth (2025)", "Health indicators worse than England",
-                          "Figures in the review", "Of which outcomes or impact"],
-                   f"The partnerships of {self.name} compared", numeric=[2, 4, 6, 7]))
+                          "Figures in the review", "Separate results (a restated result once)", "Results that are outcomes or impact"],
+                   f"The partnerships of {self.name} compared", numeric=[2, 4, 6, 7, 8]))
         d = c[["name", "most_deprived_share_2025", "most_deprived_share_2019"]].melt(
             id_vars="name", var_name="year", value_name="share")
         d["year"] = d["year"].map({"most_deprived_share_2025": "2025", "most_deprived_share_2019": "2019"})
@@ -205,19 +206,19 @@ class LocalityView(View):
         rows["area_kind"] = rows["area"].map(data.areas["kind"])
         group_of = {p: p for p in self.ctx["area"]}
         sums = rollup(rows, data.relations, group_of)
-        d = self.ctx[["name", "figures", "outcome_or_impact"]].copy()
-        d["activity_or_output"] = d["figures"] - d["outcome_or_impact"]
+        # results, each once however often the review states it; context and testimony are in neither bar
+        d = self.ctx[["name", "results", "activity_or_output", "outcome_or_impact"]].copy()
         long = d.melt(id_vars="name", value_vars=["activity_or_output", "outcome_or_impact"], var_name="kind", value_name="count")
         long["kind"] = long["kind"].map({"activity_or_output": "Activity or output", "outcome_or_impact": "Outcome or impact"})
         chart = alt.Chart(long).mark_bar().encode(
-            y=alt.Y("name:N", title=None, sort="-x"), x=alt.X("count:Q", title="Figures reported in the review", stack=True),
+            y=alt.Y("name:N", title=None, sort="-x"), x=alt.X("count:Q", title="Results reported in the review, each once", stack=True),
             color=alt.Color("kind:N", scale=alt.Scale(domain=["Activity or output", "Outcome or impact"], range=["#9ecae1", "#0b4f8a"]), title=None),
             tooltip=["name:N", "kind:N", "count:Q"]).properties(height=alt.Step(26))
-        most = d.loc[d["figures"].idxmax()]
+        most = d.loc[d["results"].idxmax()]
         show(charts.accessible_chart(
-            chart, long.rename(columns={"name": "Partnership", "kind": "Kind of figure", "count": "Figures"}),
-            title=f"{most['name']} reported the most figures in {self.name}",
-            description=charts.describe_extremes(d, "name", "figures", what="Figures reported per partnership"),
+            chart, long.rename(columns={"name": "Partnership", "kind": "Kind of result", "count": "Results"}),
+            title=f"{most['name']} reported the most results in {self.name}",
+            description=charts.describe_extremes(d, "name", "results", what="Results reported per partnership, each counted once"),
             source=self.cite(self.review_source, "3. District Health and Wellbeing Partnerships"), csv_name=f"figures-{self.area}.csv"))
         self.record("rollup", sums)
         if not sums.empty:

@@ -51,6 +51,29 @@ def _py(value):
     return value
 
 
+RESULTS_AXIS = "Number of results, each counted once"
+
+
+def audit_line_text(judged: list[str]) -> str:
+    """How the audit judges a set of figures (their statuses), as a sentence for any counts: 'one of these
+    figures: it could not be checked', 'both ...', 'all 3 ...', or '12 ...: 1 does not add up, 2 are stated
+    differently and 9 add up' (never '1 of these figures: 1 could not be checked')."""
+    from lancs_evidence.analysis.audit import COUNT_WORDS, SEVERITY, count_words
+
+    n = len(judged)
+    lead = f"The claim audit judges {fmt.count_words(n, 'of these figures', 'of these figures')}"
+    kinds = [s for s in SEVERITY if s in judged]
+    if n == 1:
+        verb = COUNT_WORDS[kinds[0]][0]
+        return f"{lead}: it {verb}."
+    if len(kinds) == 1 and kinds[0] == "not_checked":
+        return f"{lead}: {'neither' if n == 2 else 'none of them'} could be checked."
+    if len(kinds) == 1:
+        verb = COUNT_WORDS[kinds[0]][1]
+        return f"{lead}: {'both' if n == 2 else 'all of them'} {verb}."
+    return f"{lead}: " + fmt.join_words([count_words(s, judged.count(s)) for s in kinds]) + "."
+
+
 class Offered:
     """A method of a section object the page composes, offered on the page under the same name:
     `page.figures(...)` is `page.ledger.figures(...)`. Set by `offers`, so where a page method comes from is
@@ -168,17 +191,13 @@ class View:
 
     def audit_line(self, ids: list[str]) -> str:
         """One sentence: how the build's audit result judges these figures (the same marks as the table)."""
-        from lancs_evidence.analysis.audit import SEVERITY, count_words
-
         marks = self.audit_result["marks"]
         judged = [marks[i] for i in ids if marks.get(i)]
         self.record("audit_line", {i: marks[i] for i in ids if marks.get(i)})
         if not judged:
             return tag("p", esc("None of these figures is restated elsewhere or derived from others, so the claim audit has "
                                 "nothing to compare them with."))
-        parts = [count_words(s, judged.count(s)) for s in SEVERITY if judged.count(s)]
-        return tag("p", esc(f"The claim audit judges {fmt.plural(len(judged), 'of these figures', 'of these figures')}: "
-                            + fmt.join_words(parts) + ". The audit page gives both statements for each and which to rely on."))
+        return tag("p", esc(audit_line_text(judged) + " The audit page gives both statements for each and which to rely on."))
 
     def audit_note(self, figure_id: str) -> str:
         notes = notes_by_figure(self.findings()).get(figure_id, [])
@@ -282,23 +301,26 @@ class View:
                      caption, numeric=[2])
 
     def evidence_chart(self, rows: pd.DataFrame, who: str, source_note: str) -> str:
-        prof = evidence_profile(rows)
-        df = pd.DataFrame({"level": LEVELS, "figures": [prof[lv] for lv in LEVELS]})
+        """Results by evidence level: a result the source restates (the same number twice, a share and its
+        change) counts once (`summaries.evidence_profile` with the audit's relations)."""
+        prof = evidence_profile(rows, self.data.relations)
+        df = pd.DataFrame({"level": LEVELS, "results": [prof[lv] for lv in LEVELS]})
         df["label"] = df["level"].map(LEVEL_LABELS)
-        top = df.loc[df["figures"].idxmax(), "label"] if prof["figures"] else "none"
-        tied = prof["figures"] and (df["figures"] == df["figures"].max()).sum() > 1
-        if not prof["figures"]:
+        top = df.loc[df["results"].idxmax(), "label"] if prof["results"] else "none"
+        tied = prof["results"] and (df["results"] == df["results"].max()).sum() > 1
+        if not prof["results"]:
             title = f"{who}: no figures reported"
         elif tied:
-            title = f"{who}: figures spread across evidence levels, with no single level leading"
+            title = f"{who}: results spread across evidence levels, with no single level leading"
         else:
-            title = f"{who}: {top.lower()} is the most common kind of figure"
-        desc = charts.describe_extremes(df, "label", "figures", what=f"Reported figures by evidence level for {who}")
-        chart = charts.bar(df, "label", "figures", x_title="Number of reported figures", sort=[LEVEL_LABELS[lv] for lv in LEVELS])
+            title = f"{who}: {top.lower()} is the most common kind of result"
+        what = f"Results by evidence level for {who}, each counted once however often it is stated"
+        desc = charts.describe_extremes(df, "label", "results", what=what)
+        chart = charts.bar(df, "label", "results", x_title=RESULTS_AXIS, sort=[LEVEL_LABELS[lv] for lv in LEVELS])
         self.record(f"evidence_profile:{who}", prof)
-        return charts.accessible_chart(chart, df[["label", "figures"]], title=title, description=desc, source=source_note,
+        return charts.accessible_chart(chart, df[["label", "results"]], title=title, description=desc, source=source_note,
                                         csv_name=f"evidence-profile-{str(who).lower().replace(' ', '-')}.csv",
-                                        table_columns={"label": "Evidence level", "figures": "Reported figures"})
+                                        table_columns={"label": "Evidence level", "results": "Results (each counted once)"})
 
     def before_after_charts(self, rows: pd.DataFrame) -> list[str]:
         out = []
@@ -307,7 +329,7 @@ class View:
             ch = change_of(r)
             tg = target_of(r)
             df = pd.DataFrame({"when": [f"Before ({r['baseline_period'] or 'baseline; no date given'})",
-                                        f"After ({r['period'] or 'no date given'})"],
+                                        f"After ({fmt.period_inline(r)})"],
                                "value": [r["baseline"], r["value"]]})
             unit_label = self.data.units.loc[r["unit"], "label"] if r["unit"] in self.data.units.index else r["unit"]
             bars = charts.bar(df, "when", "value", x_title=f"{r['measure_label']} ({unit_label})", sort=list(df["when"]))
