@@ -438,3 +438,14 @@ def test_page_sentence_counts_always_sum_to_the_results_checks(items):
     numbers = [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", text)]
     assert numbers[0] == len(items) and sum(numbers[1:]) == len(items)
     assert numbers[1:] == [result["counts"][s] for s in ("consistent", "inconsistent", "contradicted", "differs", "not_checked")]
+
+
+def test_rule_counts_split_recomputing_rules_from_restatements_and_text_checks():
+    """The methods page once called every audit rule one that recomputes a figure; only arithmetic and
+    plausibility rules do, so the counts it glues are split by what each rule does."""
+    from lancs_evidence.analysis.audit import rule_counts
+
+    relations = pd.DataFrame({"relation": ["pct_change_of", "share_of_whole", "same_measure_as", "same_measure_as",
+                                           "status_disagrees", "scope_of", "abbreviation_expanded"]})
+    assert rule_counts(relations) == {"recompute": 2, "restated": 2, "text": 3}
+    assert rule_counts(pd.DataFrame(columns=["relation"])) == {"recompute": 0, "restated": 0, "text": 0}

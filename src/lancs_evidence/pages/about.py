@@ -6,7 +6,7 @@ import json
 import altair as alt
 import pandas as pd
 
-from lancs_evidence.analysis.audit import ARITHMETIC, PLAUSIBILITY, strip_ids
+from lancs_evidence.analysis.audit import ARITHMETIC, PLAUSIBILITY, rule_counts, strip_ids
 from lancs_evidence.analysis.audit import KIND_WORDS as AUDIT_KIND_WORDS
 from lancs_evidence.analysis.audit import MEANING as AUDIT_MEANING
 from lancs_evidence.analysis.audit import SEVERITY as AUDIT_SEVERITY
@@ -164,7 +164,10 @@ class MethodsSection:
         self.page.glue_count("n_initiatives", len(self.page.data.initiatives), "initiative")
         self.page.glue_count("n_learning", len(self.page.data.learning_points), "learning point")
         self.page.glue_count("n_contributions", len(self.page.data.event_contributions), "contribution")
-        self.page.glue_count("n_relations", len(self.page.data.relations), "audit rule")
+        rules = rule_counts(self.page.data.relations)  # only some rules recompute: the prose names each kind
+        self.page.glue_count("n_recompute_rules", rules["recompute"], "rule")
+        self.page.glue_count("n_restated_rules", rules["restated"], "rule")
+        self.page.glue_count("n_text_rules", rules["text"], "rule")
         self.page.glue_count("n_tables", len(self.descriptor["resources"]), "table")
 
     def figures_by_source(self) -> None:
@@ -193,7 +196,7 @@ class MethodsSection:
         top = totals.loc[totals["total"].idxmax()]
         show(charts.accessible_chart(chart, long, title=f"{top['source']} supplies the most figures",
                                       description=charts.describe_extremes(totals, "source", "total", what="Figures per source"),
-                                      source="The evidence ledger: every figure the five sources state", csv_name="figures-by-source.csv",
+                                      source="The evidence ledger: every figure its source documents state", csv_name="figures-by-source.csv",
                                       table_columns={"source": "Source", "level": "Evidence level", "figures": "Figures"}))
 
     def sources_and_licences(self) -> None:
