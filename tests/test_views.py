@@ -181,3 +181,15 @@ def test_join_clauses_continues_one_sentence_in_lower_case_but_keeps_acronyms():
     assert fmt.join_clauses(["Since Q1: fell by half", "Has not yet reached the aim"]) == (
         "Since Q1: fell by half; has not yet reached the aim")
     assert fmt.join_clauses(["Met", "NHS target"]) == "Met; NHS target"
+
+
+def test_foreign_keys_are_named_by_table_title_not_resource_code():
+    """The data dictionary once wrote 'lesson → learning-points-2024-25.id', the descriptor's code for a table."""
+    from lancs_evidence.pages.about import foreign_key_text
+
+    res = {"name": "lesson-evidence", "schema": {"foreignKeys": [
+        {"fields": "lesson", "reference": {"resource": "learning-points", "fields": "id"}},
+        {"fields": "parent", "reference": {"resource": "", "fields": "id"}}]}}
+    text = foreign_key_text(res, {"learning-points": "Learning points", "lesson-evidence": "Evidence behind each lesson"})
+    assert text == "lesson must match id in Learning points; parent must match id in Evidence behind each lesson"
+    assert "learning-points" not in text and "." not in text

@@ -211,6 +211,7 @@ class MethodsSection:
     def data_dictionary(self) -> None:
         """The downloads, then each table of the data package with its columns (templates/data_dictionary.html.j2)."""
         resources = []
+        titles = {res["name"]: res.get("title", res["name"]) for res in self.descriptor["resources"]}
         for res in self.descriptor["resources"]:
             fields = res["schema"]["fields"]
             n = self.page.data.file_rows(res["path"])
@@ -227,14 +228,25 @@ class MethodsSection:
                 if "pattern" in cons:
                     rule.append(f"pattern {cons['pattern']}")
                 rows.append([fd["name"], fd.get("type", "string"), "; ".join(rule), fd.get("description", "")])
-            fks = res["schema"].get("foreignKeys", [])
-            keys = "; ".join(f"{fk['fields']} → {fk['reference']['resource'] or res['name']}.{fk['reference']['fields']}" for fk in fks)
+            keys = foreign_key_text(res, titles)
             resources.append({"name": res["name"], "title": res.get("title", res["name"]), "description": res.get("description", ""),
                               "path": res["path"], "href": download_href(res["path"]), "rows": f"{n:,}", "foreign_keys": keys,
                               "table": table(rows, ["Column", "Type", "Rules", "Meaning"], f"Columns of {res['path']}")})
             self.page.record(f"dictionary:{res['name']}", {"rows": n, "fields": [fd["name"] for fd in fields]})
         show(render("data_dictionary.html.j2", descriptor_href=download_href("datapackage.json"),
                     boundaries_href=download_href("reference/boundaries.geojson"), resources=resources))
+
+
+def foreign_key_text(resource: dict, titles: dict[str, str]) -> str:
+    """A table's foreign keys in words: the column, then the table (by its title, as the data dictionary heads
+    it) whose column it must match. The descriptor's resource names are codes and never reach readers."""
+    out = []
+    for fk in resource["schema"].get("foreignKeys", []):
+        ref = fk["reference"]
+        other = ref["resource"] or resource["name"]
+        title = titles.get(other, other)
+        out.append(f"{fk['fields']} must match {ref['fields']} in {title}")
+    return "; ".join(out)
 
 
 AUDIT_API = ("audit_counts", "audit_summary", "glue_audit", "audit_chart", "audit_findings", "audit_table", "evidence_profiles")
