@@ -504,3 +504,14 @@ def test_a_change_dated_in_one_passage_and_undated_in_the_other_is_not_stated_th
     assert check("same_measure_as", year_only, "a", "b").status == "consistent"
     counts = [row("a", 12, period="September to November 2024", kind="level"), row("b", 12, kind="level")]
     assert check("same_measure_as", counts, "a", "b").status == "consistent"
+
+
+def test_rule_counts_split_recomputing_rules_from_restatements_and_text_checks():
+    """The methods page once called every audit rule one that recomputes a figure; only arithmetic and
+    plausibility rules do, so the counts it glues are split by what each rule does."""
+    from lancs_evidence.analysis.audit import rule_counts
+
+    relations = pd.DataFrame({"relation": ["pct_change_of", "share_of_whole", "same_measure_as", "same_measure_as",
+                                           "status_disagrees", "scope_of", "abbreviation_expanded"]})
+    assert rule_counts(relations) == {"recompute": 2, "restated": 2, "text": 3}
+    assert rule_counts(pd.DataFrame(columns=["relation"])) == {"recompute": 0, "restated": 0, "text": 0}

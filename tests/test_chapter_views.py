@@ -348,6 +348,15 @@ def test_quoted_labels():
     assert cx.quoted([]) == "none"
 
 
+def test_thin_clause_agrees_in_number_and_the_widest_gap_is_named_when_not_thin():
+    """The page once said 'the thin themes are ‘drugs and alcohol’' of a single theme."""
+    assert cx.thin_clause(["Drugs and alcohol"]) == "the only thin theme is ‘drugs and alcohol’"
+    assert cx.thin_clause(["Poverty", "Carers"]) == "the thin themes are ‘poverty’ and ‘carers’"
+    assert cx.thin_clause([]) == "no theme is thin"
+    assert cx.gap_sentence("Poverty", False).startswith("We also list ‘poverty’, which is not thin")
+    assert cx.gap_sentence("Poverty", True).startswith("Of these, ‘poverty’ has the widest gap")
+
+
 def test_balance_frame_sorts_most_concerns_first():
     cw = pd.DataFrame({"label": ["B", "A", "C", "D"], "concerns": [5, 1, 2, 3], "initiatives": [1, 4, 2, 0]})
     out = cx.balance_frame(cw)

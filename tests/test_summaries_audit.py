@@ -385,6 +385,25 @@ def test_crosswalk_counts_concerns_and_initiatives_per_theme_and_flags_thin_ones
     assert (w["concerns"], w["initiatives"], bool(w["thin"])) == (0, 2, False)  # not raised, so never thin
 
 
+def test_concerns_leave_out_poll_key_points_and_links_so_no_answer_counts_twice():
+    """The cross-walk once counted a poll key point ('Childhood adversity and trauma') and the poll answer it
+    sums up as two concerns, and counted links shared as concerns."""
+    from lancs_evidence.analysis.summaries import concerns_of, crosswalk, left_out_of_concerns
+
+    themes = pd.DataFrame({"label": ["Children"]}, index=["children_young_people"])
+    events = pd.DataFrame({"id": ["k1", "d1", "p1", "l1", "w1"],
+                           "question": ["local_issues", "local_issues", "local_issues", "local_issues", "what_works"],
+                           "themes": ["children_young_people"] * 5,
+                           "is_key_point": [True, True, False, True, False],
+                           "part": ["poll_key_point", "discussion_key_point", "poll", "link", "poll"]})
+    assert concerns_of(events)["id"].tolist() == ["d1", "p1"]
+    assert left_out_of_concerns(events) == {"poll_key_point": 1, "link": 1}
+    cw = crosswalk(concerns_of(events), pd.DataFrame({"id": ["i1"], "themes": ["children_young_people"]}), themes).set_index("theme")
+    assert (cw.loc["children_young_people", "concerns"], cw.loc["children_young_people", "key_points"]) == (2, 1)
+    # a table without the column (an older year) counts every local issue and barrier
+    assert concerns_of(events.drop(columns="part"))["id"].tolist() == ["k1", "d1", "p1", "l1"]
+
+
 def test_partnership_of_walks_up_from_councils_and_neighbourhoods():
     from lancs_evidence.data.ledger import Data
 

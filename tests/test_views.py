@@ -218,3 +218,15 @@ def test_the_place_population_is_the_census_count_never_the_mid_2020_estimate(tm
     assert glued["glue:census_population"] == fmt.number(districts["census2021_usual_residents"].sum())
     assert fmt.number(districts["population_mid2020"].sum()) not in glued.values()
     assert glued["glue:census_date"] == "21 March 2021"
+
+
+def test_foreign_keys_are_named_by_table_title_not_resource_code():
+    """The data dictionary once wrote 'lesson → learning-points-2024-25.id', the descriptor's code for a table."""
+    from lancs_evidence.pages.about import foreign_key_text
+
+    res = {"name": "lesson-evidence", "schema": {"foreignKeys": [
+        {"fields": "lesson", "reference": {"resource": "learning-points", "fields": "id"}},
+        {"fields": "parent", "reference": {"resource": "", "fields": "id"}}]}}
+    text = foreign_key_text(res, {"learning-points": "Learning points", "lesson-evidence": "Evidence behind each lesson"})
+    assert text == "lesson must match id in Learning points; parent must match id in Evidence behind each lesson"
+    assert "learning-points" not in text and "." not in text

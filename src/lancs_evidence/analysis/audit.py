@@ -746,6 +746,17 @@ def format_scan(project: Project, folder: Path, findings: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def rule_counts(relations: pd.DataFrame) -> dict[str, int]:
+    """The audit's rules by what they do, for prose that says how many of each the book holds: `recompute`
+    (arithmetic and plausibility: a figure worked out again from the numbers stated with it, or figures that
+    must fit together), `restated` (two statements of one figure) and `text` (what two passages say about a
+    piece of work). Only the first kind recomputes anything, so the total must never be described as such."""
+    kinds = relations["relation"] if "relation" in relations else pd.Series(dtype=str)
+    return {"recompute": int(kinds.isin((*ARITHMETIC, *PLAUSIBILITY)).sum()),
+            "restated": int((kinds == "same_measure_as").sum()),
+            "text": int(kinds.isin(TEXT_KINDS).sum())}
+
+
 def strip_ids(text: str) -> str:
     """Ledger-style ids never reach readers: remove anything that looks like one."""
     return re.sub(r"\b(?:eoy|flt|kf|lga|mhe|rel)-[a-z0-9_-]+\b", "", text)

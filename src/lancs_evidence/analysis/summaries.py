@@ -417,6 +417,27 @@ def explode_themes(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+CONCERN_QUESTIONS = ("local_issues", "barriers")
+NOT_COUNTED_PARTS = ("poll_key_point", "link")  # a digest of answers counted one by one; a link is not a point made
+
+
+def concerns_of(contributions: pd.DataFrame) -> pd.DataFrame:
+    """The workshop's concerns as the cross-walk counts them: answers to the local-issues and barriers
+    questions, without the key points that sum up poll answers the notes also list one by one (counting both
+    would count one answer twice) and without links shared. Rows with no `part` are counted."""
+    rows = contributions[contributions["question"].isin(CONCERN_QUESTIONS)]
+    if "part" in rows:
+        rows = rows[~rows["part"].fillna("").isin(NOT_COUNTED_PARTS)]
+    return rows
+
+
+def left_out_of_concerns(contributions: pd.DataFrame) -> dict[str, int]:
+    """How many local-issue and barrier rows `concerns_of` leaves out, by part."""
+    rows = contributions[contributions["question"].isin(CONCERN_QUESTIONS)]
+    parts = rows["part"].fillna("") if "part" in rows else pd.Series("", index=rows.index)
+    return {p: int((parts == p).sum()) for p in NOT_COUNTED_PARTS}
+
+
 def crosswalk(concerns: pd.DataFrame, initiatives: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
     """Per theme: how many workshop concerns (local issues and barriers) and how many initiatives carry it.
 

@@ -6,7 +6,7 @@ import json
 import altair as alt
 import pandas as pd
 
-from lancs_evidence.analysis.audit import ARITHMETIC, PLAUSIBILITY, strip_ids
+from lancs_evidence.analysis.audit import ARITHMETIC, PLAUSIBILITY, rule_counts, strip_ids
 from lancs_evidence.analysis.audit import KIND_WORDS as AUDIT_KIND_WORDS
 from lancs_evidence.analysis.audit import MEANING as AUDIT_MEANING
 from lancs_evidence.analysis.audit import SEVERITY as AUDIT_SEVERITY
@@ -168,7 +168,10 @@ class MethodsSection:
         self.page.glue_count("n_initiatives", distinct_initiatives(self.page.data.initiatives), "initiative")
         self.page.glue_count("n_learning", len(self.page.data.learning_points), "learning point")
         self.page.glue_count("n_contributions", len(self.page.data.event_contributions), "contribution")
-        self.page.glue_count("n_relations", len(self.page.data.relations), "audit rule")
+        rules = rule_counts(self.page.data.relations)  # only some rules recompute: the prose names each kind
+        self.page.glue_count("n_recompute_rules", rules["recompute"], "rule")
+        self.page.glue_count("n_restated_rules", rules["restated"], "rule")
+        self.page.glue_count("n_text_rules", rules["text"], "rule")
         self.page.glue_count("n_tables", len(self.descriptor["resources"]), "table")
 
     def figures_by_source(self) -> None:
@@ -197,7 +200,7 @@ class MethodsSection:
         top = totals.loc[totals["total"].idxmax()]
         show(charts.accessible_chart(chart, long, title=f"{top['source']} supplies the most figures",
                                       description=charts.describe_extremes(totals, "source", "total", what="Figures per source"),
-                                      source="The evidence ledger: every figure the five sources state", csv_name="figures-by-source.csv",
+                                      source="The evidence ledger: every figure its source documents state", csv_name="figures-by-source.csv",
                                       table_columns={"source": "Source", "level": "Evidence level", "figures": "Figures"}))
 
     def sources_and_licences(self) -> None:
@@ -212,6 +215,7 @@ class MethodsSection:
     def data_dictionary(self) -> None:
         """The downloads, then each table of the data package with its columns (templates/data_dictionary.html.j2)."""
         resources = []
+        titles = {res["name"]: res.get("title", res["name"]) for res in self.descriptor["resources"]}
         for res in self.descriptor["resources"]:
             fields = res["schema"]["fields"]
             n = self.page.data.file_rows(res["path"])
@@ -228,14 +232,25 @@ class MethodsSection:
                 if "pattern" in cons:
                     rule.append(f"pattern {cons['pattern']}")
                 rows.append([fd["name"], fd.get("type", "string"), "; ".join(rule), fd.get("description", "")])
-            fks = res["schema"].get("foreignKeys", [])
-            keys = "; ".join(f"{fk['fields']} → {fk['reference']['resource'] or res['name']}.{fk['reference']['fields']}" for fk in fks)
+            keys = foreign_key_text(res, titles)
             resources.append({"name": res["name"], "title": res.get("title", res["name"]), "description": res.get("description", ""),
                               "path": res["path"], "href": download_href(res["path"]), "rows": f"{n:,}", "foreign_keys": keys,
                               "table": table(rows, ["Column", "Type", "Rules", "Meaning"], f"Columns of {res['path']}")})
             self.page.record(f"dictionary:{res['name']}", {"rows": n, "fields": [fd["name"] for fd in fields]})
         show(render("data_dictionary.html.j2", descriptor_href=download_href("datapackage.json"),
                     boundaries_href=download_href("reference/boundaries.geojson"), resources=resources))
+
+
+def foreign_key_text(resource: dict, titles: dict[str, str]) -> str:
+    """A table's foreign keys in words: the column, then the table (by its title, as the data dictionary heads
+    it) whose column it must match. The descriptor's resource names are codes and never reach readers."""
+    out = []
+    for fk in resource["schema"].get("foreignKeys", []):
+        ref = fk["reference"]
+        other = ref["resource"] or resource["name"]
+        title = titles.get(other, other)
+        out.append(f"{fk['fields']} must match {ref['fields']} in {title}")
+    return "; ".join(out)
 
 
 AUDIT_API = ("audit_counts", "audit_summary", "glue_audit", "audit_chart", "audit_findings", "audit_table", "evidence_profiles")

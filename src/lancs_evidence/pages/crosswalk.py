@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 from IPython.display import Markdown, display
 
-from lancs_evidence.analysis.summaries import crosswalk, explode_themes
+from lancs_evidence.analysis.summaries import concerns_of, crosswalk, explode_themes, left_out_of_concerns
 from lancs_evidence.pages import fmt
 from lancs_evidence.pages.chapter import ChapterView
 from lancs_evidence.pages.html import esc, join, show, table, tag
@@ -32,6 +32,21 @@ def initiatives_in_words(named: pd.DataFrame, areas: pd.DataFrame) -> list[str]:
     return [f"{n} {fmt.bracketed(area_name(areas, a))}" for n, a in zip(named["name"], named["area"])]
 
 
+def thin_clause(labels) -> str:
+    """'the thin themes are ...', 'the only thin theme is ...' or 'no theme is thin', by how many there are."""
+    labels = list(labels)
+    if not labels:
+        return "no theme is thin"
+    return f"the only thin theme is {quoted(labels)}" if len(labels) == 1 else f"the thin themes are {quoted(labels)}"
+
+
+def gap_sentence(label: str, thin: bool) -> str:
+    """Why the theme with the widest gap between concerns and initiatives is listed in full with the thin ones."""
+    if thin:
+        return f"Of these, {quoted([label])} has the widest gap between concerns and initiatives."
+    return f"We also list {quoted([label])}, which is not thin on this rule but has the widest gap between concerns and initiatives."
+
+
 def balance_frame(cw: pd.DataFrame) -> pd.DataFrame:
     """One row per theme for the balance chart: initiatives minus concerns, and which side it falls on,
     most concerns first (then by label)."""
@@ -50,7 +65,9 @@ class CrosswalkView:
         d = page.data
         # The workshop's local issues and barriers, and the review's initiatives, share the theme ids of themes.csv.
         events = d.event_contributions
-        self.concerns = events[events["question"].isin(["local_issues", "barriers"])]
+        # without the key points that sum up poll answers also listed one by one, and without links shared
+        self.concerns = concerns_of(events)
+        self.left_out = left_out_of_concerns(events)
         self.event_source = self.concerns["source"].iloc[0]
         self.inits = page.initiatives(source=page.review_source)
         self.concern_themes, self.init_themes = explode_themes(self.concerns), explode_themes(self.inits)
@@ -64,6 +81,8 @@ class CrosswalkView:
         self.gap = self.raised.assign(gap=self.raised["concerns"] - self.raised["initiatives"]).sort_values(
             "gap", ascending=False).iloc[0]
         self.unraised = cw[(cw["concerns"] == 0) & (cw["initiatives"] > 0)]
+        # listed in full below: the thin themes, and the theme with the widest gap when it is not thin
+        self.listed = cw[cw["thin"] | (cw["theme"] == self.gap["theme"])]
 
     # what prose needs -----------------------------------------------------------------------------
     def count_raised(self, initiatives: str) -> int:
@@ -83,6 +102,14 @@ class CrosswalkView:
         return quoted(self.raised.loc[self.raised["initiatives"] == 0, "label"]) + " have no work against them at all"
 
     @property
+    def thin_clause(self) -> str:
+        return thin_clause(self.thin["label"])
+
+    @property
+    def gap_sentence(self) -> str:
+        return gap_sentence(self.gap["label"], bool(self.gap["thin"]))
+
+    @property
     def source_note(self) -> str:
         page = self.page
         return (f"{page.source_title(self.event_source)} (local issues and barriers); "
@@ -96,7 +123,7 @@ class CrosswalkView:
         cw = self.cw
         rows = [[r["label"], r["concerns"], r["key_points"], r["initiatives"],
                  r["status"] + ("; thin" if r["thin"] else "")] for r in cw.to_dict("records")]
-        show(table(rows, ["Theme", "Concerns (issues and barriers)", "Of which key points", "Initiatives", "Status"],
+        show(table(rows, ["Theme", "Concerns (issues and barriers)", "Of which key points of the discussion", "Initiatives", "Status"],
                    "Concerns raised at the workshop and initiatives in the review, by theme (a contribution or "
                    "initiative with several themes counts under each)", numeric=[1, 2, 3]))
         # one bar per theme: initiatives in the review minus concerns raised at the workshop
@@ -109,18 +136,20 @@ class CrosswalkView:
             csv_name="crosswalk-by-theme.csv", sort=frame["Theme"].tolist())
 
     def show_thin(self) -> None:
-        """Every concern under each thin theme, and the review's initiatives with that theme."""
+        """Every concern under each thin theme (and the theme with the widest gap), and the review's
+        initiatives with that theme."""
         ce, areas = self.concern_themes, self.page.data.areas
         out = []
-        for r in self.thin.to_dict("records"):
+        for r in self.listed.to_dict("records"):
             items = ce[ce["theme"] == r["theme"]].sort_values(["is_key_point", "question", "id"], ascending=[False, False, True])
             lis = join(tag("li", esc(x["summary"]) + " " + tag("span", esc(f"({QUESTION_WORDS[x['question']]}"
-                                                                              + ("; key point" if x["is_key_point"] else "") + ")"),
+                                                                              + ("; key point of the discussion" if x["is_key_point"] else "") + ")"),
                                                                  class_="lx-source"))
                           for x in items.to_dict("records"))
             named = self.initiatives_with(r["theme"])
             work = fmt.join_words(initiatives_in_words(named, areas)) if not named.empty else "none"
-            out.append(tag("h3", esc(r["label"])) + tag("ul", lis) +
+            why = "thin" if r["thin"] else "widest gap"
+            out.append(tag("h3", esc(f"{r['label']} ({why})")) + tag("ul", lis) +
                        tag("p", tag("strong", "Initiatives in the review with this theme: ") + esc(work)))
             self.page.record(f"thin:{r['theme']}", list(items["id"]))
         show(tag("div", join(out), class_="lx-thin"))
