@@ -402,6 +402,35 @@ def test_concerns_leave_out_poll_key_points_and_links_so_no_answer_counts_twice(
     assert (cw.loc["children_young_people", "concerns"], cw.loc["children_young_people", "key_points"]) == (2, 1)
     # a table without the column (an older year) counts every local issue and barrier
     assert concerns_of(events.drop(columns="part"))["id"].tolist() == ["k1", "d1", "p1", "l1"]
+    # an answer the notes list twice is one concern: the copy that names the first in `same_as` is left out
+    twice = pd.concat([events.assign(same_as=""), pd.DataFrame({"id": ["p2"], "question": ["local_issues"],
+                       "themes": ["children_young_people"], "is_key_point": [False], "part": ["poll"], "same_as": ["p1"]})])
+    assert concerns_of(twice)["id"].tolist() == ["d1", "p1"]
+
+
+def test_a_repeated_workshop_answer_is_counted_once_on_the_event_page(tiny, monkeypatch):
+    import csv as _csv
+
+    from lancs_evidence.pages.chapter import ChapterView
+    from lancs_evidence.pages.event_2021 import WorkshopView
+
+    path = tiny / "data" / "case-studies" / "event_contributions.csv"
+    rows = list(_csv.DictReader(path.open(encoding="utf-8")))
+    first = rows[0]
+    copy = dict(first, id=first["id"][:-3] + "999", same_as=first["id"])
+    fields = list(rows[0]) + (["same_as"] if "same_as" not in rows[0] else [])
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = _csv.DictWriter(fh, fieldnames=fields, lineterminator="\n", restval="")
+        w.writeheader()
+        w.writerows(rows + [copy])
+    monkeypatch.setenv("LANCS_EVIDENCE_ROOT", str(tiny))
+    event = WorkshopView(ChapterView("chapters/case-studies/event-2021.md", "2024-25"), first["source"])
+    assert copy["id"] not in set(event.contributions["id"]) and list(event.repeats["id"]) == [copy["id"]]
+    assert len(event.contributions) == len(rows)
+    # a link the notes put among the key points is counted as a link, not as a key point
+    links = event.contributions.assign(is_key_point=True, part="link")
+    event.contributions = links
+    assert event.key_point_count() == 0
 
 
 def test_partnership_of_walks_up_from_councils_and_neighbourhoods():
@@ -464,5 +493,7 @@ def test_same_as_must_point_at_a_counted_row_of_the_same_table():
     assert msgs([{"id": "a", "same_as": ""}, {"id": "b", "same_as": "a"}]) == []
     assert any("itself" in m for m in msgs([{"id": "a", "same_as": "a"}]))
     assert any("unknown initiative" in m for m in msgs([{"id": "a", "same_as": "z"}]))
+    assert [p.message for p in same_as_problems("e.csv", [{"id": "a", "same_as": "z"}], "contribution")] == [
+        "unknown contribution 'z': it must be an id in this table"]
     assert any("point at the row that is counted" in m
                for m in msgs([{"id": "a", "same_as": ""}, {"id": "b", "same_as": "a"}, {"id": "c", "same_as": "b"}]))

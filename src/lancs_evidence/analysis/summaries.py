@@ -424,10 +424,13 @@ NOT_COUNTED_PARTS = ("poll_key_point", "link")  # a digest of answers counted on
 def concerns_of(contributions: pd.DataFrame) -> pd.DataFrame:
     """The workshop's concerns as the cross-walk counts them: answers to the local-issues and barriers
     questions, without the key points that sum up poll answers the notes also list one by one (counting both
-    would count one answer twice) and without links shared. Rows with no `part` are counted."""
+    would count one answer twice), without links shared, and without the second copy of an answer the notes
+    list twice (`same_as`). Rows with no `part` are counted."""
     rows = contributions[contributions["question"].isin(CONCERN_QUESTIONS)]
     if "part" in rows:
         rows = rows[~rows["part"].fillna("").isin(NOT_COUNTED_PARTS)]
+    if "same_as" in rows:  # an answer the notes list twice is one concern
+        rows = rows[rows["same_as"].fillna("").eq("")]
     return rows
 
 

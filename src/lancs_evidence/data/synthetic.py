@@ -149,9 +149,9 @@ def make_project(dest: Path, source: Path, n_areas: int = 2, localities: int = 1
     _write_csv(data / "case-studies" / "learning_points.csv", "id,source,section,area,kind,title,themes,summary".split(","), [
         {"id": "lp-flt-fleetwood-01", "source": "fleetwood-case-study", "section": "Learning points", "area": "fleetwood",
          "kind": "learning_point", "title": "", "themes": "integrated_working", "summary": "An invented lesson."}])
-    _write_csv(data / "case-studies" / "event_contributions.csv", "id,source,question,themes,is_key_point,summary,part".split(","), [
+    _write_csv(data / "case-studies" / "event_contributions.csv", "id,source,question,themes,is_key_point,summary,part,same_as".split(","), [
         {"id": "mhe-barriers-001", "source": "mh-inequalities-event-2021", "question": "barriers", "themes": "workforce",
-         "is_key_point": "true", "summary": "Invented contribution.", "part": "discussion_key_point"}])
+         "is_key_point": "true", "summary": "Invented contribution.", "part": "discussion_key_point", "same_as": ""}])
     ref = data / "reference"
     _write_csv(ref / "population.csv", list(pop[0]), pop)
     _write_csv(ref / "imd2025.csv", list(imd25[0]), imd25)

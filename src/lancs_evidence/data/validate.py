@@ -270,8 +270,8 @@ def cross_table_problems(tables: dict[str, Table], descriptor: dict) -> list[Pro
                     problems.append(Problem(table.rel, i, "id", f"the same figure is already recorded at row {seen_figure[key]}"))
                 else:
                     seen_figure[key] = i
-        if name.startswith("initiatives") and "same_as" in header:
-            problems += same_as_problems(table.rel, rows)
+        if name.startswith(("initiatives", "event-contributions")) and "same_as" in header:
+            problems += same_as_problems(table.rel, rows, "initiative" if name.startswith("initiatives") else "contribution")
         if "themes" in header and theme_ids:
             col = "themes"
             for i, row in enumerate(rows, start=2):
@@ -302,9 +302,9 @@ def cross_table_problems(tables: dict[str, Table], descriptor: dict) -> list[Pro
     return problems
 
 
-def same_as_problems(rel: str, rows: list[dict]) -> list[Problem]:
-    """An initiative described again (`same_as`) must point at another row of the same table that is itself
-    counted (has no `same_as`), so every piece of work is counted exactly once."""
+def same_as_problems(rel: str, rows: list[dict], noun: str = "initiative") -> list[Problem]:
+    """An initiative described again, or a contribution listed twice (`same_as`), must point at another row of
+    the same table that is itself counted (has no `same_as`), so each is counted exactly once."""
     out = []
     same = {r.get("id", ""): r.get("same_as", "").strip() for r in rows}
     for i, row in enumerate(rows, start=2):
@@ -312,9 +312,9 @@ def same_as_problems(rel: str, rows: list[dict]) -> list[Problem]:
         if not target:
             continue
         if target == row.get("id", ""):
-            out.append(Problem(rel, i, "same_as", "an initiative cannot be the same as itself"))
+            out.append(Problem(rel, i, "same_as", f"{'an' if noun[0] in 'aeiou' else 'a'} {noun} cannot be the same as itself"))
         elif target not in same:
-            out.append(Problem(rel, i, "same_as", f"unknown initiative {target!r}: it must be an id in this table"))
+            out.append(Problem(rel, i, "same_as", f"unknown {noun} {target!r}: it must be an id in this table"))
         elif same[target]:
             out.append(Problem(rel, i, "same_as", f"{target!r} is itself recorded as the same as {same[target]!r}: "
                                                   "point at the row that is counted"))

@@ -80,7 +80,11 @@ class WorkshopView:
         self.src = data.sources.loc[source]
         self.theme_label = data.themes["label"]
         ev = data.event_contributions
-        self.contributions = ev[ev["source"] == source]
+        ev = ev[ev["source"] == source]
+        # an answer the notes list twice is counted once (the repeat names the row it repeats in `same_as`)
+        repeat = ev["same_as"].fillna("").ne("") if "same_as" in ev else pd.Series(False, index=ev.index)
+        self.repeats = ev[repeat]
+        self.contributions = ev[~repeat]
         self.tagged = explode_themes(self.contributions)
         self.tagged["Theme"] = self.tagged["theme"].map(self.theme_label)
         self.freq, self.share = theme_frequencies(self.tagged, self.contributions)
@@ -91,8 +95,10 @@ class WorkshopView:
 
     # what prose needs -----------------------------------------------------------------------------
     def key_point_count(self, question: str | None = None) -> int:
-        ev = self.contributions
-        return int((ev["is_key_point"] if question is None else ev[ev["question"] == question]["is_key_point"]).sum())
+        """Key points the organisers wrote up; a link the notes list among them is a link, not a point made."""
+        ev = self.contributions if question is None else self.contributions[self.contributions["question"] == question]
+        link = ev["part"].eq("link") if "part" in ev else pd.Series(False, index=ev.index)
+        return int((ev["is_key_point"] & ~link).sum())
 
     def top_themes(self, question: str, n: int = 2) -> str:
         return top_themes(self.freq[question], n)
