@@ -230,3 +230,12 @@ def test_foreign_keys_are_named_by_table_title_not_resource_code():
     text = foreign_key_text(res, {"learning-points": "Learning points", "lesson-evidence": "Evidence behind each lesson"})
     assert text == "lesson must match id in Learning points; parent must match id in Evidence behind each lesson"
     assert "learning-points" not in text and "." not in text
+
+
+def test_a_round_count_of_millions_is_written_as_the_source_writes_it():
+    """The review's '1.3 million' residents were shown as '1,300,000', a precision it never gave."""
+    assert fmt.with_unit(1_300_000, "count") == "1.3 million"
+    assert fmt.with_unit(1_000_000, "count") == "1 million"
+    assert fmt.figure(1_200_000, "count", "circa") == "about 1.2 million"
+    assert fmt.with_unit(1_235_355, "count") == "1,235,355"  # a counted figure keeps every digit
+    assert fmt.with_unit(24_500, "count") == "24,500" and fmt.with_unit(1_300_000, "rank") == "1,300,000"

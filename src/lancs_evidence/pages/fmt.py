@@ -55,6 +55,16 @@ def money(value: float, decimals: int | None = None) -> str:
     return f"{sign}£{number(v, decimals)}"
 
 
+def large_count(value: float) -> str:
+    """A count of a million or more as a source writes it, '1.3 million' (1,300,000), when it is a whole
+    number of tenths of a million, so the digits do not suggest a precision the source never gave; '' for
+    anything else (1,235,355 stays in full)."""
+    v = float(value)
+    if abs(v) >= 1e6 and round(v / 1e6 * 10, 6) == round(v / 1e6 * 10):
+        return f"{number(round(v / 1e6, 1))} million"
+    return ""
+
+
 def with_unit(value: float, unit: str, decimals: int | None = None) -> str:
     n = number(value, decimals)
     if unit == "percent":
@@ -65,7 +75,9 @@ def with_unit(value: float, unit: str, decimals: int | None = None) -> str:
         return money(value, decimals) if value is not None else ""
     if unit == "ratio":  # "twice the average" is a ratio of 2: said as "2 times", never a bare 2
         return f"{n} times" if n else n
-    if unit in ("count", "score", "rank", ""):
+    if unit in ("count", ""):
+        return large_count(value) or n
+    if unit in ("score", "rank"):
         return n
     if unit == "per_1000":
         return f"{n} per 1,000"
