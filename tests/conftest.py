@@ -90,3 +90,20 @@ def tiny_built(tmp_path_factory, repo) -> Path:
 def copy_project(src: Path, dest: Path) -> Path:
     shutil.copytree(src, dest, symlinks=True)
     return dest
+
+
+def edit_rows(path: Path, edit, added: list[dict] | None = None) -> list[dict]:
+    """Rewrite a CSV of a test book: `edit(row)` changes each row in place; `added` rows go at the end
+    (missing columns left blank). Returns the rows as they were read, before any were added."""
+    import csv
+
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    fields = list(rows[0]) + [k for r in (added or []) for k in r if k not in rows[0]]
+    for r in rows:
+        edit(r)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(dict.fromkeys(fields)), lineterminator="\n", restval="")
+        w.writeheader()
+        w.writerows(rows + list(added or []))
+    return rows

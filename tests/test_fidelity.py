@@ -22,6 +22,8 @@ from lancs_evidence.analysis.summaries import (
 )
 from lancs_evidence.pages import fmt
 
+from .conftest import edit_rows
+
 NAN = float("nan")
 
 
@@ -344,23 +346,18 @@ def test_chart_descriptions_keep_the_qualifier():
 def test_a_district_page_shows_each_rows_footprint_period_and_caveat(tiny, monkeypatch):
     """On a tiny invented project: give one row a wider footprint and a caveat, blank another row's period,
     and check the district table and its count chart's data carry them (they fail if either is dropped)."""
-    import csv as _csv
 
     from lancs_evidence.data.synthetic import area_id
     from lancs_evidence.pages.district import DistrictView
 
-    path = tiny / "data" / "2024-25" / "figures.csv"
-    rows = list(_csv.DictReader(path.open(encoding="utf-8")))
     aid = area_id(1)
-    for r in rows:
+
+    def edit(r):
         if r["id"] == f"eoy-{aid}-people-supported":
             r["footprint"], r["note"] = "Lancashire and South Cumbria", "Counted across the whole ICB"
         if r["id"] == f"eoy-{aid}-satisfied":
             r["period"] = ""
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = _csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
+    edit_rows(tiny / "data" / "2024-25" / "figures.csv", edit)
     monkeypatch.setenv("LANCS_EVIDENCE_ROOT", str(tiny))
     page = DistrictView(aid)
     html = page.figures_table(page.figures, "test")
@@ -374,21 +371,16 @@ def test_a_district_page_shows_each_rows_footprint_period_and_caveat(tiny, monke
 # --- rule 3: one person's account is quoted, never a row among the figures ---------------------------
 
 def test_one_persons_account_is_quoted_below_the_figures_not_among_them(tiny, monkeypatch):
-    import csv as _csv
 
     from lancs_evidence.data.synthetic import area_id
     from lancs_evidence.pages.district import DistrictView
 
-    path = tiny / "data" / "2024-25" / "figures.csv"
-    rows = list(_csv.DictReader(path.open(encoding="utf-8")))
     aid = area_id(1)
-    for r in rows:
+
+    def edit(r):
         if r["id"] == f"eoy-{aid}-satisfied":
             r["evidence_level"], r["statement"], r["baseline"], r["target"] = "testimony", "What one resident said", "", ""
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = _csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
+    edit_rows(tiny / "data" / "2024-25" / "figures.csv", edit)
     monkeypatch.setenv("LANCS_EVIDENCE_ROOT", str(tiny))
     page = DistrictView(aid)
     html = str(page.figures_table(page.figures, "test"))

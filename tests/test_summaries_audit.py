@@ -23,6 +23,8 @@ from lancs_evidence.analysis.summaries import (
 )
 from lancs_evidence.pages import fmt
 
+from .conftest import edit_rows
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -415,14 +417,10 @@ def test_a_repeated_workshop_answer_is_counted_once_on_the_event_page(tiny, monk
     from lancs_evidence.pages.event_2021 import WorkshopView
 
     path = tiny / "data" / "case-studies" / "event_contributions.csv"
-    rows = list(_csv.DictReader(path.open(encoding="utf-8")))
-    first = rows[0]
+    with path.open(encoding="utf-8") as fh:
+        first = next(_csv.DictReader(fh))
     copy = dict(first, id=first["id"][:-3] + "999", same_as=first["id"])
-    fields = list(rows[0]) + (["same_as"] if "same_as" not in rows[0] else [])
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = _csv.DictWriter(fh, fieldnames=fields, lineterminator="\n", restval="")
-        w.writeheader()
-        w.writerows(rows + [copy])
+    rows = edit_rows(path, lambda r: None, added=[copy])
     monkeypatch.setenv("LANCS_EVIDENCE_ROOT", str(tiny))
     event = WorkshopView(ChapterView("chapters/case-studies/event-2021.md", "2024-25"), first["source"])
     assert copy["id"] not in set(event.contributions["id"]) and list(event.repeats["id"]) == [copy["id"]]

@@ -214,8 +214,9 @@ def rates_for(rows: pd.DataFrame, population: pd.DataFrame, per: int = 1000) -> 
 
 # --- roll-ups ---------------------------------------------------------------------------------
 
-def same_figure_groups(relations: pd.DataFrame) -> dict[str, str]:
-    """Map each figure id to a representative of its 'same figure' group (same_measure_as links)."""
+def linked_groups(links) -> dict[str, str]:
+    """Each id mapped to one representative of the group its links join (union-find): `links` yields
+    (id, [ids linked to it]) pairs; the first id of the first link seen represents its group."""
     parent: dict[str, str] = {}
 
     def find(x):
@@ -225,14 +226,23 @@ def same_figure_groups(relations: pd.DataFrame) -> dict[str, str]:
             x = parent[x]
         return x
 
-    if relations is not None and not relations.empty:
-        same = relations[relations["relation"] == "same_measure_as"]
-        for rec in same.itertuples(index=False):
-            ids = [rec.figure, *[i.strip() for i in str(rec.inputs).split(";") if i.strip()]]
-            root = find(ids[0])
-            for other in ids[1:]:
-                parent[find(other)] = root
+    for first, others in links:
+        root = find(first)
+        for other in others:
+            parent[find(other)] = root
     return {k: find(k) for k in list(parent)}
+
+
+def _inputs(rec) -> list[str]:
+    return [i.strip() for i in str(rec.inputs if isinstance(rec.inputs, str) else "").split(";") if i.strip()]
+
+
+def same_figure_groups(relations: pd.DataFrame) -> dict[str, str]:
+    """Map each figure id to a representative of its 'same figure' group (same_measure_as links)."""
+    if relations is None or relations.empty:
+        return {}
+    same = relations[relations["relation"] == "same_measure_as"]
+    return linked_groups((rec.figure, _inputs(rec)) for rec in same.itertuples(index=False))
 
 
 def dedupe_figures(rows: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
@@ -489,27 +499,13 @@ def result_groups(relations: pd.DataFrame | None) -> dict[str, str]:
     """Map each figure id to a representative of the result it states (see `RESTATEMENT_KINDS`): a share,
     its fall in points, its relative fall and the count behind it are one result. A `difference_of` with two
     inputs (first - second of two figures) is not a restatement and is left out."""
-    parent: dict[str, str] = {}
-
-    def find(x):
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    if relations is not None and not relations.empty:
-        linked = relations[relations["relation"].isin(RESTATEMENT_KINDS)]
-        for rec in linked.itertuples(index=False):
-            inputs = [i.strip() for i in str(rec.inputs if isinstance(rec.inputs, str) else "").split(";") if i.strip()]
-            if not isinstance(rec.figure, str) or not rec.figure.strip() or not inputs:
-                continue
-            if rec.relation == "difference_of" and len(inputs) > 1:
-                continue
-            root = find(rec.figure.strip())
-            for other in inputs:
-                parent[find(other)] = root
-    return {k: find(k) for k in list(parent)}
+    if relations is None or relations.empty:
+        return {}
+    linked = relations[relations["relation"].isin(RESTATEMENT_KINDS)]
+    return linked_groups(
+        (rec.figure.strip(), _inputs(rec)) for rec in linked.itertuples(index=False)
+        if isinstance(rec.figure, str) and rec.figure.strip() and _inputs(rec)
+        and not (rec.relation == "difference_of" and len(_inputs(rec)) > 1))
 
 
 def evidence_profile(rows: pd.DataFrame, relations: pd.DataFrame | None = None) -> dict:
