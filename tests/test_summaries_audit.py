@@ -162,12 +162,16 @@ def test_evidence_profile_counts_a_restated_result_once():
 
 # --- audit -----------------------------------------------------------------------------------------
 
-def test_dolphinlee_example_is_a_small_inconsistency():
-    rows = {"los": row("los", 5.0, "weeks", baseline=9.5), "chg": row("chg", -48, "percent")}
+def test_dolphinlee_gap_is_within_the_rounding_of_its_inputs():
+    """9.5 to 5.0 weeks is a 47.4% fall, the review says 48%: weeks written to a tenth may stand for 9.45 to 9.55
+    and 4.95 to 5.05, which give falls of 46.6% to 48.2%, so the text cannot show a mistake (D5's point)."""
+    rows = {"los": row("los", 5.0, "weeks", baseline=9.5, value_dp=1, baseline_dp=1), "chg": row("chg", -48, "percent")}
     f = check_relation({"id": "r", "relation": "pct_change_of", "figure": "chg", "inputs": "los"}, rows)
-    assert f.status == "inconsistent"
+    assert f.status == "not_checked"
     assert f.recomputed == pytest.approx(-47.368, abs=1e-3)
-    assert "÷ 9.5 = -47.4%" in f.explanation
+    assert "÷ 9.5 = -47.4%" in f.explanation and "-48.2 to -46.6%" in f.explanation
+    rows["chg"] = row("chg", -50, "percent")  # outside anything the rounding allows
+    assert check_relation({"id": "r", "relation": "pct_change_of", "figure": "chg", "inputs": "los"}, rows).status == "inconsistent"
 
 
 def test_a_gap_is_given_at_the_precision_the_figure_was_written():
@@ -223,7 +227,7 @@ def test_missing_inputs_and_zero_baseline_are_not_checked():
 
 
 def test_audit_frame_has_one_row_per_relation():
-    out = pd.DataFrame([row("los", 5.0, "weeks", baseline=9.5), row("chg", -48, "percent")])
+    out = pd.DataFrame([row("los", 5.0, "weeks", baseline=9.5, value_dp=1, baseline_dp=1), row("chg", -52, "percent")])
     rel = pd.DataFrame([{"id": "r", "relation": "pct_change_of", "figure": "chg", "inputs": "los", "note": ""}])
     df = audit(out, rel)
     assert list(df["status"]) == ["inconsistent"]

@@ -324,10 +324,23 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
             text = text if ambiguity in text else f"{text} {ambiguity}"
         return Finding(**base, stated=stated, recomputed=recomputed, status=status, explanation=text, involved=involved, **first)
 
-    def finding(recomputed: float, arithmetic: str, note: str = "") -> Finding:
+    def finding(recomputed: float, arithmetic: str, note: str = "", spread: tuple[float, float] | None = None) -> Finding:
         ok = agrees(stated, recomputed, _text(figure.get("qualifier")), figure.get("value_high"), _dp(figure))
         written = fmt.stated_figure(stated, figure.get("unit", ""), _text(figure.get("qualifier")),
                                     figure.get("value_high") if _num(figure.get("value_high")) else None, _dp(figure))
+        qual = _text(figure.get("qualifier"))
+        if not ok and spread and any(agrees(stated, x, qual, figure.get("value_high"), _dp(figure))
+                                     for x in (spread[0], spread[1], min(max(stated, spread[0]), spread[1]))):
+            # the inputs are rounded too: a value they could stand for gives the stated figure, so the text
+            # cannot show a mistake (nor confirm the figure)
+            lo, hi = spread
+            places = max(1, _dp(figure) or 0)
+            text = (f"{arithmetic}, but the source states {written}. The numbers it is worked out from are rounded "
+                    f"as written; values that round to them give anything from {_r(lo, places)} to {_r(hi, places)}"
+                    f"{'%' if kind == 'pct_change_of' else ''}, which takes in the stated figure, so the gap may be "
+                    "rounding alone.")
+            extra = " ".join(x for x in (note, _text(rel.get("ambiguity"))) if x)
+            return make("not_checked", text + (f" {extra}" if extra else ""), recomputed)
         if ok:
             text = f"{arithmetic}; the source's figure, {written}, agrees at the precision it was written."
         else:
@@ -361,15 +374,21 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
         # each number as the source wrote it ("27" stays 27 beside "20.2"); the result at the finer of the two
         db, da = _written_dp(rb, cb), _written_dp(ra, ca)
         d = max(db, da)
+        # what each number could have been before it was rounded as written
+        hb, ha = precision_step(before, db) / 2, precision_step(after, da) / 2
+        corners = [(before + x, after + y) for x in (-hb, hb) for y in (-ha, ha)]
         if kind == "pct_change_of":
             if before == 0:
                 return make("not_checked", "the baseline is zero, so a percentage change is undefined")
             pct = 100.0 * (after - before) / abs(before)
             b, a = fmt.number(before, db), fmt.number(after, da)
-            return finding(pct, f"({a} − {b}) ÷ {b} = {_r(pct)}%")
+            values = [100.0 * (y - x) / abs(x) for x, y in corners] if abs(before) > hb else None
+            return finding(pct, f"({a} − {b}) ÷ {b} = {_r(pct)}%", spread=(min(values), max(values)) if values else None)
         diff = after - before
         unit = "percentage points" if kind == "pp_change_of" else _unit_words(figure.get("unit", ""))
-        return finding(diff, f"{fmt.number(after, da)} − {fmt.number(before, db)} = {fmt.number(diff, d)} {unit}".strip())
+        values = [y - x for x, y in corners]
+        return finding(diff, f"{fmt.number(after, da)} − {fmt.number(before, db)} = {fmt.number(diff, d)} {unit}".strip(),
+                       spread=(min(values), max(values)))
     if kind == "share_of":
         if len(inputs) != 2 or float(inputs[1]["value"]) == 0:
             return make("not_checked", "needs inputs part;whole with a non-zero whole")
