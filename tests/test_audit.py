@@ -92,8 +92,13 @@ def test_restatement_verdicts():
              row("b", 12, statement="District councils the localities follow", section="2. Place")]
     f = check("same_measure_as", named, "a", "b")
     assert f.status == "consistent"
-    assert f.explanation == ("Stated the same way each time. 12, district councils in the vision (section 2 > 2.a Our Vision) "
-                             "and 12, district councils the localities follow (section 2. Place).")
+    assert f.explanation == ("Stated the same way each time. 12 district councils in the vision (section 2 > 2.a Our Vision) "
+                             "and 12 district councils the localities follow (section 2. Place).")
+    years = [row("a", 10, "years", statement="Years of listening to the community"),
+             row("b", 10, "years", statement="Years services have worked jointly", period="to date")]
+    assert check("same_measure_as", years, "a", "b").explanation == (
+        "Stated the same way each time. 10 years of listening to the community (section A > B) "
+        "and 10 years, to date, services have worked jointly (section A > B).")
     almost = [row("a", 35, "gbp"), row("b", 35, "gbp", qualifier="almost")]
     f = check("same_measure_as", almost, "a", "b")
     assert f.status == "differs" and "one is qualified 'almost', the other has no qualifier" in f.explanation

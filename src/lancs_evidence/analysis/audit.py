@@ -203,9 +203,21 @@ def _in(row) -> str:
 
 
 def _counted(row) -> str:
-    """A figure with what its passage says it counts ("12, district councils brought together by ...")."""
-    what = _text(row.get("statement"))
-    return shown(row) + (f", {fmt.lower_first(what)}" if what else "")
+    """A figure with what its passage says it counts: "12 district councils brought together by ...",
+    "10 years of listening ..." (the unit is not said twice), "over 7,000, to date, visits to ..."."""
+    figure, what = shown(row), fmt.lower_first(_text(row.get("statement")))
+    if not what:
+        return figure
+    unit = _text(row.get("unit")).lower()
+    first, _, rest = what.partition(" ")
+    # a bare figure reads straight into what it counts ("12 district councils ...", "10 years of ...");
+    # after a period or a starting point, or before a description of another kind, a comma
+    plain = not (_text(row.get("period")) or _num(row.get("baseline")) or _text(row.get("baseline_period")))
+    if rest and unit and first.lower() in (unit, unit.rstrip("s")):
+        what, joins = rest, plain
+    else:
+        joins = plain and unit in ("count", "")
+    return f"{figure} {what}" if joins else f"{figure}, {what}"
 
 
 TIME_BOUND_KINDS = {"change", "average"}  # measure kinds (data/measures.csv) whose value depends on the period
