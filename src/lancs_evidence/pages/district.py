@@ -5,7 +5,14 @@ import altair as alt
 import pandas as pd
 from markupsafe import Markup
 
-from lancs_evidence.analysis.summaries import change_between, distinct_initiatives, drop_repeated_values, evidence_profile, merge_repeats, theme_counts
+from lancs_evidence.analysis.summaries import (
+    change_between,
+    distinct_initiatives,
+    drop_repeated_values,
+    evidence_profile,
+    merge_repeats,
+    theme_counts,
+)
 from lancs_evidence.data.vocab import NOT_WORK_LEVELS
 from lancs_evidence.pages import charts, fmt
 from lancs_evidence.pages.html import esc, join, show, table, tag
