@@ -314,3 +314,24 @@ def test_the_audit_line_reads_as_a_sentence_for_any_counts():
     assert audit_line_text(["consistent"] * 3) == "The claim audit judges 3 of these figures: all of them add up."
     mixed = audit_line_text(["inconsistent", "differs", "differs", "consistent"])
     assert mixed == "The claim audit judges 4 of these figures: 1 does not add up, 2 are stated differently and 1 adds up.", mixed
+
+
+def test_a_case_studys_evidence_counts_take_a_restated_figure_once():
+    """Fleetwood's ten years of joint working, stated three times, was counted as three figures of activity."""
+    import pandas as pd
+
+    from lancs_evidence.pages.case_studies import evidence_counts
+
+    nan = float("nan")
+    rows = pd.DataFrame([
+        {"id": "a", "evidence_level": "activity", "baseline": nan, "comparator": "", "note": "n"},
+        {"id": "b", "evidence_level": "activity", "baseline": nan, "comparator": "", "note": "n"},
+        {"id": "c", "evidence_level": "activity", "baseline": nan, "comparator": "", "note": ""},
+        {"id": "d", "evidence_level": "outcome", "baseline": nan, "comparator": "before", "note": ""},
+        {"id": "e", "evidence_level": "context", "baseline": nan, "comparator": "", "note": "n"},
+        {"id": "f", "evidence_level": "testimony", "baseline": nan, "comparator": "", "note": "n"},
+    ])
+    relations = pd.DataFrame([{"id": "r1", "relation": "same_measure_as", "figure": "b", "inputs": "a"},
+                              {"id": "r2", "relation": "same_measure_as", "figure": "c", "inputs": "b"}])
+    assert evidence_counts(rows, relations) == {"activity_output": 1, "results": 1, "context": 1, "with_comparison": 1,
+                                                "noted": 2}

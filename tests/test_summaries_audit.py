@@ -15,6 +15,7 @@ from lancs_evidence.analysis.summaries import (
     TargetStatus,
     change_of,
     dedupe_figures,
+    drop_repeated_values,
     evidence_profile,
     rate,
     rollup,
@@ -499,3 +500,12 @@ def test_same_as_must_point_at_a_counted_row_of_the_same_table():
         "unknown contribution 'z': it must be an id in this table"]
     assert any("point at the row that is counted" in m
                for m in msgs([{"id": "a", "same_as": ""}, {"id": "b", "same_as": "a"}, {"id": "c", "same_as": "b"}]))
+
+
+def test_a_count_stated_twice_with_the_same_number_is_one_bar_but_a_disagreement_stays():
+    """Lancaster's counts chart drew 'over 7,000' webpage visits twice (summary and section 3.a)."""
+    df = pd.DataFrame([row("a", 7000, qualifier="over"), row("b", 7000, qualifier="over"), row("c", 20.5), row("d", 20.2),
+                       row("e", 2)])
+    rel = pd.DataFrame([{"id": "r", "relation": "same_measure_as", "figure": "b", "inputs": "a"},
+                        {"id": "s", "relation": "same_measure_as", "figure": "d", "inputs": "c"}])
+    assert list(drop_repeated_values(df, rel)["id"]) == ["a", "c", "d", "e"]

@@ -232,6 +232,13 @@ def test_foreign_keys_are_named_by_table_title_not_resource_code():
     assert "learning-points" not in text and "." not in text
 
 
+def test_a_sum_in_hundredths_of_a_million_is_written_as_the_source_writes_it():
+    """The LGA report's '£10.68m' was shown as '£10,680,000', a precision it never gave."""
+    assert fmt.with_unit(10_680_000, "gbp") == "£10.68 million"
+    assert fmt.with_unit(2_400_000, "gbp") == "£2.4 million"
+    assert fmt.with_unit(10_685_000, "gbp") == "£10,685,000"  # not a whole number of hundredths: in full
+
+
 def test_a_round_count_of_millions_is_written_as_the_source_writes_it():
     """The review's '1.3 million' residents were shown as '1,300,000', a precision it never gave."""
     assert fmt.with_unit(1_300_000, "count") == "1.3 million"

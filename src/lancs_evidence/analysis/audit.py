@@ -477,6 +477,12 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
         half = precision_step(stated, _dp(figure)) / 2
         ks = rules.whole_counts_for_share(stated, whole, half)
         exact = stated * whole / 100.0
+        if 100.0 / whole <= 2 * half:
+            # one more of the count moves the share by less than the precision written: every share written
+            # that way fits some whole count, so finding one proves nothing
+            return make("not_checked", f"{_r(stated)}% of {_n(whole)} is {_r(exact, 1)}, but with {_n(whole)} any share "
+                        "written to this precision is a whole number of them, and the source does not give the count "
+                        "behind the share, so the two cannot be checked against each other.", exact)
         if ks:
             k = min(ks, key=lambda x: abs(x - exact))
             return make("consistent", f"{_r(stated)}% of {_n(whole)} is {_r(exact, 1)}; {k} of {_n(whole)} would be "

@@ -252,6 +252,18 @@ def dedupe_figures(rows: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
     return rows.loc[~rep.duplicated()]
 
 
+
+def drop_repeated_values(rows: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
+    """Keep one row of each figure the source states twice with the same number (same_measure_as, same value,
+    top of range and qualifier): a chart of counts draws it once. Restatements whose numbers differ all stay,
+    so a disagreement stays visible."""
+    groups = same_figure_groups(relations)
+    key = pd.DataFrame({"group": rows["id"].map(lambda i: groups.get(i, i)),
+                        "value": rows["value"].astype(str),
+                        "high": (rows["value_high"] if "value_high" in rows else pd.Series("", index=rows.index)).astype(str),
+                        "qualifier": rows["qualifier"].fillna("").astype(str)}, index=rows.index)
+    return rows.loc[~key.duplicated()]
+
 ROLLUP_COLUMNS = ["group", "measure", "unit", "period", "footprint", "value", "value_high", "qualifier", "figure", "n_figures", "areas",
                   "ids", "added", "reason"]
 

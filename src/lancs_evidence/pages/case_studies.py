@@ -265,6 +265,21 @@ def chartable_counts(distinct: pd.DataFrame) -> pd.DataFrame:
                     & distinct["evidence_level"].isin(["output", "outcome"])]
 
 
+def evidence_counts(rows: pd.DataFrame, relations: pd.DataFrame) -> dict[str, int]:
+    """The counts behind a case study's 'how strong' sentence, each figure counted once however often the
+    source states it (`dedupe_figures`): Fleetwood's ten years of joint working, stated three times, is one
+    figure of activity, not three. Testimony is set apart and counts nowhere here."""
+    d = dedupe_figures(rows, relations)
+    level = d["evidence_level"]
+    has_baseline = d["baseline"].notna() if "baseline" in d else pd.Series(False, index=d.index)
+    has_comparator = d["comparator"].fillna("").astype(str).ne("") if "comparator" in d else pd.Series(False, index=d.index)
+    return {"activity_output": int(level.isin(["activity", "output"]).sum()),
+            "results": int((level == "outcome").sum()),
+            "context": int((level == "context").sum()),
+            "with_comparison": int(((has_baseline | has_comparator) & (level != "testimony")).sum()),
+            "noted": int(((d["note"].fillna("") != "") & (level != "testimony")).sum())}
+
+
 class CaseStudyView:
     """One companion case study (templates/case_study.md): its rows, how strong they are, and what it
     shares with the Lancashire partnership it covers."""

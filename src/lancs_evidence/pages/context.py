@@ -445,7 +445,7 @@ def clause(n: int, verb_one: str, verb_many: str, noun: str = "figure", nouns: s
 
 
 def case_evidence_sentence(activity_output: int, results: int, context: int, with_comparison: int, noted: int) -> str:
-    return (f"Of the statements of figures, {clause(activity_output, 'counts', 'count')} effort or delivery (activity and "
+    return (f"Counting each figure once however often it is stated, {clause(activity_output, 'counts', 'count')} effort or delivery (activity and "
             f"output), {clause(results, 'measures', 'measure')} a result, and "
             f"{clause(context, 'describes', 'describe')} the population rather than the work itself. In all, "
             f"{clause(with_comparison, 'comes', 'come')} with an earlier value or a comparison, and "

@@ -5,7 +5,14 @@ import altair as alt
 import pandas as pd
 from markupsafe import Markup
 
-from lancs_evidence.analysis.summaries import change_between, distinct_initiatives, evidence_profile, merge_repeats, theme_counts
+from lancs_evidence.analysis.summaries import (
+    change_between,
+    distinct_initiatives,
+    drop_repeated_values,
+    evidence_profile,
+    merge_repeats,
+    theme_counts,
+)
 from lancs_evidence.data.vocab import NOT_WORK_LEVELS
 from lancs_evidence.pages import charts, fmt
 from lancs_evidence.pages.html import esc, join, show, table, tag
@@ -210,6 +217,7 @@ class DistrictView(View):
         made = self.before_after_charts(self.figures) + self.target_only_charts(self.figures)
         counts = self.figures[(self.figures["unit"] == "count") & (self.figures["kind"] != "change") & self.figures["value"].notna()
                                & ~self.figures["evidence_level"].isin(NOT_WORK_LEVELS)]
+        counts = drop_repeated_values(counts, self.data.relations)  # a figure the source states twice is one bar
         if len(counts) >= 2:
             # the whole statement, never cut (the chart wraps long labels); the qualifier travels with the bar
             d = self.with_ledger_context(counts).assign(label=counts["statement"])

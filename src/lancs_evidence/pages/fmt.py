@@ -44,14 +44,14 @@ def decimals_of(value: float) -> int:
 
 
 def money(value: float, decimals: int | None = None) -> str:
-    """£ as a source writes large sums: £119,000,000,000 -> '£119 billion', 2,400,000 -> '£2.4 million'
-    (only when the sum is a whole number of tenths of a billion or million, so no precision is lost or
-    invented); anything else in full, '£142,838'."""
+    """£ as a source writes large sums: £119,000,000,000 -> '£119 billion', 2,400,000 -> '£2.4 million',
+    10,680,000 -> '£10.68 million' (only when the sum is a whole number of hundredths of a billion or
+    million, so no precision is lost or invented); anything else in full, '£142,838'."""
     v = float(value)
     sign, v = ("−", -v) if v < 0 else ("", v)
     for size, word in ((1e9, "billion"), (1e6, "million")):
-        if v >= size and round(v / size * 10, 6) == round(v / size * 10):
-            return f"{sign}£{number(round(v / size, 1))} {word}"
+        if v >= size and round(v / size * 100, 6) == round(v / size * 100):
+            return f"{sign}£{number(round(v / size, 2))} {word}"
     return f"{sign}£{number(v, decimals)}"
 
 
