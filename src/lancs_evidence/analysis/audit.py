@@ -337,32 +337,27 @@ def check_relation(rel: dict, rows: dict[str, dict], areas: list[dict] | None = 
         return Finding(**base, stated=stated, recomputed=recomputed, status=status, explanation=text, involved=involved, **first)
 
     def finding(recomputed: float, arithmetic: str, note: str = "", spread: tuple[float, float] | None = None) -> Finding:
-        ok = agrees(stated, recomputed, _text(figure.get("qualifier")), figure.get("value_high"), _dp(figure))
-        written = fmt.stated_figure(stated, figure.get("unit", ""), _text(figure.get("qualifier")),
-                                    figure.get("value_high") if _num(figure.get("value_high")) else None, _dp(figure))
-        qual = _text(figure.get("qualifier"))
-        if not ok and spread and any(agrees(stated, x, qual, figure.get("value_high"), _dp(figure))
-                                     for x in (spread[0], spread[1], min(max(stated, spread[0]), spread[1]))):
-            # the inputs are rounded too: a value they could stand for gives the stated figure, so the text
-            # cannot show a mistake (nor confirm the figure)
-            lo, hi = spread
-            places = max(1, _dp(figure) or 0)
+        qual, high, dp = _text(figure.get("qualifier")), figure.get("value_high"), _dp(figure)
+        written = fmt.stated_figure(stated, figure.get("unit", ""), qual, high if _num(high) else None, dp)
+        status = "consistent" if agrees(stated, recomputed, qual, high, dp) else "inconsistent"
+        if status == "consistent":
+            text = f"{arithmetic}; the source's figure, {written}, agrees at the precision it was written."
+        elif spread and agrees(stated, min(max(stated, spread[0]), spread[1]), qual, high, dp):
+            # the inputs are rounded too: a value they could stand for (the one nearest the stated figure) gives
+            # it, so the text cannot show a mistake (nor confirm the figure)
+            status = "not_checked"
+            lo, hi = (_r(x, max(1, dp or 0)) for x in spread)
             text = (f"{arithmetic}, but the source states {written}. The numbers it is worked out from are rounded "
-                    f"as written; values that round to them give anything from {_r(lo, places)} to {_r(hi, places)}"
+                    f"as written; values that round to them give anything from {lo} to {hi}"
                     f"{'%' if kind == 'pct_change_of' else ''}, which takes in the stated figure, so the gap may be "
                     "rounding alone.")
-            extra = " ".join(x for x in (note, _text(rel.get("ambiguity"))) if x)
-            return make("not_checked", text + (f" {extra}" if extra else ""), recomputed)
-        if ok:
-            text = f"{arithmetic}; the source's figure, {written}, agrees at the precision it was written."
         else:
             # the gap at the precision the figure was written (at least a tenth of a point for percentages)
-            dp = _dp(figure)
             places = 2 if dp is None else max(dp, 1 if figure.get("unit") in ("percent", "percentage_points") else 0)
             gap = f"{_r(abs(recomputed - stated), places)} {_unit_words(figure.get('unit', ''))}".strip()
             text = f"{arithmetic}, but the source states {written} (a gap of {gap})."
-        extra = " ".join(x for x in (note, _text(rel.get("ambiguity"))) if x)
-        return make("consistent" if ok else "inconsistent", text + (f" {extra}" if extra else ""), recomputed)
+        extra = " ".join(x for x in (note, ambiguity) if x)
+        return make(status, text + (f" {extra}" if extra else ""), recomputed)
 
     if kind in ARITHMETIC:
         elsewhere = [r for r in inputs if (_text(r.get("source")), _text(r.get("section"))) != (first["source"], first["section"])]

@@ -252,7 +252,6 @@ def dedupe_figures(rows: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
     return rows.loc[~rep.duplicated()]
 
 
-
 def drop_repeated_values(rows: pd.DataFrame, relations: pd.DataFrame) -> pd.DataFrame:
     """Keep one row of each figure the source states twice with the same number (same_measure_as, same value,
     top of range and qualifier): a chart of counts draws it once. Restatements whose numbers differ all stay,
@@ -263,6 +262,7 @@ def drop_repeated_values(rows: pd.DataFrame, relations: pd.DataFrame) -> pd.Data
                         "high": (rows["value_high"] if "value_high" in rows else pd.Series("", index=rows.index)).astype(str),
                         "qualifier": rows["qualifier"].fillna("").astype(str)}, index=rows.index)
     return rows.loc[~key.duplicated()]
+
 
 ROLLUP_COLUMNS = ["group", "measure", "unit", "period", "footprint", "value", "value_high", "qualifier", "figure", "n_figures", "areas",
                   "ids", "added", "reason"]
@@ -393,10 +393,22 @@ def rollup_by_theme(rows: pd.DataFrame, relations: pd.DataFrame, initiatives: pd
     return _rollup(exploded, relations)
 
 
+def _same_as(df: pd.DataFrame) -> pd.Series:
+    """Each row's `same_as` (the row it describes or lists again), '' where it repeats nothing or the table
+    has no such column."""
+    return (df["same_as"].fillna("").astype(str).str.strip() if "same_as" in df
+            else pd.Series("", index=df.index, dtype=str))
+
+
+def repeats(df: pd.DataFrame) -> pd.Series:
+    """True for the rows that repeat another row of their table (initiatives described again, workshop answers
+    listed twice): each piece of work or answer is counted at its first row."""
+    return _same_as(df).ne("")
+
+
 def initiative_key(df: pd.DataFrame) -> pd.Series:
     """Each initiative row's counting key: the initiative it describes again (`same_as`), else its own id."""
-    same = (df["same_as"].fillna("").astype(str).str.strip() if "same_as" in df
-            else pd.Series("", index=df.index, dtype=str))
+    same = _same_as(df)
     return same.where(same.ne(""), df["id"])
 
 
@@ -451,9 +463,7 @@ def concerns_of(contributions: pd.DataFrame) -> pd.DataFrame:
     rows = contributions[contributions["question"].isin(CONCERN_QUESTIONS)]
     if "part" in rows:
         rows = rows[~rows["part"].fillna("").isin(NOT_COUNTED_PARTS)]
-    if "same_as" in rows:  # an answer the notes list twice is one concern
-        rows = rows[rows["same_as"].fillna("").eq("")]
-    return rows
+    return rows[~repeats(rows)]  # an answer the notes list twice is one concern
 
 
 def left_out_of_concerns(contributions: pd.DataFrame) -> dict[str, int]:

@@ -30,8 +30,7 @@ def headline(area_rows: pd.DataFrame) -> str:
         return "No figure on delivery or results"
     r = c.assign(rank=c["evidence_level"].map(LEVEL_RANK)).sort_values("rank", kind="stable").iloc[0]
     # the period (or that none is given) and any wider footprint travel with the figure (issue 13, rule 4)
-    period = fmt.period_text(r)
-    context = ["no date given" if fmt._blank(r.get("period", "")) else period]  # a month keeps its capital
+    context = [fmt.period_inline(r)]  # 'no date given' in lower case; a month keeps its capital
     if fmt.footprint_text(r):
         context.append("covers " + fmt.footprint_text(r))
     return f"{r['statement']}: {fmt.row_figure(r)} ({'; '.join(context + [r['evidence_level']])})"

@@ -9,7 +9,6 @@ from lancs_evidence.analysis.summaries import (
     change_between,
     distinct_initiatives,
     drop_repeated_values,
-    evidence_profile,
     merge_repeats,
     theme_counts,
 )
@@ -50,22 +49,17 @@ class DistrictView(View):
 
     # numbers for the prose -----------------------------------------------------------------------
     def glue_all(self) -> None:
-        pop = self.population()
+        """What templates/district.md glues (its Census population and evidence sentence come from
+        `context.glue_district_evidence`)."""
         self.glue("name", self.name)
         self.glue("locality", self.data.areas.loc[self.locality, "name"] if self.locality else "")
-        self.glue("councils", fmt.join_words(list(self.councils["name"])))
-        self.glue("n_councils", fmt.plural(len(self.councils), "district council"))
         self.glue("councils_covered", fmt.counted_names(list(self.councils["name"]), "district council"))
-        self.glue("year_label", self.year_label)
-        self.glue("population", fmt.number(pop["census2021_usual_residents"].sum()))
         self.glue("population_source", POPULATION_SOURCE)
         self.glue("n_figures", fmt.plural(len(self.figures), "figure"))
         self.glue("n_initiatives", fmt.plural(distinct_initiatives(self.initiatives), "initiative"))
-        self.glue("n_learning", fmt.plural(len(self.learning), "learning point"))
         counts = theme_counts(self.initiatives, self.data.themes)
         self.glue_prose("theme_sentence", fmt.most_common_sentence(fmt.top_labels(counts)) if not counts.empty
                         else "There are none to group this year.")
-        self.glue("review_title", self.source_title(self.review_source))
         self.glue("reported_in", fmt.titled_for_year(self.source_title(self.review_source), self.year_label))
 
     def population(self) -> pd.DataFrame:
@@ -306,11 +300,7 @@ class DistrictView(View):
         show(tag("ul", items, class_="lx-learning"))
 
     def evidence(self) -> None:
-        prof = evidence_profile(self.figures, self.data.relations)  # a restated result counts once
-        self.glue("n_with_baseline", fmt.plural(prof["with_baseline"], "result"))
-        self.glue("n_with_target", fmt.plural(prof["with_target"], "result"))
-        self.glue("n_with_comparator", fmt.plural(prof["with_comparator"], "result"))
-        self.glue("n_outcome_impact", fmt.plural(prof["outcome"] + prof["impact"], "result"))
+        # the sentence about it is glued by `context.glue_district_evidence`, which counts each result once
         show(self.evidence_chart(self.figures, self.name, self.cite(self.review_source, "3. District Health and Wellbeing Partnerships")))
 
     def related_evidence(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lancs_evidence.analysis.summaries import explode_themes
+from lancs_evidence.analysis.summaries import explode_themes, repeats
 from lancs_evidence.pages import fmt
 from lancs_evidence.pages.chapter import ChapterView
 from lancs_evidence.pages.html import show, table
@@ -82,7 +82,7 @@ class WorkshopView:
         ev = data.event_contributions
         ev = ev[ev["source"] == source]
         # an answer the notes list twice is counted once (the repeat names the row it repeats in `same_as`)
-        repeat = ev["same_as"].fillna("").ne("") if "same_as" in ev else pd.Series(False, index=ev.index)
+        repeat = repeats(ev)
         self.repeats = ev[repeat]
         self.contributions = ev[~repeat]
         self.tagged = explode_themes(self.contributions)
@@ -99,6 +99,11 @@ class WorkshopView:
         ev = self.contributions if question is None else self.contributions[self.contributions["question"] == question]
         link = ev["part"].eq("link") if "part" in ev else pd.Series(False, index=ev.index)
         return int((ev["is_key_point"] & ~link).sum())
+
+    def part_count(self, *parts: str) -> int:
+        """Contributions from the given parts of the notes (`poll`, `chat`, `link`...), each counted once."""
+        ev = self.contributions
+        return int(ev["part"].isin(parts).sum()) if "part" in ev else 0
 
     def top_themes(self, question: str, n: int = 2) -> str:
         return top_themes(self.freq[question], n)

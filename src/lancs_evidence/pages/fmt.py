@@ -43,16 +43,23 @@ def decimals_of(value: float) -> int:
     return _decimals(float(value))
 
 
+def _in_words(v: float, sizes: tuple[tuple[float, str], ...], places: int) -> str:
+    """'119 billion', '2.4 million': a non-negative amount in the largest of `sizes` it reaches, only when it is
+    a whole number of `places` decimals of that size (so no precision is lost or invented); '' otherwise."""
+    for size, word in sizes:
+        scaled = v / size * 10 ** places
+        if v >= size and round(scaled, 6) == round(scaled):
+            return f"{number(round(v / size, places))} {word}"
+    return ""
+
+
 def money(value: float, decimals: int | None = None) -> str:
     """£ as a source writes large sums: £119,000,000,000 -> '£119 billion', 2,400,000 -> '£2.4 million',
     10,680,000 -> '£10.68 million' (only when the sum is a whole number of hundredths of a billion or
     million, so no precision is lost or invented); anything else in full, '£142,838'."""
     v = float(value)
     sign, v = ("−", -v) if v < 0 else ("", v)
-    for size, word in ((1e9, "billion"), (1e6, "million")):
-        if v >= size and round(v / size * 100, 6) == round(v / size * 100):
-            return f"{sign}£{number(round(v / size, 2))} {word}"
-    return f"{sign}£{number(v, decimals)}"
+    return f"{sign}£{_in_words(v, ((1e9, 'billion'), (1e6, 'million')), 2) or number(v, decimals)}"
 
 
 def large_count(value: float) -> str:
@@ -60,9 +67,8 @@ def large_count(value: float) -> str:
     number of tenths of a million, so the digits do not suggest a precision the source never gave; '' for
     anything else (1,235,355 stays in full)."""
     v = float(value)
-    if abs(v) >= 1e6 and round(v / 1e6 * 10, 6) == round(v / 1e6 * 10):
-        return f"{number(round(v / 1e6, 1))} million"
-    return ""
+    words = _in_words(abs(v), ((1e6, "million"),), 1)
+    return f"-{words}" if words and v < 0 else words
 
 
 def with_unit(value: float, unit: str, decimals: int | None = None) -> str:
